@@ -1,0 +1,37 @@
+"""A store for --dry-run: reports each write and keeps nothing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+
+from .base import ObjectNotFound, Store
+
+log = logging.getLogger(__name__)
+
+
+class DryRunStore:
+    def __init__(self, target: Store) -> None:
+        self.description = f"{target.description} (dry run: nothing is written)"
+        self.target_description = target.description
+        self.writes: list[tuple[str, int, str]] = []
+
+    def check(self) -> None:
+        pass
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.writes.append((key, len(data), content_type))
+        log.info("dry run: would write %s (%d bytes, %s)", key, len(data), content_type)
+
+    def get(self, key: str) -> bytes:
+        raise ObjectNotFound(key)
+
+    def list(self, prefix: str) -> Iterator[str]:
+        return iter(())
+
+    def delete(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            log.info("dry run: would delete %s", key)
+
+    def close(self) -> None:
+        pass

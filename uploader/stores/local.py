@@ -1,0 +1,85 @@
+"""A folder on this machine as the store (the default: ~/.agent-uploader/store)."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from ..fsutil import atomic_write
+from .base import ObjectNotFound, StorageAuthError, StorageError, StorageUnavailable, check_key
+
+
+def _translate(exc: OSError, what: str) -> StorageError:
+    if isinstance(exc, PermissionError):
+        return StorageAuthError(f"permission denied: {what}")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EAGAIN):
+        return StorageUnavailable(f"{what}: {exc.strerror}")
+    return StorageError(f"{what}: {exc}")
+
+
+class LocalStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root.expanduser().absolute()
+        self.description = f"file://{self.root}"
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def check(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _translate(exc, f"cannot create store folder {self.root}") from exc
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise StorageAuthError(f"store folder {self.root} is not writable")
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, data)
+        except OSError as exc:
+            raise _translate(exc, f"writing {path}") from exc
+
+    def get(self, key: str) -> bytes:
+        path = self._path(key)
+        try:
+            return path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
+            raise ObjectNotFound(key) from exc
+        except OSError as exc:
+            raise _translate(exc, f"reading {path}") from exc
+
+    def list(self, prefix: str) -> Iterator[str]:
+        # Walk only the deepest folder the prefix names, then filter by the rest.
+        folder, _, _ = prefix.rpartition("/")
+        base = self.root / folder if folder else self.root
+        if not base.is_dir():
+            return iter(())
+        keys = []
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            rel_dir = Path(dirpath).relative_to(self.root).as_posix()
+            for name in filenames:
+                if name.startswith("."):  # temp files of writes in progress
+                    continue
+                key = name if rel_dir == "." else f"{rel_dir}/{name}"
+                if key.startswith(prefix):
+                    keys.append(key)
+        return iter(sorted(keys))
+
+    def delete(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            with contextlib.suppress(FileNotFoundError):
+                try:
+                    self._path(key).unlink()
+                except OSError as exc:
+                    if isinstance(exc, FileNotFoundError):
+                        raise
+                    raise _translate(exc, f"deleting {key}") from exc
+
+    def close(self) -> None:
+        pass
