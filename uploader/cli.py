@@ -1,0 +1,339 @@
+"""The `agent-uploader` command: thin, maps every failure to `Error: ... / Hint: ...`.
+
+click because it gives, declared once per option, the env-var fallback, the
+`--help` text and the usage errors (exit 2) that this tool's flags table needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .codec import DEFAULT_LEVEL, codec_name
+from .errors import UsageError, UserError
+from .segment import SegmentLimits
+from .sessionid import derive_sid, validate_sid
+from .stores import DEFAULT_STORE_URL, StoreOptions, open_store
+from .units import parse_ms, parse_size
+
+log = logging.getLogger("uploader")
+
+
+class SizeParam(click.ParamType):  # type: ignore[type-arg]
+    name = "SIZE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            size = parse_size(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        if size <= 0:
+            self.fail(f"{value!r} must be more than 0 bytes", param, ctx)
+        return size
+
+
+class DurationParam(click.ParamType):  # type: ignore[type-arg]
+    name = "MS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            ms = parse_ms(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        if ms <= 0:
+            self.fail(f"{value!r} must be more than 0 ms", param, ctx)
+        return ms
+
+
+SIZE = SizeParam()
+DURATION = DurationParam()
+HOME = Path("~/.agent-uploader")
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    # Request-level chatter of the SDKs would drown the uploader's own lines.
+    for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "watchdog"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def _fail(exc: UserError) -> None:
+    click.echo(f"Error: {exc.message}", err=True)
+    if exc.hint:
+        click.echo(f"Hint: {exc.hint}", err=True)
+    raise SystemExit(exc.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="agent-uploader")
+def main() -> None:
+    """Keep coding-agent sessions safe: tail transcripts into a store, crash-safe."""
+
+
+def store_options(fn: Any) -> Any:
+    """The options every command that talks to a store shares."""
+    decorators = [
+        click.option(
+            "--store",
+            "store_url",
+            envvar="AGENT_UPLOADER_STORE",
+            default=DEFAULT_STORE_URL,
+            show_default=True,
+            show_envvar=True,
+            help="Where sessions go: file:///dir or s3://bucket/prefix.",
+        ),
+        click.option(
+            "--bucket",
+            envvar="SUPABASE_BUCKET",
+            default="sessions",
+            show_default=True,
+            show_envvar=True,
+            help="Bucket name for Supabase Storage (supported in a later release).",
+        ),
+        click.option(
+            "--s3-endpoint-url",
+            envvar="AWS_ENDPOINT_URL",
+            show_envvar=True,
+            help="Endpoint of an S3-compatible server (switches to path-style addressing).",
+        ),
+        click.option(
+            "--s3-region",
+            envvar="AWS_REGION",
+            show_envvar=True,
+            help="Region for S3 (default: the usual boto3 settings).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        fn = decorator(fn)
+    return fn
+
+
+def ui_options(fn: Any) -> Any:
+    decorators = [
+        click.option(
+            "--ui-bind",
+            envvar="AGENT_UI_BIND",
+            default="127.0.0.1",
+            show_default=True,
+            show_envvar=True,
+            help="Address the dashboard listens on.",
+        ),
+        click.option(
+            "--ui-port",
+            envvar="AGENT_UI_PORT",
+            default=4333,
+            show_default=True,
+            type=click.IntRange(0, 65535),
+            show_envvar=True,
+            help="Port of the dashboard.",
+        ),
+        click.option(
+            "--ui-dist",
+            envvar="AGENT_UI_DIST",
+            show_envvar=True,
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Serve this folder's static bundle at / instead of the built-in pages.",
+        ),
+        click.option("--ui-disable", is_flag=True, help="Do not serve the dashboard."),
+    ]
+    for decorator in reversed(decorators):
+        fn = decorator(fn)
+    return fn
+
+
+@main.command()
+@click.option(
+    "--file",
+    "file",
+    envvar="AGENT_SESSION_FILE",
+    show_envvar=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Session NDJSON file to tail (required).",
+)
+@click.option(
+    "--sid",
+    envvar="AGENT_SID",
+    default="auto",
+    show_default=True,
+    show_envvar=True,
+    help="Session id; 'auto' takes the UUID in the file name, else the id in its "
+    "first line, else a stable id from host and path.",
+)
+@store_options
+@click.option(
+    "--seg-bytes",
+    type=SIZE,
+    default="8MiB",
+    show_default=True,
+    help="Rotate when a segment's uncompressed bytes would exceed this (8MiB, 512KiB, "
+    "bytes). A single longer line gets a segment of its own.",
+)
+@click.option(
+    "--seg-lines",
+    type=click.IntRange(min=1),
+    default=10000,
+    show_default=True,
+    help="Rotate at this many lines.",
+)
+@click.option(
+    "--seg-ms",
+    type=DURATION,
+    default="600000",
+    show_default=True,
+    help="Rotate a segment this long after its first line (ms, or 30s, 10m).",
+)
+@click.option(
+    "--poll-ms",
+    type=DURATION,
+    default="500",
+    show_default=True,
+    help="Poll interval: the safety net behind file events (ms, or 2s).",
+)
+@click.option("--no-gzip", is_flag=True, help="Upload .jsonl instead of .jsonl.gz.")
+@click.option(
+    "--gzip-level",
+    type=click.IntRange(0, 9),
+    default=DEFAULT_LEVEL,
+    show_default=True,
+    help="0-9, higher is smaller and slower. 0-3 use ISA-L (fast), 4-9 use zlib.",
+)
+@click.option(
+    "--spool-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=HOME / "spool",
+    show_default=True,
+    help="Spool: the active segment and segments waiting for upload.",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Resume state and manifest cache.  [default: <spool-dir>/state]",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Uploads at once.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Write nothing to the store: segments, checkpoints and manifests are still "
+    "computed and reported (in a throwaway spool).",
+)
+@click.option(
+    "--shutdown-timeout",
+    type=DURATION,
+    default="10s",
+    show_default=True,
+    help="On Ctrl+C/SIGTERM, how long to keep uploading before leaving the rest "
+    "in the spool for the next start.",
+)
+@ui_options
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default="INFO",
+    show_default=True,
+    help="Log verbosity.",
+)
+def watch(**opts: Any) -> None:
+    """Tail a session file into the store until Ctrl+C.
+
+    Lines are cut into segments (by bytes, lines, age and at compaction lines),
+    gzipped, spooled on disk and uploaded with a manifest and checkpoints. A kill at
+    any moment loses and doubles nothing: the next start resumes where this one
+    stopped.
+    """
+    _setup_logging(opts["log_level"])
+    try:
+        code = _watch(opts)
+    except UserError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        code = 130
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if threading.active_count() > 1:
+        # An upload still blocked in the SDK (a dead connection's read timeout):
+        # everything is safe on disk, so do not wait for it.
+        os._exit(code)
+    raise SystemExit(code)
+
+
+def _watch(opts: dict[str, Any]) -> int:
+    from .watch import WatchConfig, Watcher, check_store
+
+    path: Path | None = opts["file"]
+    if path is None:
+        raise UsageError("no session file given", "pass --file PATH or set AGENT_SESSION_FILE")
+    path = path.expanduser()
+    if not path.exists():
+        raise UserError(
+            f"session file {path} does not exist",
+            "check the path; the agent creates it when a session starts",
+        )
+    if not path.is_file():
+        raise UserError(f"{path} is not a regular file")
+    try:
+        with open(path, "rb") as f:
+            first = f.readline(1 << 20)
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}", "check its permissions") from exc
+    if opts["sid"] == "auto":
+        from .formats import read_meta
+
+        meta = read_meta(path, first if first.endswith(b"\n") else None)
+        sid = derive_sid(path, meta.first_line_id)
+    else:
+        sid = validate_sid(opts["sid"])
+    store = open_store(
+        opts["store_url"],
+        StoreOptions(s3_endpoint_url=opts["s3_endpoint_url"], s3_region=opts["s3_region"]),
+    )
+    if not opts["dry_run"]:
+        check_store(store)
+    limits = SegmentLimits(
+        max_bytes=opts["seg_bytes"],
+        max_lines=opts["seg_lines"],
+        max_age_s=opts["seg_ms"] / 1000,
+        gzip_level=None if opts["no_gzip"] else opts["gzip_level"],
+    )
+    log.debug("codec %s", "none" if opts["no_gzip"] else codec_name(opts["gzip_level"]))
+    if opts["ui_bind"] != "127.0.0.1" or opts["ui_dist"]:
+        log.info("the dashboard is not part of this release; --ui-* options are accepted only")
+    config = WatchConfig(
+        file=path,
+        sid=sid,
+        spool_dir=opts["spool_dir"].expanduser(),
+        state_dir=opts["state_dir"].expanduser() if opts["state_dir"] else None,
+        limits=limits,
+        poll_s=opts["poll_ms"] / 1000,
+        concurrency=opts["concurrency"],
+        dry_run=opts["dry_run"],
+        shutdown_timeout_s=opts["shutdown_timeout"] / 1000,
+    )
+    return asyncio.run(Watcher(config, store).run())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

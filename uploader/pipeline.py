@@ -1,0 +1,251 @@
+"""One source's pipeline: reader -> segmenter -> spool, driven one step at a time.
+
+Every method here is blocking and runs in a worker thread; `watch` decides when a
+step runs (a file event, the poll timer, a segment's age deadline).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .formats import read_meta
+from .metrics import Metrics
+from .segment import Segmenter, SegmentLimits, SpoolFull
+from .source import SourceReader, SourceStatus
+from .spool import Spool
+from .state import ResumeState, StateStore
+
+log = logging.getLogger(__name__)
+
+STEP_BUDGET = 32 << 20  # bytes read per step before yielding to the loop
+READ_LIMIT = 4 << 20
+FIRST_LINE_LIMIT = 1 << 20  # longer first lines are not parsed for metadata
+MISSING_GRACE_S = 1.0  # a path may vanish for a moment during rename-and-recreate
+
+
+@dataclass
+class StepResult:
+    appended: int = 0
+    more: bool = False  # the budget ran out with data still waiting
+    ended: bool = False  # the source is gone and everything read is spooled
+    spool_full: bool = False
+
+
+class Pipeline:
+    def __init__(
+        self,
+        path: Path,
+        sid: str,
+        spool: Spool,
+        states: StateStore,
+        limits: SegmentLimits,
+        metrics: Metrics,
+    ) -> None:
+        self.path = path.absolute()
+        self.sid = sid
+        self.spool = spool
+        self.states = states
+        self.limits = limits
+        self.metrics = metrics
+        self.reader: SourceReader | None = None
+        self.seg: Segmenter | None = None
+        self._missing_since: float | None = None
+
+    # -- start -------------------------------------------------------------------------
+
+    def open(self, store_manifest: dict[str, Any] | None = None) -> None:
+        """Resume from the saved state (or the store's manifest), repairing the spool."""
+        state = self.states.load(self.sid)
+        fresh = state is None
+        if state is None:
+            state = ResumeState(sid=self.sid, path=str(self.path))
+        self.seg = seg = Segmenter(self.spool, self.states, state, self.limits)
+        seg.recover()
+        reader = SourceReader(self.path, offset=state.offset)
+        if fresh and store_manifest and store_manifest.get("segments"):
+            reader = self._adopt(store_manifest, reader)
+        elif state.ended:
+            reader = self._restart(reader, "reappeared after the session ended")
+            state.ended = False
+        elif state.identity is not None and not reader.matches(state.identity):
+            reader = self._restart(reader, "replaced while not watched")
+        elif state.identity is None and state.offset:
+            reader = self._restart(reader, "of unknown identity")
+        state.identity = reader.identity
+        state.path = str(self.path)
+        self.reader = reader
+        self._read_meta()
+        seg.save()
+        log.info(
+            "%s: resuming %s at byte %d (generation %d, segment %d)",
+            self.sid,
+            self.path,
+            state.offset,
+            state.generation,
+            state.seq,
+        )
+
+    def _restart(self, reader: SourceReader, reason: str) -> SourceReader:
+        assert self.seg is not None
+        self.seg.start_generation(reason)
+        reader.close()
+        return SourceReader(self.path, offset=0)
+
+    def _adopt(self, manifest: dict[str, Any], reader: SourceReader) -> SourceReader:
+        """No local state but the store has this session (a new spool, another machine):
+        continue its seq numbers, and its generation too if the file still holds exactly
+        the bytes the store has, so nothing is uploaded twice or overwritten."""
+        assert self.seg is not None
+        st = self.seg.state
+        segments = sorted(manifest["segments"], key=lambda s: s["seq"])
+        last = segments[-1]
+        st.seq = int(last["seq"]) + 1
+        generation = int(last.get("generation", 1))
+        same_gen = [s for s in segments if int(s.get("generation", 1)) == generation]
+        if _file_starts_with(reader.fd, same_gen):
+            st.generation = generation
+            st.offset = sum(int(s["bytes"]) for s in same_gen)
+            log.info("%s: store already holds the first %d bytes; continuing", self.sid, st.offset)
+            reader.close()
+            return SourceReader(self.path, offset=st.offset)
+        st.generation = generation + 1
+        st.generation_reason = "differs from the store's copy"
+        st.offset = 0
+        log.warning(
+            "%s: the store has this session but the file differs; writing generation %d",
+            self.sid,
+            st.generation,
+        )
+        return reader
+
+    def _read_meta(self) -> None:
+        """Session metadata from the first line, once it is complete."""
+        assert self.seg is not None and self.reader is not None
+        if self.seg.meta.parsed:
+            return
+        head = os.pread(self.reader.fd, FIRST_LINE_LIMIT, 0)
+        nl = head.find(b"\n")
+        meta = read_meta(self.path, head[: nl + 1] if nl >= 0 else None)
+        meta.parsed = nl >= 0 or len(head) == FIRST_LINE_LIMIT
+        self.seg.meta = meta
+
+    # -- steady state ------------------------------------------------------------------
+
+    def step(self) -> StepResult:
+        """Take in whatever the source has now; handle truncation, replacement, deletion."""
+        assert self.seg is not None and self.reader is not None
+        seg, result = self.seg, StepResult()
+        self._read_meta()
+        try:
+            status = self.reader.status()
+            if status is SourceStatus.MISSING:
+                return self._on_missing(result)
+            self._missing_since = None
+            if status is SourceStatus.REPLACED:
+                self._feed(self.reader.drain(), result)
+                self._switch_generation("replaced")
+            elif status is SourceStatus.TRUNCATED:
+                self._feed(self.reader.take_partial(), result)
+                self._switch_generation("truncated")
+            while result.appended < STEP_BUDGET:
+                data = self.reader.read_lines(READ_LIMIT)
+                if not data:
+                    break
+                self._feed(data, result)
+            else:
+                result.more = True
+            deadline = seg.age_deadline()
+            if deadline is not None and deadline <= time.time():
+                seg.rotate()
+        except SpoolFull as exc:
+            log.error("%s: %s; reading paused until space is free", self.sid, exc)
+            result.spool_full = True
+        if result.appended:
+            seg.sync()
+        return result
+
+    def _feed(self, data: bytes, result: StepResult) -> None:
+        assert self.seg is not None and self.reader is not None
+        if not data:
+            return
+        try:
+            self.seg.append(data, time.time())
+        except SpoolFull as exc:
+            self.reader.unread(len(data) - exc.consumed)
+            result.appended += exc.consumed
+            raise
+        result.appended += len(data)
+        self.metrics.bytes_read += len(data)
+        self.metrics.lines_read += data.count(b"\n")
+
+    def _switch_generation(self, reason: str) -> None:
+        assert self.seg is not None and self.reader is not None
+        self.seg.start_generation(reason)
+        self.reader.close()
+        self.reader = SourceReader(self.path, offset=0)
+        self.seg.state.identity = self.reader.identity
+        self.seg.meta.parsed = False
+        self._read_meta()
+
+    def _on_missing(self, result: StepResult) -> StepResult:
+        """The path is gone: keep draining the open file; after a grace period (a
+        rename-and-recreate fills the gap quickly), end the session."""
+        assert self.seg is not None and self.reader is not None
+        while data := self.reader.read_lines(READ_LIMIT):
+            self._feed(data, result)
+        now = time.monotonic()
+        if self._missing_since is None:
+            self._missing_since = now
+        elif now - self._missing_since >= MISSING_GRACE_S:
+            self._feed(self.reader.take_partial(), result)
+            self.seg.rotate()
+            self.seg.state.ended = True
+            self.seg.save()
+            self.spool.mark_ended(self.sid)
+            log.info("%s: source %s was deleted; session ends", self.sid, self.path)
+            result.ended = True
+        if result.appended:
+            self.seg.sync()
+        return result
+
+    def finish(self) -> None:
+        """Shutdown: close the active segment so it can be uploaded now. The unterminated
+        tail stays in the source; the next start reads it from the saved offset."""
+        if self.seg is None:
+            return
+        try:
+            if self.reader is not None and not self.seg.state.ended:
+                self.step()
+            self.seg.rotate()
+        except SpoolFull as exc:
+            log.error("%s: %s; the active segment stays in the spool", self.sid, exc)
+        finally:
+            self.seg.close()
+            if self.reader is not None:
+                self.reader.close()
+
+    def deadline(self) -> float | None:
+        return self.seg.age_deadline() if self.seg is not None else None
+
+
+def _file_starts_with(fd: int, segments: list[dict[str, Any]]) -> bool:
+    """Does the file begin with exactly these segments' bytes (by their sha256)?"""
+    pos = 0
+    for s in segments:
+        size, digest = int(s["bytes"]), hashlib.sha256()
+        end = pos + size
+        while pos < end:
+            chunk = os.pread(fd, min(1 << 20, end - pos), pos)
+            if not chunk:
+                return False
+            digest.update(chunk)
+            pos += len(chunk)
+        if digest.hexdigest() != s.get("sha256"):
+            return False
+    return True

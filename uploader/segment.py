@@ -1,0 +1,275 @@
+"""Cutting one session's lines into segments in the spool.
+
+Complete lines are appended to the active segment file; rotation (by bytes, lines,
+age, a compaction line, a new generation or shutdown) packs it into the upload
+queue. All work is per chunk: newlines are found with `bytes.find`/`count`, and
+only lines containing `compact` are parsed.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass
+from typing import IO, Any
+
+from .codec import pack
+from .formats import (
+    COMPACT_MARK,
+    CheckpointMark,
+    SessionMeta,
+    checkpoint_of,
+    line_timestamp,
+    source_info,
+)
+from .formats import checkpoint_id as make_checkpoint_id
+from .fsutil import fsync_dir
+from .spool import Spool
+from .state import ResumeState, StateStore
+
+log = logging.getLogger(__name__)
+HOST = socket.gethostname()
+
+
+@dataclass(frozen=True)
+class SegmentLimits:
+    max_bytes: int = 8 << 20
+    max_lines: int = 10_000
+    max_age_s: float = 600.0
+    gzip_level: int | None = 1  # None: store .jsonl uncompressed
+
+
+class SpoolFull(Exception):
+    """The spool's disk is full: stop reading (back-pressure) and try again later."""
+
+    def __init__(self, consumed: int, cause: OSError) -> None:
+        super().__init__(f"spool disk full ({cause.strerror})")
+        self.consumed = consumed
+
+
+_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
+class Segmenter:
+    def __init__(
+        self, spool: Spool, states: StateStore, state: ResumeState, limits: SegmentLimits
+    ) -> None:
+        self.spool = spool
+        self.states = states
+        self.state = state
+        self.limits = limits
+        self.meta = SessionMeta.from_json(state.meta)
+        self.active_path = spool.active_path(state.sid)
+        self._file: IO[bytes] | None = None
+        self.rotated = 0  # segments closed by this process, for the shipper's wake-up
+
+    # -- start-up repair -------------------------------------------------------------
+
+    def recover(self) -> None:
+        """Make the spool agree with the saved state after any kind of stop."""
+        st = self.state
+        if self.spool.queued(st.sid, st.seq):
+            # Killed after the segment was queued but before the state moved on.
+            log.info("%s: segment %d was already queued; moving on", st.sid, st.seq)
+            self._advance()
+        size = self.active_path.stat().st_size if self.active_path.exists() else 0
+        if size > st.bytes:
+            # Lines appended after the last state save: they are read from the source again.
+            with open(self.active_path, "r+b") as f:
+                f.truncate(st.bytes)
+                os.fsync(f.fileno())
+        elif size < st.bytes:
+            # Should not happen (bytes are fsynced before the state counts them); if the
+            # disk lost them anyway, rewind the source offset so they are read again.
+            log.warning("%s: active segment shorter than recorded; re-reading", st.sid)
+            st.offset -= st.bytes - size
+            st.bytes = size
+            st.lines = self.active_path.read_bytes().count(b"\n") if size else 0
+            if size == 0:
+                st.first_ts = st.last_ts = st.opened_at = None
+        self.save()
+
+    # -- appending ---------------------------------------------------------------------
+
+    def append(self, data: bytes, read_at: float) -> None:
+        """Append complete lines, rotating wherever a limit or a checkpoint says so."""
+        start, n = 0, len(data)
+        view = memoryview(data)
+        while start < n:
+            end, mark = self._plan(data, start, read_at)
+            if end == start:  # the next line does not fit: close this segment first
+                self._rotate_or_full(start)
+                continue
+            try:
+                self._write(view[start:end], data, start, end, read_at)
+            except OSError as exc:
+                if exc.errno in _FULL_ERRNOS:
+                    raise SpoolFull(start, exc) from exc
+                raise
+            start = end
+            if mark is not None:
+                self._rotate_or_full(start, mark)
+            elif self.state.lines >= self.limits.max_lines or self.is_full_by_bytes():
+                self._rotate_or_full(start)
+
+    def is_full_by_bytes(self) -> bool:
+        return self.state.bytes >= self.limits.max_bytes
+
+    def _rotate_or_full(self, consumed: int, mark: CheckpointMark | None = None) -> None:
+        try:
+            self.rotate(mark)
+        except OSError as exc:
+            if exc.errno in _FULL_ERRNOS:
+                raise SpoolFull(consumed, exc) from exc
+            raise
+
+    def _plan(self, data: bytes, start: int, read_at: float) -> tuple[int, CheckpointMark | None]:
+        """How far data[start:] may go into the active segment, and the checkpoint that
+        closes it there, if any."""
+        st, lim = self.state, self.limits
+        n = len(data)
+        room = lim.max_bytes - st.bytes
+        if n - start <= room:
+            end = n
+        else:
+            end = data.rfind(b"\n", start, start + max(room, 0)) + 1
+            if end == 0:
+                if st.bytes:
+                    return start, None
+                end = data.find(b"\n", start) + 1 or n  # one oversized line, on its own
+        room_lines = lim.max_lines - st.lines
+        if data.count(b"\n", start, end) > room_lines:
+            pos = start
+            for _ in range(room_lines):
+                pos = data.find(b"\n", pos) + 1
+            end = pos
+        hit = data.find(COMPACT_MARK, start, end)
+        while hit >= 0:
+            line_start = data.rfind(b"\n", start, hit) + 1 or start
+            line_end = data.find(b"\n", hit, end) + 1 or end
+            mark = checkpoint_of(data[line_start:line_end], self.meta, read_at)
+            if mark is not None:
+                return line_end, mark
+            hit = data.find(COMPACT_MARK, line_end, end)
+        return end, None
+
+    def _write(self, piece: memoryview, data: bytes, start: int, end: int, read_at: float) -> None:
+        st = self.state
+        if self._file is None:
+            self._file = open(self.active_path, "ab")  # noqa: SIM115 - lives across calls
+        self._file.write(piece)
+        if st.bytes == 0:
+            first_end = data.find(b"\n", start, end) + 1 or end
+            st.first_ts = line_timestamp(data, start, first_end) or read_at
+            st.opened_at = time.time()
+        last_start = data.rfind(b"\n", start, end - 1) + 1 or start
+        st.last_ts = line_timestamp(data, last_start, end) or read_at
+        st.bytes += end - start
+        st.lines += data.count(b"\n", start, end) + (0 if data[end - 1] == 10 else 1)
+        st.offset += end - start
+
+    def sync(self) -> None:
+        """Make what was appended durable, then record it: the order the protocol needs."""
+        if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        self.save()
+
+    def save(self) -> None:
+        self.state.meta = self.meta.to_json()
+        self.states.save(self.state)
+
+    # -- rotation ----------------------------------------------------------------------
+
+    def age_deadline(self) -> float | None:
+        opened = self.state.opened_at
+        return None if opened is None else opened + self.limits.max_age_s
+
+    def rotate(self, mark: CheckpointMark | None = None) -> bool:
+        """Close the active segment into the upload queue. False if it was empty."""
+        st = self.state
+        if st.bytes == 0:
+            return False
+        t0 = time.monotonic()
+        if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        gzip = self.limits.gzip_level is not None
+        data_path, meta_path = self.spool.enqueue_paths(st.sid, st.seq, gzip)
+        tmp = data_path.with_name(data_path.name + ".tmp")
+        with open(self.active_path, "rb") as src, open(tmp, "wb") as dst:
+            packed = pack(src, dst, gzip_level=self.limits.gzip_level)
+            dst.flush()
+            os.fsync(dst.fileno())
+        if packed.raw_bytes != st.bytes:
+            raise RuntimeError(
+                f"{st.sid}: active segment holds {packed.raw_bytes} bytes, state says {st.bytes}"
+            )
+        os.replace(tmp, data_path)
+        meta: dict[str, Any] = {
+            "seq": st.seq,
+            "path": f"segments/{data_path.name}",
+            "generation": st.generation,
+            "lines": st.lines,
+            "bytes": st.bytes,
+            "gzip_bytes": packed.stored_bytes,
+            "sha256": packed.sha256,
+            "first_ts": int(st.first_ts or 0),
+            "last_ts": int(st.last_ts or 0),
+            "source": source_info(self.meta, st.path, HOST),
+        }
+        if st.generation_reason:
+            meta["generation_reason"] = st.generation_reason
+        if mark is not None:
+            meta["checkpoint"] = {
+                "id": make_checkpoint_id(mark.ts, st.seq),
+                "label": mark.label,
+                "seq": st.seq,
+                "line_idx": st.lines,
+                "git": mark.git,
+                "ts": int(mark.ts),
+            }
+        self.spool.commit(meta_path, meta)
+        self._advance()
+        self.save()
+        self.rotated += 1
+        log.debug(
+            "%s: closed segment %d (%d lines, %d bytes -> %d) in %.0f ms",
+            st.sid,
+            meta["seq"],
+            meta["lines"],
+            meta["bytes"],
+            meta["gzip_bytes"],
+            (time.monotonic() - t0) * 1000,
+        )
+        return True
+
+    def _advance(self) -> None:
+        st = self.state
+        st.seq += 1
+        st.lines = st.bytes = 0
+        st.first_ts = st.last_ts = st.opened_at = None
+        st.generation_reason = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self.active_path.unlink(missing_ok=True)
+        fsync_dir(self.active_path.parent)
+
+    def start_generation(self, reason: str) -> None:
+        """The source was truncated or replaced: close what we have, count from zero."""
+        self.rotate()
+        st = self.state
+        st.generation += 1
+        st.generation_reason = reason
+        st.offset = 0
+        st.identity = None
+        log.warning("%s: source %s; starting generation %d", st.sid, reason, st.generation)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None

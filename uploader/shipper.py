@@ -1,0 +1,179 @@
+"""Draining the spool's upload queue into the store.
+
+Per session, in seq order: upload a batch of segments (several at once), then their
+checkpoint objects, then the manifest that names them, and only then remove them
+from the queue. Keys are deterministic, so a retry after any failure rewrites the
+same objects, and the manifest entry for a seq is replaced, never duplicated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any, TypeVar
+
+from . import manifest as mf
+from .metrics import Metrics
+from .retry import RetryPolicy
+from .spool import QueuedSegment, Spool
+from .stores.base import ObjectNotFound, Store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Shipper:
+    def __init__(
+        self,
+        spool: Spool,
+        store: Store,
+        *,
+        executor: Executor,
+        concurrency: int,
+        retry: RetryPolicy,
+        writer: str,
+        metrics: Metrics,
+    ) -> None:
+        self.spool = spool
+        self.store = store
+        self.executor = executor
+        self.retry = retry
+        self.writer = writer
+        self.metrics = metrics
+        self.batch_size = max(concurrency, 8)
+        self.wake = asyncio.Event()
+        self.stop = asyncio.Event()  # set to abandon retries (the drain deadline passed)
+        self._slots = asyncio.Semaphore(concurrency)
+        self._session_locks: dict[str, asyncio.Lock] = {}
+        self._manifests: dict[str, dict[str, Any]] = {}
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    async def _blocking(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    async def _store_call(self, what: str, fn: Callable[..., T], *args: Any) -> T:
+        async def attempt() -> T:
+            async with self._slots:
+                return await self._blocking(fn, *args)
+
+        return await self.retry.run(attempt, what=what, stop=self.stop)
+
+    # -- manifests ---------------------------------------------------------------------
+
+    async def manifest(self, sid: str) -> dict[str, Any] | None:
+        """The session's manifest as last written here, else as the store has it."""
+        if sid in self._manifests:
+            return self._manifests[sid]
+        cache = self.spool.manifests_dir / f"{sid}.json"
+        if cache.exists():
+            loaded: dict[str, Any] = json.loads(cache.read_bytes())
+            self._manifests[sid] = loaded
+            return loaded
+
+        def fetch() -> dict[str, Any] | None:
+            try:
+                data: dict[str, Any] = json.loads(self.store.get(mf.manifest_key(sid)))
+                return data
+            except ObjectNotFound:
+                return None
+
+        found = await self._store_call(f"GET manifest of {sid}", fetch)
+        if found is not None:
+            self._manifests[sid] = found
+        return found
+
+    async def _write_manifest(self, sid: str, manifest: dict[str, Any]) -> None:
+        data = mf.dumps(manifest)
+        await self._store_call(
+            f"PUT {mf.manifest_key(sid)}", self.store.put, mf.manifest_key(sid), data, mf.JSON_TYPE
+        )
+        cache = self.spool.manifests_dir / f"{sid}.json"
+        from .fsutil import atomic_write
+
+        await self._blocking(atomic_write, cache, data)
+        self._manifests[sid] = manifest
+        self.metrics.manifests_written += 1
+
+    # -- draining ----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Drain whenever woken (a segment closed) until stopped."""
+        while not self.stop.is_set():
+            self.wake.clear()
+            await self.drain()
+            waiter = asyncio.ensure_future(self.wake.wait())
+            stopper = asyncio.ensure_future(self.stop.wait())
+            await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            stopper.cancel()
+
+    async def drain(self) -> None:
+        sids = await self._blocking(self.spool.sids_with_work)
+        await asyncio.gather(*(self.drain_session(sid) for sid in sids))
+
+    async def drain_session(self, sid: str) -> None:
+        lock = self._session_locks.setdefault(sid, asyncio.Lock())
+        async with lock:
+            while items := await self._blocking(self.spool.pending, sid):
+                await self._ship_batch(sid, items[: self.batch_size])
+            if await self._blocking(self.spool.is_ended, sid):
+                manifest = await self.manifest(sid) or mf.new_manifest(sid, self.writer)
+                manifest["closed"] = True
+                manifest["writer"] = self.writer
+                await self._write_manifest(sid, manifest)
+                await self._blocking(self.spool.clear_ended, sid)
+                log.info("%s: session closed in %s", sid, self.store.description)
+
+    async def _ship_batch(self, sid: str, batch: list[QueuedSegment]) -> None:
+        manifest = await self.manifest(sid) or mf.new_manifest(sid, self.writer)
+        await asyncio.gather(*(self._upload_segment(item) for item in batch))
+        for item in batch:
+            checkpoint = item.meta.get("checkpoint")
+            if checkpoint:
+                await self._upload_checkpoint(sid, checkpoint)
+        for item in batch:
+            mf.add_segment(manifest, item.meta)
+        manifest["writer"] = self.writer
+        manifest["closed"] = False
+        await self._write_manifest(sid, manifest)
+        for item in batch:
+            await self._blocking(self.spool.remove, item)
+
+    async def _upload_segment(self, item: QueuedSegment) -> None:
+        meta = item.meta
+        key = mf.object_key(item.sid, meta["path"])
+        data = await self._blocking(item.data_path.read_bytes)
+        t0 = time.monotonic()
+        await self._store_call(f"PUT {key}", self.store.put, key, data, mf.content_type(key))
+        self.metrics.segments_uploaded += 1
+        self.metrics.bytes_uploaded += len(data)
+        raw, stored = meta["bytes"], meta["gzip_bytes"]
+        log.info(
+            "%s: uploaded segment %d: %d lines, %d bytes -> %d (%.1fx) in %.0f ms",
+            item.sid,
+            item.seq,
+            meta["lines"],
+            raw,
+            stored,
+            raw / stored if stored else 0.0,
+            (time.monotonic() - t0) * 1000,
+        )
+
+    async def _upload_checkpoint(self, sid: str, checkpoint: dict[str, Any]) -> None:
+        body = json.dumps(checkpoint, ensure_ascii=False).encode()
+        for key in (mf.checkpoint_key(sid, checkpoint["id"]), mf.latest_checkpoint_key(sid)):
+            await self._store_call(f"PUT {key}", self.store.put, key, body, mf.JSON_TYPE)
+        self.metrics.checkpoints += 1
+        log.info(
+            "%s: checkpoint %s (%s) at segment %d line %d",
+            sid,
+            checkpoint["id"],
+            checkpoint["label"],
+            checkpoint["seq"],
+            checkpoint["line_idx"],
+        )

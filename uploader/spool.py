@@ -1,0 +1,194 @@
+"""The spool: local disk between the source and the store.
+
+<spool>/lock                          held by the one `watch` using this spool
+<spool>/spool-id                      stable id of this spool, part of the manifest's writer
+<spool>/active/<sid>.jsonl            the segment being written
+<spool>/queue/<sid>/session-000001.jsonl.gz    closed, waiting for upload
+<spool>/queue/<sid>/session-000001.meta.json   its counts and hash: written last, so
+                                               a segment without meta is not queued yet
+<spool>/queue/<sid>/ended             the source is gone: close the session in the store
+<state>/<sid>.json                    resume state (default <spool>/state)
+<state>/manifests/<sid>.json          the last manifest this spool wrote for the session
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import UserError
+from .fsutil import atomic_write, fsync_dir
+
+META_SUFFIX = ".meta.json"
+ENDED_MARK = "ended"
+
+
+class SpoolLocked(UserError):
+    pass
+
+
+def segment_name(seq: int, gzip: bool) -> str:
+    return f"session-{seq:06d}.jsonl" + (".gz" if gzip else "")
+
+
+@dataclass(frozen=True)
+class QueuedSegment:
+    sid: str
+    seq: int
+    data_path: Path
+    meta_path: Path
+    meta: dict[str, Any]
+
+    @property
+    def queued_at(self) -> float:
+        return float(self.meta.get("queued_at", 0.0))
+
+
+class Spool:
+    def __init__(self, root: Path, state_dir: Path | None = None) -> None:
+        self.root = root.expanduser().absolute()
+        self.state_dir = (state_dir or self.root / "state").expanduser().absolute()
+        self.active_dir = self.root / "active"
+        self.queue_dir = self.root / "queue"
+        self.manifests_dir = self.state_dir / "manifests"
+        self._lock_file: IO[str] | None = None
+
+    def prepare(self) -> None:
+        """Create the folders, or say clearly which one cannot be written."""
+        for folder in (self.root, self.active_dir, self.queue_dir, self.manifests_dir):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UserError(
+                    f"cannot create spool folder {folder}: {exc.strerror}",
+                    "choose a writable place with --spool-dir (and --state-dir)",
+                ) from exc
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise UserError(
+                    f"spool folder {folder} is not writable",
+                    "choose a writable place with --spool-dir (and --state-dir)",
+                )
+
+    def lock(self) -> None:
+        """Take the spool for this process; a second watcher gets a clear refusal."""
+        path = self.root / "lock"
+        f = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the process's life
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            f.close()
+            raise SpoolLocked(
+                f"spool {self.root} is already in use by {holder}",
+                "stop the other `agent-uploader watch`, or give this one its own --spool-dir",
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()}\n")
+        f.flush()
+        self._lock_file = f
+
+    def unlock(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    @property
+    def spool_id(self) -> str:
+        path = self.root / "spool-id"
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            atomic_write(path, uuid.uuid4().hex[:12].encode())
+            return path.read_text(encoding="utf-8").strip()
+
+    # -- active segments -------------------------------------------------------------
+
+    def active_path(self, sid: str) -> Path:
+        return self.active_dir / f"{sid}.jsonl"
+
+    # -- the upload queue ------------------------------------------------------------
+
+    def session_queue(self, sid: str) -> Path:
+        return self.queue_dir / sid
+
+    def enqueue_paths(self, sid: str, seq: int, gzip: bool) -> tuple[Path, Path]:
+        folder = self.session_queue(sid)
+        folder.mkdir(exist_ok=True)
+        data = folder / segment_name(seq, gzip)
+        return data, folder / f"session-{seq:06d}{META_SUFFIX}"
+
+    def commit(self, meta_path: Path, meta: dict[str, Any]) -> None:
+        """Writing the meta is what puts a segment in the queue."""
+        meta = {**meta, "queued_at": time.time()}
+        atomic_write(meta_path, json.dumps(meta, sort_keys=True).encode())
+
+    def pending(self, sid: str) -> list[QueuedSegment]:
+        folder = self.session_queue(sid)
+        items = []
+        try:
+            names = sorted(os.listdir(folder))
+        except FileNotFoundError:
+            return []
+        for name in names:
+            if not name.endswith(META_SUFFIX):
+                continue
+            meta_path = folder / name
+            meta = json.loads(meta_path.read_bytes())
+            data_path = folder / Path(meta["path"]).name
+            items.append(QueuedSegment(sid, int(meta["seq"]), data_path, meta_path, meta))
+        items.sort(key=lambda item: item.seq)
+        return items
+
+    def queued(self, sid: str, seq: int) -> bool:
+        return (self.session_queue(sid) / f"session-{seq:06d}{META_SUFFIX}").exists()
+
+    def remove(self, item: QueuedSegment) -> None:
+        """Called only once the store confirmed the segment and the manifest naming it."""
+        item.meta_path.unlink(missing_ok=True)
+        item.data_path.unlink(missing_ok=True)
+
+    def mark_ended(self, sid: str) -> None:
+        folder = self.session_queue(sid)
+        folder.mkdir(exist_ok=True)
+        atomic_write(folder / ENDED_MARK, b"")
+
+    def is_ended(self, sid: str) -> bool:
+        return (self.session_queue(sid) / ENDED_MARK).exists()
+
+    def clear_ended(self, sid: str) -> None:
+        folder = self.session_queue(sid)
+        (folder / ENDED_MARK).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only succeeds when nothing else waits
+            fsync_dir(self.queue_dir)
+
+    def sids_with_work(self) -> list[str]:
+        try:
+            return sorted(
+                name
+                for name in os.listdir(self.queue_dir)
+                if (self.queue_dir / name).is_dir() and any((self.queue_dir / name).iterdir())
+            )
+        except FileNotFoundError:
+            return []
+
+    def queue_stats(self) -> tuple[int, float | None]:
+        """(segments waiting, age in seconds of the oldest) for logs and /metrics."""
+        count, oldest = 0, None
+        for sid in self.sids_with_work():
+            for item in self.pending(sid):
+                count += 1
+                oldest = item.queued_at if oldest is None else min(oldest, item.queued_at)
+        return count, (time.time() - oldest) if oldest is not None else None

@@ -1,0 +1,36 @@
+"""Parsing human numbers: `8MiB`, `512k`, `10m`, `1500ms`."""
+
+from __future__ import annotations
+
+import re
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
+_SIZE_POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$", re.IGNORECASE)
+_MS_PER = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
+
+
+def parse_size(text: str) -> int:
+    """Bytes from `8388608`, `8MiB`, `8M`, `8MB` (all binary: 1 KiB = 1024 bytes)."""
+    m = _SIZE.match(text)
+    if not m:
+        raise ValueError(f"{text!r} is not a size (try 8MiB, 512KiB or a number of bytes)")
+    number, unit, _ = m.groups()
+    return int(float(number) * 1024 ** _SIZE_POWERS[unit.lower()])
+
+
+def parse_ms(text: str) -> int:
+    """Milliseconds from `600000`, `600s`, `10m`, `500ms` (a bare number is ms)."""
+    m = _DURATION.match(text)
+    if not m:
+        raise ValueError(f"{text!r} is not a duration (try 500ms, 30s, 10m or a number of ms)")
+    number, unit = m.groups()
+    return int(float(number) * _MS_PER[(unit or "ms").lower()])
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"  # pragma: no cover

@@ -1,0 +1,234 @@
+"""`watch`: one asyncio loop runs the pipelines, the shipper and (later) the dashboard.
+
+Blocking work runs in thread pools: one for the pipelines' reads, appends and gzip,
+one sized by --concurrency for store calls. watchdog wakes a pipeline within
+milliseconds of a write; polling every --poll-ms is the safety net. SIGINT/SIGTERM
+stop reading, close the active segments, drain the queue for a bounded time and
+leave whatever remains in the spool for the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import signal
+import socket
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
+
+from .errors import UserError
+from .metrics import Metrics
+from .pipeline import Pipeline
+from .retry import RetryPolicy
+from .segment import SegmentLimits
+from .shipper import Shipper
+from .spool import Spool
+from .state import StateStore
+from .stores import Store
+from .stores.base import BucketNotFound, StorageAuthError, StorageError, StorageUnavailable
+from .stores.dryrun import DryRunStore
+
+log = logging.getLogger(__name__)
+
+MIN_STEP_INTERVAL_S = 0.02  # coalesce bursts of writes into one read (bounds CPU per line)
+
+
+@dataclass
+class WatchConfig:
+    file: Path
+    sid: str
+    spool_dir: Path
+    state_dir: Path | None
+    limits: SegmentLimits
+    poll_s: float = 0.5
+    concurrency: int = 2
+    dry_run: bool = False
+    shutdown_timeout_s: float = 10.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+class _WakeOnChange(FileSystemEventHandler):
+    """Sets the event (thread-safely) when anything happens to the watched path."""
+
+    def __init__(self, path: Path, loop: asyncio.AbstractEventLoop, event: asyncio.Event):
+        self.path = str(path)
+        self.loop = loop
+        self.event = event
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        # is_set() is racy but harmless: it saves a loop wake-up per write.
+        touched = self.path in (event.src_path, getattr(event, "dest_path", None))
+        if touched and not self.event.is_set():
+            self.loop.call_soon_threadsafe(self.event.set)
+
+
+def check_store(store: Store) -> None:
+    """The start-up probe: one clear line for a missing bucket or bad credentials."""
+    try:
+        store.check()
+    except BucketNotFound as exc:
+        raise UserError(f"store {store.description}: {exc}", "create it, or fix --store") from exc
+    except StorageAuthError as exc:
+        raise UserError(
+            f"store {store.description} refused our credentials: {exc}",
+            "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_PROFILE (or the folder's "
+            "permissions for a file store)",
+        ) from exc
+    except StorageUnavailable as exc:
+        # Reachable later is fine: the spool holds the data until then.
+        log.warning(
+            "store %s is not reachable now (%s); uploads will retry", store.description, exc
+        )
+    except StorageError as exc:
+        raise UserError(f"store {store.description}: {exc}") from exc
+
+
+class Watcher:
+    def __init__(self, config: WatchConfig, store: Store) -> None:
+        self.config = config
+        self.metrics = Metrics()
+        self._temp_spool: Path | None = None
+        spool_dir = config.spool_dir
+        if config.dry_run:
+            # A dry run must not move the real spool's offsets: it reads from the start
+            # into a throwaway spool and reports what it would write.
+            self._temp_spool = Path(tempfile.mkdtemp(prefix="agent-uploader-dry-run-"))
+            spool_dir = self._temp_spool
+            store = DryRunStore(store)
+        self.store = store
+        self.spool = Spool(spool_dir, None if config.dry_run else config.state_dir)
+        self.stop_reading = asyncio.Event()
+        self.ended = False
+
+    async def run(self) -> int:
+        cfg = self.config
+        spool = self.spool
+        spool.prepare()
+        spool.lock()
+        loop = asyncio.get_running_loop()
+        io_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="io")
+        store_pool = ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix="store")
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._on_signal)
+        shipper = Shipper(
+            spool,
+            self.store,
+            executor=store_pool,
+            concurrency=cfg.concurrency,
+            retry=cfg.retry,
+            writer=f"{socket.gethostname()}/{spool.spool_id}",
+            metrics=self.metrics,
+        )
+        # Segments left by an earlier run go first: the shipper starts before any
+        # new segment can be closed.
+        shipper_task = asyncio.create_task(shipper.run(), name="shipper")
+        observer = Observer()
+        try:
+            await self._tail(shipper, io_pool, observer)
+        finally:
+            with contextlib.suppress(Exception):
+                observer.stop()
+            await self._drain(shipper, shipper_task)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            io_pool.shutdown(wait=True)
+            store_pool.shutdown(wait=False, cancel_futures=True)
+            spool.unlock()
+            self.store.close()
+            if self._temp_spool is not None:
+                shutil.rmtree(self._temp_spool, ignore_errors=True)
+        return 0
+
+    def _on_signal(self) -> None:
+        if self.stop_reading.is_set():
+            raise KeyboardInterrupt  # a second Ctrl+C: stop waiting for uploads
+        log.info("stopping: closing the active segment and uploading what is queued")
+        self.stop_reading.set()
+
+    async def _tail(
+        self, shipper: Shipper, io_pool: ThreadPoolExecutor, observer: BaseObserver
+    ) -> None:
+        cfg = self.config
+        loop = asyncio.get_running_loop()
+        pipeline = Pipeline(
+            cfg.file,
+            cfg.sid,
+            self.spool,
+            StateStore(self.spool.state_dir),
+            cfg.limits,
+            self.metrics,
+        )
+        manifest = None
+        if self.spool.state_dir.joinpath(f"{cfg.sid}.json").exists() is False:
+            manifest = await shipper.manifest(cfg.sid)
+        await loop.run_in_executor(io_pool, pipeline.open, manifest)
+        wake = asyncio.Event()
+        observer.schedule(_WakeOnChange(pipeline.path, loop, wake), str(pipeline.path.parent))
+        observer.daemon = True
+        observer.start()
+        log.info("watching %s as session %s -> %s", pipeline.path, cfg.sid, self.store.description)
+        rotated = 0
+        try:
+            while not self.stop_reading.is_set():
+                wake.clear()
+                started = time.monotonic()
+                result = await loop.run_in_executor(io_pool, pipeline.step)
+                assert pipeline.seg is not None
+                if pipeline.seg.rotated != rotated:
+                    rotated = pipeline.seg.rotated
+                    shipper.wake.set()
+                if result.ended:
+                    self.ended = True
+                    shipper.wake.set()
+                    return
+                timeout = cfg.poll_s
+                deadline = pipeline.deadline()
+                if deadline is not None:
+                    timeout = max(0.0, min(timeout, deadline - time.time()))
+                if not result.more:
+                    await _wait_any((wake, self.stop_reading), timeout)
+                # Bursts of appends become one read, not one read per line.
+                pause = MIN_STEP_INTERVAL_S - (time.monotonic() - started)
+                if pause > 0 and not self.stop_reading.is_set():
+                    await asyncio.sleep(pause)
+        finally:
+            await loop.run_in_executor(io_pool, pipeline.finish)
+            shipper.wake.set()
+
+    async def _drain(self, shipper: Shipper, shipper_task: asyncio.Task[None]) -> None:
+        """Upload what is queued within the shutdown timeout; the rest waits on disk."""
+        try:
+            await asyncio.wait_for(shipper.drain(), timeout=self.config.shutdown_timeout_s)
+        except TimeoutError:
+            pass
+        except Exception as exc:  # anything left is still on disk
+            log.debug("drain stopped: %s", exc)
+        shipper.stop.set()
+        shipper_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await shipper_task
+        left, _ = self.spool.queue_stats()
+        if left:
+            log.warning(
+                "%d segment(s) not uploaded yet stay in %s; the next start uploads them",
+                left,
+                self.spool.queue_dir,
+            )
+
+
+async def _wait_any(events: tuple[asyncio.Event, ...], timeout: float) -> None:
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
