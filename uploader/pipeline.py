@@ -16,7 +16,7 @@ from typing import Any
 
 from .formats import read_meta
 from .metrics import Metrics
-from .segment import Segmenter, SegmentLimits, SpoolFull
+from .segment import FULL_ERRNOS, Segmenter, SegmentLimits, SpoolFull
 from .source import SourceReader, SourceStatus
 from .spool import Spool
 from .state import ResumeState, StateStore
@@ -56,6 +56,7 @@ class Pipeline:
         self.reader: SourceReader | None = None
         self.seg: Segmenter | None = None
         self._missing_since: float | None = None
+        self._spool_full = False
 
     # -- start -------------------------------------------------------------------------
 
@@ -163,11 +164,21 @@ class Pipeline:
             deadline = seg.age_deadline()
             if deadline is not None and deadline <= time.time():
                 seg.rotate()
-        except SpoolFull as exc:
-            log.error("%s: %s; reading paused until space is free", self.sid, exc)
+            if result.appended:
+                seg.sync()
+        except (SpoolFull, OSError) as exc:
+            if not isinstance(exc, SpoolFull) and exc.errno not in FULL_ERRNOS:
+                raise
+            # Back-pressure: what was not spooled stays in the source; the in-memory state
+            # is ahead of the saved one, which start-up repair handles after a kill.
             result.spool_full = True
-        if result.appended:
-            seg.sync()
+            if not self._spool_full:
+                log.error("%s: spool disk full; reading paused until space is free", self.sid)
+            self._spool_full = True
+            return result
+        if self._spool_full:
+            log.info("%s: spool has space again; reading resumed", self.sid)
+            self._spool_full = False
         return result
 
     def _feed(self, data: bytes, result: StepResult) -> None:
@@ -223,8 +234,10 @@ class Pipeline:
             if self.reader is not None and not self.seg.state.ended:
                 self.step()
             self.seg.rotate()
-        except SpoolFull as exc:
-            log.error("%s: %s; the active segment stays in the spool", self.sid, exc)
+        except OSError as exc:
+            if exc.errno not in FULL_ERRNOS:
+                raise
+            log.error("%s: spool disk full; the active segment stays for the next start", self.sid)
         finally:
             self.seg.close()
             if self.reader is not None:

@@ -13,8 +13,8 @@ import logging
 import os
 import socket
 import time
-from dataclasses import dataclass
-from typing import IO, Any
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from .codec import pack
 from .formats import (
@@ -50,7 +50,7 @@ class SpoolFull(Exception):
         self.consumed = consumed
 
 
-_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 
 
 class Segmenter:
@@ -63,7 +63,7 @@ class Segmenter:
         self.limits = limits
         self.meta = SessionMeta.from_json(state.meta)
         self.active_path = spool.active_path(state.sid)
-        self._file: IO[bytes] | None = None
+        self._fd: int | None = None  # the active segment, opened for appending
         self.rotated = 0  # segments closed by this process, for the shipper's wake-up
 
     # -- start-up repair -------------------------------------------------------------
@@ -72,8 +72,12 @@ class Segmenter:
         """Make the spool agree with the saved state after any kind of stop."""
         st = self.state
         if self.spool.queued(st.sid, st.seq):
-            # Killed after the segment was queued but before the state moved on.
+            # Killed after the segment was queued but before the state moved on. Lines
+            # appended and closed in the same step are in the segment but not yet in the
+            # saved state: the queued segment's own length says where it ends.
             log.info("%s: segment %d was already queued; moving on", st.sid, st.seq)
+            queued = next(q for q in self.spool.pending(st.sid) if q.seq == st.seq)
+            st.offset += int(queued.meta["bytes"]) - st.bytes
             self._advance()
         size = self.active_path.stat().st_size if self.active_path.exists() else 0
         if size > st.bytes:
@@ -99,6 +103,9 @@ class Segmenter:
         start, n = 0, len(data)
         view = memoryview(data)
         while start < n:
+            if self._rotation_due():
+                self._rotate_or_full(start)
+                continue
             end, mark = self._plan(data, start, read_at)
             if end == start:  # the next line does not fit: close this segment first
                 self._rotate_or_full(start)
@@ -106,23 +113,30 @@ class Segmenter:
             try:
                 self._write(view[start:end], data, start, end, read_at)
             except OSError as exc:
-                if exc.errno in _FULL_ERRNOS:
+                if exc.errno in FULL_ERRNOS:
                     raise SpoolFull(start, exc) from exc
                 raise
             start = end
             if mark is not None:
-                self._rotate_or_full(start, mark)
-            elif self.state.lines >= self.limits.max_lines or self.is_full_by_bytes():
-                self._rotate_or_full(start)
+                # Kept in the state until the segment is closed, so a full disk or a
+                # kill in between cannot lose the checkpoint.
+                self.state.pending_checkpoint = asdict(mark)
+        if self._rotation_due():  # close a full segment now, not when the next line comes
+            self._rotate_or_full(n)
 
-    def is_full_by_bytes(self) -> bool:
-        return self.state.bytes >= self.limits.max_bytes
+    def _rotation_due(self) -> bool:
+        st, lim = self.state, self.limits
+        return bool(st.bytes) and (
+            st.pending_checkpoint is not None
+            or st.lines >= lim.max_lines
+            or st.bytes >= lim.max_bytes
+        )
 
-    def _rotate_or_full(self, consumed: int, mark: CheckpointMark | None = None) -> None:
+    def _rotate_or_full(self, consumed: int) -> None:
         try:
-            self.rotate(mark)
+            self.rotate()
         except OSError as exc:
-            if exc.errno in _FULL_ERRNOS:
+            if exc.errno in FULL_ERRNOS:
                 raise SpoolFull(consumed, exc) from exc
             raise
 
@@ -158,9 +172,16 @@ class Segmenter:
 
     def _write(self, piece: memoryview, data: bytes, start: int, end: int, read_at: float) -> None:
         st = self.state
-        if self._file is None:
-            self._file = open(self.active_path, "ab")  # noqa: SIM115 - lives across calls
-        self._file.write(piece)
+        if self._fd is None:
+            self._fd = os.open(self.active_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            written = 0
+            while written < len(piece):
+                written += os.write(self._fd, piece[written:])
+        except OSError:
+            # Never leave half a piece behind: the next append would follow garbage.
+            os.ftruncate(self._fd, st.bytes)
+            raise
         if st.bytes == 0:
             first_end = data.find(b"\n", start, end) + 1 or end
             st.first_ts = line_timestamp(data, start, first_end) or read_at
@@ -173,9 +194,8 @@ class Segmenter:
 
     def sync(self) -> None:
         """Make what was appended durable, then record it: the order the protocol needs."""
-        if self._file is not None:
-            self._file.flush()
-            os.fsync(self._file.fileno())
+        if self._fd is not None:
+            os.fsync(self._fd)
         self.save()
 
     def save(self) -> None:
@@ -188,22 +208,25 @@ class Segmenter:
         opened = self.state.opened_at
         return None if opened is None else opened + self.limits.max_age_s
 
-    def rotate(self, mark: CheckpointMark | None = None) -> bool:
+    def rotate(self) -> bool:
         """Close the active segment into the upload queue. False if it was empty."""
         st = self.state
         if st.bytes == 0:
             return False
         t0 = time.monotonic()
-        if self._file is not None:
-            self._file.flush()
-            os.fsync(self._file.fileno())
+        if self._fd is not None:
+            os.fsync(self._fd)
         gzip = self.limits.gzip_level is not None
         data_path, meta_path = self.spool.enqueue_paths(st.sid, st.seq, gzip)
         tmp = data_path.with_name(data_path.name + ".tmp")
-        with open(self.active_path, "rb") as src, open(tmp, "wb") as dst:
-            packed = pack(src, dst, gzip_level=self.limits.gzip_level)
-            dst.flush()
-            os.fsync(dst.fileno())
+        try:
+            with open(self.active_path, "rb") as src, open(tmp, "wb") as dst:
+                packed = pack(src, dst, gzip_level=self.limits.gzip_level)
+                dst.flush()
+                os.fsync(dst.fileno())
+        except OSError:
+            tmp.unlink(missing_ok=True)  # give the space back; the rotation is retried
+            raise
         if packed.raw_bytes != st.bytes:
             raise RuntimeError(
                 f"{st.sid}: active segment holds {packed.raw_bytes} bytes, state says {st.bytes}"
@@ -223,16 +246,21 @@ class Segmenter:
         }
         if st.generation_reason:
             meta["generation_reason"] = st.generation_reason
+        mark = st.pending_checkpoint
         if mark is not None:
             meta["checkpoint"] = {
-                "id": make_checkpoint_id(mark.ts, st.seq),
-                "label": mark.label,
+                "id": make_checkpoint_id(mark["ts"], st.seq),
+                "label": mark["label"],
                 "seq": st.seq,
                 "line_idx": st.lines,
-                "git": mark.git,
-                "ts": int(mark.ts),
+                "git": mark["git"],
+                "ts": int(mark["ts"]),
             }
-        self.spool.commit(meta_path, meta)
+        try:
+            self.spool.commit(meta_path, meta)
+        except OSError:
+            data_path.unlink(missing_ok=True)
+            raise
         self._advance()
         self.save()
         self.rotated += 1
@@ -253,9 +281,8 @@ class Segmenter:
         st.lines = st.bytes = 0
         st.first_ts = st.last_ts = st.opened_at = None
         st.generation_reason = None
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        st.pending_checkpoint = None
+        self.close()
         self.active_path.unlink(missing_ok=True)
         fsync_dir(self.active_path.parent)
 
@@ -270,6 +297,6 @@ class Segmenter:
         log.warning("%s: source %s; starting generation %d", st.sid, reason, st.generation)
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

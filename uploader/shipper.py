@@ -17,8 +17,9 @@ from concurrent.futures import Executor
 from typing import Any, TypeVar
 
 from . import manifest as mf
+from .fsutil import atomic_write
 from .metrics import Metrics
-from .retry import RetryPolicy
+from .retry import RetryPolicy, Stopped
 from .spool import QueuedSegment, Spool
 from .stores.base import ObjectNotFound, Store
 
@@ -92,29 +93,49 @@ class Shipper:
         await self._store_call(
             f"PUT {mf.manifest_key(sid)}", self.store.put, mf.manifest_key(sid), data, mf.JSON_TYPE
         )
-        cache = self.spool.manifests_dir / f"{sid}.json"
-        from .fsutil import atomic_write
-
-        await self._blocking(atomic_write, cache, data)
         self._manifests[sid] = manifest
+        cache = self.spool.manifests_dir / f"{sid}.json"
+        try:
+            await self._blocking(atomic_write, cache, data)
+        except OSError as exc:
+            # A stale cache would later overwrite the store's newer manifest: drop it, and
+            # the next start reads the manifest back from the store.
+            cache.unlink(missing_ok=True)
+            log.warning("%s: could not cache the manifest (%s)", sid, exc.strerror)
         self.metrics.manifests_written += 1
 
     # -- draining ----------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Drain whenever woken (a segment closed) until stopped."""
+        """Drain whenever woken (a segment closed) until stopped. Idle means no work:
+        no timer runs and no store request is made while nothing is queued."""
         while not self.stop.is_set():
             self.wake.clear()
-            await self.drain()
+            clean = await self.drain()
             waiter = asyncio.ensure_future(self.wake.wait())
             stopper = asyncio.ensure_future(self.stop.wait())
-            await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {waiter, stopper},
+                timeout=None if clean else self.retry.cap,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
             waiter.cancel()
             stopper.cancel()
 
-    async def drain(self) -> None:
+    async def drain(self) -> bool:
+        """Ship everything queued; False if some session must be tried again later."""
         sids = await self._blocking(self.spool.sids_with_work)
-        await asyncio.gather(*(self.drain_session(sid) for sid in sids))
+        results = await asyncio.gather(
+            *(self.drain_session(sid) for sid in sids), return_exceptions=True
+        )
+        clean = True
+        for sid, outcome in zip(sids, results, strict=True):
+            if isinstance(outcome, Stopped | asyncio.CancelledError):
+                clean = False
+            elif isinstance(outcome, BaseException):
+                clean = False
+                log.error("%s: upload paused: %s; the spool keeps the data", sid, outcome)
+        return clean
 
     async def drain_session(self, sid: str) -> None:
         lock = self._session_locks.setdefault(sid, asyncio.Lock())

@@ -44,6 +44,7 @@ class ResumeState:
     opened_at: float | None = None  # wall clock of the active segment's first line
     meta: dict[str, Any] = field(default_factory=dict)
     generation_reason: str | None = None  # set until the new generation's first segment closes
+    pending_checkpoint: dict[str, Any] | None = None  # a compaction line ends the active segment
     ended: bool = False  # the source was deleted and everything read is spooled
 
     def to_bytes(self) -> builtins.bytes:
