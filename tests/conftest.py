@@ -88,9 +88,9 @@ def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> (
-    subprocess.CompletedProcess[str]
-):
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "uploader", *args],
         capture_output=True,
@@ -101,9 +101,9 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) 
     )
 
 
-def start_cli(*args: str, env: dict[str, str] | None = None, log: Path | None = None) -> (
-    subprocess.Popen[bytes]
-):
+def start_cli(
+    *args: str, env: dict[str, str] | None = None, log: Path | None = None
+) -> subprocess.Popen[bytes]:
     out = open(log, "ab") if log else None  # noqa: SIM115 - the child keeps its own copy
     try:
         return subprocess.Popen(
