@@ -196,3 +196,24 @@ def test_second_watch_on_the_same_spool_refuses(tmp_path: Path) -> None:
     finally:
         first.send_signal(signal.SIGINT)
         first.wait(timeout=30)
+
+
+def test_auto_sid_waits_for_the_first_line_when_the_name_has_none(tmp_path: Path) -> None:
+    source = tmp_path / "session.jsonl"
+    source.write_bytes(b'{"type":"session","version":3,"id":"7d3f9a10-5c2e-4b8a')
+    store_url = f"file://{tmp_path / 'store'}"
+    log = tmp_path / "log"
+    proc = start_cli("watch", "--file", str(source), "--store", store_url, "--poll-ms", "50",
+                     "--spool-dir", str(tmp_path / "spool"), log=log)  # fmt: skip
+    try:
+        wait_until(lambda: "waiting for the first line" in log.read_text(), what="waiting")
+        with open(source, "ab") as f:
+            f.write(b'-9f01-2e6c4d8b1a77","cwd":"/w"}\n')
+        wait_until(lambda: " watching " in log.read_text(), what="start")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    store = store_from_url(store_url)
+    sid = "7d3f9a10-5c2e-4b8a-9f01-2e6c4d8b1a77"
+    assert rebuild(store, sid) == source.read_bytes()
+    assert (manifest(store, sid) or {})["source"]["agent"] == "openclaw"

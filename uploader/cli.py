@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,10 @@ import click
 from . import __version__
 from .codec import DEFAULT_LEVEL, codec_name
 from .errors import UsageError, UserError
+from .formats import read_meta
+from .pipeline import FIRST_LINE_LIMIT
 from .segment import SegmentLimits
-from .sessionid import derive_sid, validate_sid
+from .sessionid import derive_sid, sid_from_name, validate_sid
 from .stores import DEFAULT_STORE_URL, StoreOptions, open_store
 from .units import parse_ms, parse_size
 
@@ -280,6 +283,14 @@ def watch(**opts: Any) -> None:
     raise SystemExit(code)
 
 
+def _first_line(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.readline(FIRST_LINE_LIMIT)
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}", "check its permissions") from exc
+
+
 def _watch(opts: dict[str, Any]) -> int:
     from .watch import WatchConfig, Watcher, check_store
 
@@ -294,16 +305,17 @@ def _watch(opts: dict[str, Any]) -> int:
         )
     if not path.is_file():
         raise UserError(f"{path} is not a regular file")
-    try:
-        with open(path, "rb") as f:
-            first = f.readline(1 << 20)
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}", "check its permissions") from exc
+    first = _first_line(path)
     if opts["sid"] == "auto":
-        from .formats import read_meta
-
-        meta = read_meta(path, first if first.endswith(b"\n") else None)
-        sid = derive_sid(path, meta.first_line_id)
+        if sid_from_name(path.name) is None and not first.endswith(b"\n"):
+            # The id may be in the first line: wait for it, so the session gets the same
+            # id on every start.
+            log.info("waiting for the first line of %s to name the session (or pass --sid)",
+                     path)  # fmt: skip
+            while not first.endswith(b"\n") and len(first) < FIRST_LINE_LIMIT:
+                time.sleep(opts["poll_ms"] / 1000)
+                first = _first_line(path)
+        sid = derive_sid(path, read_meta(path, first or None).first_line_id)
     else:
         sid = validate_sid(opts["sid"])
     store = open_store(
