@@ -54,7 +54,9 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         """Full jitter over an exponential ceiling (never zero, never above the cap)."""
-        ceiling = min(self.cap, self.base * (2**attempt))
+        # The exponent is bounded: 2**1024 no longer fits a float (OverflowError after
+        # about four hours of one outage), and the cap is reached long before.
+        ceiling = min(self.cap, self.base * 2.0 ** min(attempt, 64))
         return max(self.base / 2, self.rng.uniform(0, ceiling))
 
     async def run(self, call: Callable[[], Awaitable[T]], *, what: str, stop: asyncio.Event) -> T:
