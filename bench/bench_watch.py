@@ -1,0 +1,1264 @@
+"""Benchmark of `agent-uploader watch` against a moto S3 server in another process.
+
+    python bench/bench_watch.py [--mb 50] [--seed 1]
+
+Generates a realistic (seeded) transcript, then measures, with real processes:
+
+1. throughput: `watch` on the complete file until the store's manifest covers every
+   byte; wall time, the child's CPU (user+sys, from wait4) and peak RSS;
+2. baselines on the same bytes: the `gzip -6` command, zlib level 6 and ISA-L in-process;
+3. steady rate: a writer appends lines at --rate lines/s while `watch` tails the file;
+   watch's CPU as % of one core over that window;
+4. idle: watch left alone with nothing to read; store requests (from moto's request
+   log) and CPU over that window.
+
+Run by hand, not part of the test suite. See bench/README.md for what it prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import json
+import math
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+import uuid
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from random import Random
+from typing import Any
+
+MB = 1_000_000  # all "MB" figures are 10^6 bytes
+BUCKET = "bench"
+PREFIX = "run"
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+TARGET_CPU_RATIO = 0.35  # watch CPU per MB / gzip -6 CPU per MB
+TARGET_SIZE_RATIO = 1.35  # stored bytes / gzip -6 bytes
+TARGET_STEADY_PCT = 5.0  # % of one core at the steady rate
+STEADY_MAX_LINE = 8 << 10  # the steady writer streams ordinary lines, not huge tool outputs
+CWD = "/home/dev/shop-api"
+
+
+# -- a realistic transcript -------------------------------------------------------------
+
+
+class Corpus:
+    """Code and prose to fill lines with: a seeded pick of the standard library's sources
+    (the "repository" the agent works on) and sentences from their docstrings."""
+
+    SKIP = frozenset({"test", "tests", "idlelib", "site-packages", "__pycache__", "lib2to3"})
+    AGENT_PHRASES = (
+        "I'll start by looking at how the router is wired up.",
+        "Let me check the existing tests before changing anything.",
+        "The failure comes from the offset being computed before the header is parsed.",
+        "Now I'll run the test suite to make sure nothing else broke.",
+        "That fixed the first case; the second one still fails on an empty page.",
+        "I need to see where this function is called from.",
+        "All tests pass. Summary of the change:",
+        "**Inspecting the pagination helper**",
+        "**Planning the refactor of the storage layer**",
+    )
+
+    def __init__(self, rng: Random, n_files: int = 120) -> None:
+        root = Path(sysconfig.get_paths()["stdlib"])
+        files = sorted(
+            p for p in root.rglob("*.py") if not self.SKIP & set(p.relative_to(root).parts)
+        )
+        self.files: list[tuple[str, list[str]]] = []
+        sentences: list[str] = []
+        for p in rng.sample(files, min(n_files, len(files))):
+            text = p.read_text(encoding="utf-8", errors="replace")
+            lines = text.splitlines()
+            if len(lines) < 20:
+                continue
+            self.files.append(("src/" + p.relative_to(root).as_posix(), lines))
+            for doc in re.findall(r'"""(.+?)"""', text, re.S):
+                flat = " ".join(doc.split())
+                sentences += [s for s in re.split(r"(?<=[.!?])\s+", flat) if 20 <= len(s) <= 300]
+            sentences += [ln.strip()[2:] for ln in lines if ln.strip().startswith("# ")]
+        self.sentences = sentences or list(self.AGENT_PHRASES)
+        self.idents = sorted(
+            {w for _, ls in self.files for w in re.findall(r"def (\w+)", "\n".join(ls))}
+        )
+
+
+class TranscriptGen:
+    """Seeded NDJSON lines in the shapes of FORMATS.md: Codex and Claude Code turns
+    (messages, reasoning with encrypted_content, tool calls and outputs, token_count
+    events, file snapshots) and now and then a compaction."""
+
+    def __init__(self, seed: int, corpus: Corpus) -> None:
+        self.rng = Random(seed)
+        self.c = corpus
+        self.sid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        self.t = datetime(2026, 3, 14, 9, 0, 0, tzinfo=UTC)
+        self.tokens = 12_000
+        self.parent: str | None = None
+
+    # small pieces
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def ts(self) -> str:
+        self.t += timedelta(seconds=self.rng.expovariate(1 / 2.5))
+        return self.t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{self.t.microsecond // 1000:03d}Z"
+
+    def token(self, prefix: str, n: int = 24) -> str:
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        return prefix + "".join(self.rng.choice(alphabet) for _ in range(n))
+
+    def blob(self, lo: int, hi: int) -> str:
+        """An encrypted_content-like blob (Fernet-style urlsafe base64): incompressible."""
+        return (
+            "gAAAAAB"
+            + base64.urlsafe_b64encode(self.rng.randbytes(self.rng.randint(lo, hi))).decode()
+        )
+
+    def prose(self, n: int) -> str:
+        out: list[str] = []
+        size = 0
+        while size < n:
+            s = self.rng.choice(
+                self.c.sentences if self.rng.random() < 0.85 else self.c.AGENT_PHRASES
+            )
+            out.append(s)
+            size += len(s) + 1
+            if self.rng.random() < 0.15:
+                out.append("\n\n")
+        return " ".join(out).replace(" \n\n ", "\n\n")
+
+    def out_size(self, cap: int) -> int:
+        """Tool output size: log-normal, median ~1.5 KB, clipped so that no line exceeds
+        ~200 KB (Codex escapes the output twice, Claude Code stores it twice)."""
+        return max(40, min(cap, int(self.rng.lognormvariate(math.log(1500), 1.5))))
+
+    def code(self, n: int) -> tuple[str, int, list[str]]:
+        """About n characters of consecutive source lines: (path, first line number, lines).
+        Most reads hit a dozen "hot" files, as an agent's do."""
+        hot = self.rng.random() < 0.6
+        path, lines = self.rng.choice(self.c.files[:12] if hot else self.c.files)
+        start = self.rng.randrange(max(1, len(lines) - 10))
+        picked: list[str] = []
+        size = 0
+        i = start
+        while size < n:
+            if i >= len(lines):
+                path2, lines2 = self.rng.choice(self.c.files)  # `cat a b`: the next file
+                picked.append(f"# ---- {path2} ----")
+                lines, i = lines2, 0
+            picked.append(lines[i])
+            size += len(lines[i]) + 1
+            i += 1
+        return path, start + 1, picked
+
+    # tool outputs
+
+    def tool_output(self, n: int) -> tuple[str, str]:
+        """(shell command, its output) of about n characters."""
+        kind = self.rng.choices(["sed", "rg", "pytest", "diff", "build", "ls"], [5, 3, 2, 2, 2, 1])[
+            0
+        ]
+        if kind == "sed":
+            path, first, lines = self.code(n)
+            return f"sed -n '{first},{first + len(lines)}p' {path}", "\n".join(lines)
+        if kind == "rg":
+            ident = self.rng.choice(self.c.idents or ["main"])
+            out, size = [], 0
+            while size < n:
+                path, first, lines = self.code(200)
+                s = f"{path}:{first}:{lines[0]}"
+                out.append(s)
+                size += len(s) + 1
+            return f"rg -n {ident} src tests", "\n".join(out)
+        if kind == "pytest":
+            out = [
+                "============================= test session starts =============================",
+                "platform linux -- Python 3.12.3, pytest-8.3.4, pluggy-1.5.0",
+                f"rootdir: {CWD}",
+                "configfile: pyproject.toml",
+                "",
+            ]
+            size, k = 0, 0
+            while size < n:
+                ident = self.rng.choice(self.c.idents or ["case"])
+                ok = self.rng.random() > 0.04
+                name = ident.strip("_")
+                outcome = "PASSED" if ok else "FAILED"
+                s = f"tests/test_{name}.py::test_{name}_{k} {outcome} [{min(99, k)}%]"
+                out.append(s)
+                size += len(s) + 1
+                if not ok:
+                    path, first, lines = self.code(self.rng.randint(300, 3000))
+                    out += [f"    {ln}" for ln in lines]
+                    out.append(f"E       AssertionError: assert {k} == {self.rng.randint(0, 99)}")
+                    out.append(f"{path}:{first + len(lines)}: AssertionError")
+                    size += sum(len(ln) + 5 for ln in lines)
+                k += 1
+            secs = self.rng.uniform(0.5, 40)
+            out.append(f"{'=' * 24} {k} passed in {secs:.2f}s {'=' * 24}")
+            return "pytest -q -x", "\n".join(out)
+        if kind == "diff":
+            out, size = [], 0
+            while size < n:
+                path, first, lines = self.code(self.rng.randint(300, 2500))
+                out += [
+                    f"diff --git a/{path} b/{path}",
+                    f"index {self.token('', 7).lower()}..{self.token('', 7).lower()} 100644",
+                    f"--- a/{path}",
+                    f"+++ b/{path}",
+                    f"@@ -{first},{len(lines)} +{first},{len(lines) + 1} @@",
+                ]
+                for ln in lines:
+                    r = self.rng.random()
+                    out.append(("-" if r < 0.08 else "+" if r < 0.16 else " ") + ln)
+                size += sum(len(ln) + 1 for ln in lines)
+            return "git diff", "\n".join(out)
+        if kind == "build":  # install/compile logs: templated, very repetitive
+            out, size, total = [], 0, max(5, n // 60)
+            for i in range(1, total + 1):
+                name = self.rng.choice(self.c.idents or ["pkg"]).strip("_").replace("_", "-")
+                ver = f"{self.rng.randint(0, 4)}.{self.rng.randint(0, 30)}.{self.rng.randint(0, 9)}"
+                s = self.rng.choice(
+                    (
+                        f"  Downloaded {name} v{ver}",
+                        f"   Compiling {name} v{ver}",
+                        f"[{i}/{total}] Building CXX object src/CMakeFiles/{name}.dir/{name}.cc.o",
+                        f"npm WARN deprecated {name}@{ver}: This package is no longer supported.",
+                        f"Collecting {name}=={ver}\n  Using cached {name}-{ver}-py3-none-any.whl",
+                    )
+                )
+                out.append(s)
+                size += len(s) + 1
+                if size >= n:
+                    break
+            return "make build 2>&1 | tail -n 400", "\n".join(out)
+        paths = [
+            p for p, _ in self.rng.sample(self.c.files, min(len(self.c.files), max(3, n // 40)))
+        ]
+        return "git ls-files src", "\n".join(paths)
+
+    # Codex
+
+    def codex(self, typ: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return {"timestamp": self.ts(), "type": typ, "payload": payload}
+
+    def token_count(self) -> dict[str, Any]:
+        last = self.rng.randint(2000, 30000)
+        self.tokens += last
+        usage = lambda t: {  # noqa: E731
+            "input_tokens": t,
+            "cached_input_tokens": int(t * 0.8),
+            "output_tokens": t // 30,
+            "reasoning_output_tokens": t // 60,
+            "total_tokens": t + t // 30,
+        }
+        return self.codex(
+            "event_msg",
+            {
+                "type": "token_count",
+                "info": {
+                    "total_token_usage": usage(self.tokens),
+                    "last_token_usage": usage(last),
+                    "model_context_window": 272000,
+                },
+                "rate_limits": {
+                    "primary": {
+                        "used_percent": round(self.rng.uniform(0, 90), 1),
+                        "window_minutes": 300,
+                        "resets_in_seconds": self.rng.randint(0, 18000),
+                    },
+                    "secondary": {
+                        "used_percent": round(self.rng.uniform(0, 50), 1),
+                        "window_minutes": 10080,
+                        "resets_in_seconds": self.rng.randint(0, 604800),
+                    },
+                },
+            },
+        )
+
+    def codex_turn(self) -> Iterator[dict[str, Any]]:
+        yield self.codex(
+            "turn_context",
+            {
+                "cwd": CWD,
+                "approval_policy": "on-request",
+                "sandbox_policy": {"type": "workspace-write", "network_access": False},
+                "model": "gpt-5-codex",
+                "effort": "medium",
+                "summary": "auto",
+            },
+        )
+        ask = self.prose(self.rng.randint(40, 1200))
+        yield self.codex(
+            "response_item",
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": ask}]},
+        )
+        yield self.codex("event_msg", {"type": "user_message", "message": ask, "images": []})
+        for _ in range(self.rng.randint(1, 10)):
+            summary = self.prose(self.rng.randint(30, 500))
+            yield self.codex(
+                "response_item",
+                {
+                    "type": "reasoning",
+                    "summary": [{"type": "summary_text", "text": summary}],
+                    "content": None,
+                    "encrypted_content": self.blob(400, 4500),
+                },
+            )
+            yield self.codex("event_msg", {"type": "agent_reasoning", "text": summary})
+            call_id = self.token("call_")
+            if self.rng.random() < 0.15:  # apply_patch
+                path, _, lines = self.code(self.rng.randint(200, 4000))
+                patch = "\n".join(
+                    ["*** Begin Patch", f"*** Update File: {path}", "@@"]
+                    + [
+                        ("-" if i % 7 == 3 else "+" if i % 7 == 4 else " ") + ln
+                        for i, ln in enumerate(lines)
+                    ]
+                    + ["*** End Patch"]
+                )
+                yield self.codex(
+                    "response_item",
+                    {
+                        "type": "custom_tool_call",
+                        "status": "completed",
+                        "call_id": call_id,
+                        "name": "apply_patch",
+                        "input": patch,
+                    },
+                )
+                out = json.dumps(
+                    {
+                        "output": f"Success. Updated the following files:\nM {path}\n",
+                        "metadata": {"exit_code": 0, "duration_seconds": 0.0},
+                    }
+                )
+                yield self.codex(
+                    "response_item",
+                    {"type": "custom_tool_call_output", "call_id": call_id, "output": out},
+                )
+            else:
+                cmd, text = self.tool_output(self.out_size(160_000))
+                args = json.dumps(
+                    {"command": ["bash", "-lc", cmd], "workdir": CWD, "timeout_ms": 120000}
+                )
+                yield self.codex(
+                    "response_item",
+                    {
+                        "type": "function_call",
+                        "name": "shell",
+                        "arguments": args,
+                        "call_id": call_id,
+                    },
+                )
+                out = json.dumps(
+                    {
+                        "output": text + "\n",
+                        "metadata": {
+                            "exit_code": 0 if self.rng.random() < 0.9 else 1,
+                            "duration_seconds": round(self.rng.uniform(0.01, 30), 1),
+                        },
+                    }
+                )
+                yield self.codex(
+                    "response_item",
+                    {"type": "function_call_output", "call_id": call_id, "output": out},
+                )
+            for _ in range(self.rng.choice((1, 1, 1, 2))):  # token_count is re-emitted
+                yield self.token_count()
+        answer = self.prose(self.rng.randint(100, 3000))
+        if self.rng.random() < 0.4:
+            path, _, lines = self.code(self.rng.randint(200, 3000))
+            answer += f"\n\nIn `{path}`:\n\n```python\n" + "\n".join(lines) + "\n```\n"
+        yield self.codex(
+            "response_item",
+            {
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": answer}],
+            },
+        )
+        yield self.codex("event_msg", {"type": "agent_message", "message": answer})
+        yield self.codex("event_msg", {"type": "task_complete", "last_agent_message": answer[:400]})
+
+    # Claude Code
+
+    def claude(self, typ: str, message: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
+        me = self.uuid()
+        line: dict[str, Any] = {
+            "parentUuid": self.parent,
+            "isSidechain": False,
+            "userType": "external",
+            "cwd": CWD,
+            "sessionId": self.sid,
+            "version": "2.1.72",
+            "gitBranch": "main",
+            "type": typ,
+        }
+        if message is not None:
+            line["message"] = message
+        line.update(extra)
+        line["uuid"] = me
+        line["timestamp"] = self.ts()
+        self.parent = me
+        return line
+
+    def claude_usage(self) -> dict[str, Any]:
+        return {
+            "input_tokens": self.rng.randint(3, 40),
+            "cache_creation_input_tokens": self.rng.randint(0, 9000),
+            "cache_read_input_tokens": self.rng.randint(10000, 150000),
+            "output_tokens": self.rng.randint(20, 2500),
+            "service_tier": "standard",
+        }
+
+    def claude_turn(self) -> Iterator[dict[str, Any]]:
+        yield self.claude(
+            "user", {"role": "user", "content": self.prose(self.rng.randint(40, 1200))}
+        )
+        for _ in range(self.rng.randint(1, 10)):
+            msg_id, req_id = self.token("msg_01", 22), self.token("req_011C", 20)
+            base = {
+                "id": msg_id,
+                "type": "message",
+                "role": "assistant",
+                "model": "claude-sonnet-4-5-20250929",
+            }
+            if self.rng.random() < 0.6:
+                thinking = {
+                    "type": "thinking",
+                    "thinking": self.prose(self.rng.randint(100, 3000)),
+                    "signature": base64.b64encode(
+                        self.rng.randbytes(self.rng.randint(200, 700))
+                    ).decode(),
+                }
+                yield self.claude(
+                    "assistant",
+                    {
+                        **base,
+                        "content": [thinking],
+                        "stop_reason": None,
+                        "usage": self.claude_usage(),
+                    },
+                    requestId=req_id,
+                )
+            tool_id = self.token("toolu_01", 22)
+            kind = self.rng.choices(["Read", "Bash", "Edit", "Grep"], [5, 4, 2, 2])[0]
+            n = self.out_size(90_000)
+            if kind == "Read":
+                path, first, lines = self.code(n)
+                tool_input: dict[str, Any] = {"file_path": f"{CWD}/{path}"}
+                result = "\n".join(f"{first + i:>6}\u2192{ln}" for i, ln in enumerate(lines))
+                extra: dict[str, Any] = {
+                    "type": "text",
+                    "file": {
+                        "filePath": f"{CWD}/{path}",
+                        "content": "\n".join(lines),
+                        "numLines": len(lines),
+                        "startLine": first,
+                        "totalLines": first + len(lines) + self.rng.randint(0, 400),
+                    },
+                }
+            elif kind == "Edit":
+                path, first, lines = self.code(min(n, 6000))
+                cut = max(1, len(lines) // 3)
+                tool_input = {
+                    "file_path": f"{CWD}/{path}",
+                    "old_string": "\n".join(lines[:cut]),
+                    "new_string": "\n".join(lines[:cut]).replace("self", "this", 2),
+                }
+                result = (
+                    f"The file {CWD}/{path} has been updated. Here's the result of running "
+                    "`cat -n` on a snippet of the edited file:\n"
+                    + "\n".join(f"{first + i:>6}\u2192{ln}" for i, ln in enumerate(lines))
+                )
+                extra = {
+                    "filePath": f"{CWD}/{path}",
+                    "oldString": tool_input["old_string"],
+                    "newString": tool_input["new_string"],
+                    "userModified": False,
+                    "replaceAll": False,
+                }
+            else:
+                cmd, result = self.tool_output(n)
+                if kind == "Grep":
+                    tool_input = {
+                        "pattern": self.rng.choice(self.c.idents or ["main"]),
+                        "path": "src",
+                        "output_mode": "content",
+                        "-n": True,
+                    }
+                else:
+                    tool_input = {"command": cmd, "description": "Run " + cmd.split()[0]}
+                extra = {"stdout": result, "stderr": "", "interrupted": False, "isImage": False}
+            yield self.claude(
+                "assistant",
+                {
+                    **base,
+                    "content": [
+                        {"type": "tool_use", "id": tool_id, "name": kind, "input": tool_input}
+                    ],
+                    "stop_reason": "tool_use",
+                    "usage": self.claude_usage(),
+                },
+                requestId=req_id,
+            )
+            if kind == "Bash":  # small, frequent lines while a command runs
+                for k in range(self.rng.choice((0, 0, 1, 3, 8))):
+                    yield self.claude(
+                        "progress",
+                        None,
+                        data={
+                            "type": "bash_progress",
+                            "output": self.rng.choice(result.splitlines() or [""])[:200],
+                            "elapsedTimeSeconds": k + 1,
+                            "totalLines": (k + 1) * self.rng.randint(1, 40),
+                        },
+                        toolUseID=tool_id,
+                        parentToolUseID=tool_id,
+                    )
+            yield self.claude(
+                "user",
+                {
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "tool_result",
+                            "tool_use_id": tool_id,
+                            "content": result,
+                            "is_error": False,
+                        }
+                    ],
+                },
+                toolUseResult=extra,
+            )
+        answer = self.prose(self.rng.randint(100, 3000))
+        yield self.claude(
+            "assistant",
+            {
+                "id": self.token("msg_01", 22),
+                "type": "message",
+                "role": "assistant",
+                "model": "claude-sonnet-4-5-20250929",
+                "content": [{"type": "text", "text": answer}],
+                "stop_reason": "end_turn",
+                "usage": self.claude_usage(),
+            },
+            requestId=self.token("req_011C", 20),
+        )
+        if self.rng.random() < 0.3:
+            mid = self.uuid()
+            backups = {
+                f"{CWD}/{p}": {
+                    "backupFileName": f"{self.token('', 16).lower()}@v{v}",
+                    "version": v,
+                    "backupTime": self.ts(),
+                }
+                for v, (p, _) in enumerate(self.rng.sample(self.c.files, 4), 1)
+            }
+            yield {
+                "type": "file-history-snapshot",
+                "messageId": mid,
+                "snapshot": {
+                    "messageId": mid,
+                    "trackedFileBackups": backups,
+                    "timestamp": self.ts(),
+                },
+                "isSnapshotUpdate": False,
+            }
+
+    # compaction
+
+    def compaction(self, codex: bool, small: bool = False) -> Iterator[dict[str, Any]]:
+        if codex:
+            history: list[dict[str, Any]] = [
+                {
+                    "type": "message",
+                    "role": "user",
+                    "content": [{"type": "input_text", "text": self.prose(300)}],
+                }
+                for _ in range(self.rng.randint(1, 4))
+            ]
+            history.append(
+                {
+                    "type": "compaction",
+                    "encrypted_content": self.blob(2000, 4000)
+                    if small
+                    else self.blob(20_000, 120_000),
+                }
+            )
+            yield self.codex("compacted", {"message": "", "replacement_history": history})
+            yield self.codex("event_msg", {"type": "context_compacted"})
+        else:
+            yield self.claude(
+                "system",
+                None,
+                subtype="compact_boundary",
+                content="Conversation compacted",
+                level="info",
+                compactMetadata={"trigger": "auto", "preTokens": self.rng.randint(150000, 190000)},
+            )
+            if not small:
+                yield self.claude(
+                    "user",
+                    {
+                        "role": "user",
+                        "content": "This session is being continued from a "
+                        "previous conversation that ran out of context. Summary:\n"
+                        + self.prose(self.rng.randint(3000, 10000)),
+                    },
+                    isCompactSummary=True,
+                    isVisibleInTranscriptOnly=True,
+                )
+
+    def lines(self, limit: int, end_with_compaction: bool = True) -> Iterator[bytes]:
+        """Lines until `limit` bytes; a compaction every 5-12 MB, and (by default) one as
+        the last line, so the last segment closes by itself as a checkpoint."""
+
+        def enc(obj: dict[str, Any]) -> bytes:
+            return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+        first = self.codex(
+            "session_meta",
+            {
+                "id": self.sid,
+                "timestamp": self.ts(),
+                "cwd": CWD,
+                "originator": "codex_cli_rs",
+                "cli_version": "0.112.0",
+                "source": "cli",
+                "model_provider": "openai",
+                "git": {"commit_hash": "a1b2c3d", "branch": "main"},
+            },
+        )
+        size = 0
+        next_compaction = self.rng.uniform(5, 12) * MB
+        for obj in [first]:
+            b = enc(obj)
+            size += len(b)
+            yield b
+        while size < limit:
+            codex = self.rng.random() < 0.5
+            turn = self.codex_turn() if codex else self.claude_turn()
+            for obj in turn:
+                b = enc(obj)
+                size += len(b)
+                yield b
+            if size >= next_compaction:
+                next_compaction += self.rng.uniform(5, 12) * MB
+                for obj in self.compaction(codex):
+                    b = enc(obj)
+                    size += len(b)
+                    yield b
+        if end_with_compaction:
+            for obj in self.compaction(codex=False, small=True):
+                yield enc(obj)
+
+
+def write_transcript(path: Path, gen: TranscriptGen, limit: int) -> list[int]:
+    sizes = []
+    with open(path, "wb") as f:
+        for line in gen.lines(limit):
+            f.write(line)
+            sizes.append(len(line))
+    return sizes
+
+
+# -- processes --------------------------------------------------------------------------
+
+
+@dataclass
+class Child:
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+    started: float = field(default_factory=time.monotonic)
+    rusage: resource.struct_rusage | None = None
+
+
+CHILDREN: list[Child] = []
+EXTRA_WATCH_ARGS: list[str] = []
+
+
+def spawn(name: str, args: list[str], log: Path, env: dict[str, str]) -> Child:
+    with open(log, "ab") as out:
+        # A session of its own: Ctrl+C reaches only this script, which then stops the
+        # children itself (in `cleanup`), in order.
+        proc = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+    child = Child(name, proc, log)
+    CHILDREN.append(child)
+    return child
+
+
+def exited(child: Child) -> bool:
+    """Has the child ended? Reaps it with wait4, which keeps its own rusage (CPU, peak
+    RSS); Popen.poll() would reap it and lose that."""
+    if child.rusage is None:
+        pid, status, ru = os.wait4(child.proc.pid, os.WNOHANG)
+        if not pid:
+            return False
+        child.proc.returncode = os.waitstatus_to_exitcode(status)
+        child.rusage = ru
+    return True
+
+
+def reap(child: Child, timeout: float) -> resource.struct_rusage:
+    """Wait for the child to end; its rusage."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if exited(child):
+            assert child.rusage is not None
+            return child.rusage
+        if time.monotonic() > deadline:
+            print(f"  ! {child.name} did not exit in {timeout:.0f}s; killing it", flush=True)
+            child.proc.kill()
+            deadline = time.monotonic() + 10
+        time.sleep(0.01)
+
+
+def cleanup() -> None:
+    for child in reversed(CHILDREN):
+        if child.proc.returncode is not None:
+            continue
+        with contextlib.suppress(ProcessLookupError):
+            child.proc.terminate()
+        try:
+            child.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            child.proc.kill()
+            child.proc.wait(5)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User+sys CPU of a live process (all its threads) from /proc, else psutil."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except FileNotFoundError:
+        import psutil  # only where /proc is missing (macOS)
+
+        t = psutil.Process(pid).cpu_times()
+        return float(t.user + t.system)
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.02) -> float:
+    """Poll until check() holds; return the time it took. Raises after `timeout`."""
+    t0 = time.monotonic()
+    while not check():
+        if time.monotonic() - t0 > timeout:
+            raise RuntimeError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+    return time.monotonic() - t0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_", "SUPABASE_", "AWS_"))}
+    env.update(AWS_ENV)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+class Moto:
+    """moto's S3 server in its own process; its werkzeug request log counts requests."""
+
+    LINE = re.compile(rb'"(?:\x1b\[[\d;]*m)*(GET|PUT|POST|HEAD|DELETE) (\S+) HTTP')
+
+    def __init__(self, tmp: Path) -> None:
+        port = free_port()
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.log = tmp / "moto.log"
+        cmd = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+        self.child = spawn("moto", cmd, self.log, child_env())
+
+        def up() -> bool:
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", port)) == 0
+
+        wait_for(up, 30, "the moto server")
+        import boto3
+        from botocore.config import Config
+
+        self.s3 = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=AWS_ENV["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+            region_name=AWS_ENV["AWS_REGION"],
+            config=Config(s3={"addressing_style": "path"}),
+        )
+        self.s3.create_bucket(Bucket=BUCKET)
+
+    def requests(self) -> Counter[str]:
+        return Counter(m.group(1).decode() for m in self.LINE.finditer(self.log.read_bytes()))
+
+    def manifest(self, sid: str) -> dict[str, Any] | None:
+        try:
+            body = self.s3.get_object(Bucket=BUCKET, Key=f"{PREFIX}/sessions/{sid}/manifest.json")
+        except self.s3.exceptions.NoSuchKey:
+            return None
+        return json.loads(body["Body"].read())  # type: ignore[no-any-return]
+
+    def segment_bytes(self, sid: str) -> tuple[int, int]:
+        """(objects, total size) under the session's segments/ folder, as the store has it."""
+        pages = self.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=BUCKET, Prefix=f"{PREFIX}/sessions/{sid}/segments/"
+        )
+        sizes = [o["Size"] for page in pages for o in page.get("Contents", ())]
+        return len(sizes), sum(sizes)
+
+
+def session_file(tmp: Path, sid: str) -> Path:
+    """Transcripts get a folder of their own, as in an agent's sessions folder: watch
+    listens to the file's folder, and must not be woken by the bench's own log files."""
+    folder = tmp / "sessions"
+    folder.mkdir(exist_ok=True)
+    return folder / f"{sid}.jsonl"
+
+
+def start_watch(name: str, file: Path, tmp: Path, moto: Moto) -> Child:
+    cmd = [
+        sys.executable, "-m", "uploader", "watch", "--file", str(file),
+        "--store", f"s3://{BUCKET}/{PREFIX}", "--s3-endpoint-url", moto.endpoint,
+        "--s3-region", AWS_ENV["AWS_REGION"], "--spool-dir", str(tmp / f"spool-{name}"),
+        "--ui-disable", "--shutdown-timeout", "60s", "--log-level", "INFO", *EXTRA_WATCH_ARGS,
+    ]  # fmt: skip
+    return spawn(f"watch-{name}", cmd, tmp / f"watch-{name}.log", child_env())
+
+
+def wait_ready(child: Child) -> float:
+    """Seconds from spawn until watch logs that it is watching."""
+
+    def ready() -> bool:
+        if exited(child):
+            raise RuntimeError(f"{child.name} exited early:\n{child.log.read_text()[-3000:]}")
+        return b" watching " in child.log.read_bytes()
+
+    wait_for(ready, 60, f"{child.name} to start", interval=0.005)
+    return time.monotonic() - child.started
+
+
+def stop_watch(child: Child) -> resource.struct_rusage:
+    if not exited(child):
+        child.proc.send_signal(signal.SIGINT)
+    ru = reap(child, 90)
+    if child.proc.returncode not in (0, 130):
+        print(
+            f"  ! {child.name} exited with {child.proc.returncode}:\n"
+            f"{child.log.read_text()[-3000:]}",
+            flush=True,
+        )
+    return ru
+
+
+def spool_state(tmp: Path, name: str, sid: str) -> dict[str, Any]:
+    try:
+        return json.loads((tmp / f"spool-{name}" / "state" / f"{sid}.json").read_bytes())  # type: ignore[no-any-return]
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def queue_empty(tmp: Path, name: str) -> bool:
+    return not any((tmp / f"spool-{name}" / "queue").rglob("*.meta.json"))
+
+
+def manifest_bytes(m: dict[str, Any] | None) -> tuple[int, int]:
+    segs = (m or {}).get("segments", [])
+    return sum(s["bytes"] for s in segs), sum(s.get("gzip_bytes", 0) for s in segs)
+
+
+def cpu_of(ru: resource.struct_rusage) -> float:
+    return ru.ru_utime + ru.ru_stime
+
+
+def maxrss_mb(ru: resource.struct_rusage) -> float:
+    # ru_maxrss is KiB on Linux, bytes on macOS
+    return ru.ru_maxrss / (1 << 20 if sys.platform == "darwin" else 1 << 10)
+
+
+# -- the runs ---------------------------------------------------------------------------
+
+
+def baselines(data_path: Path, tmp: Path, level: int) -> dict[str, Any]:
+    data = data_path.read_bytes()
+    res: dict[str, Any] = {}
+
+    def inproc(compressobj: Callable[[], Any]) -> tuple[float, int]:
+        t0 = time.process_time()
+        comp, out = compressobj(), 0
+        for i in range(0, len(data), 1 << 20):
+            out += len(comp.compress(data[i : i + (1 << 20)]))
+        out += len(comp.flush())
+        return time.process_time() - t0, out
+
+    res["zlib6"] = inproc(lambda: zlib.compressobj(6, zlib.DEFLATED, 31))
+    try:
+        from isal import isal_zlib
+
+        res["isal"] = inproc(lambda: isal_zlib.compressobj(level, zlib.DEFLATED, 31))
+    except ImportError:
+        res["isal"] = None
+    gz = shutil.which("gzip")
+    if gz:
+        out_path = tmp / "baseline.gz"
+        with open(out_path, "wb") as out:
+            proc = subprocess.Popen([gz, "-6", "-c", str(data_path)], stdout=out)
+        ru = reap(Child("gzip", proc, out_path), 300)
+        res["gzip_cmd"] = (cpu_of(ru), out_path.stat().st_size)
+        out_path.unlink()
+    else:
+        res["gzip_cmd"] = None
+    return res
+
+
+def run_startup(tmp: Path, moto: Moto, corpus: Corpus, seed: int) -> dict[str, float]:
+    """The fixed cost of one watch process: interpreter, imports, store probe, shutdown,
+    on a one-line file. Subtracted from the throughput run to give the per-MB cost.
+    Run twice, keeping the lower figures: the first run also warms the caches (page
+    cache, .pyc files) for the runs after it."""
+    runs = []
+    for i in range(2):
+        gen = TranscriptGen(seed + 10 + i, corpus)
+        path = session_file(tmp, gen.sid)
+        path.write_bytes(next(gen.lines(0, end_with_compaction=False)))
+        child = start_watch(f"startup-{i}", path, tmp, moto)
+        ready_s = wait_ready(child)
+        time.sleep(0.5)
+        ru = stop_watch(child)
+        runs.append({"ready_s": ready_s, "cpu_s": cpu_of(ru), "rss_mb": maxrss_mb(ru)})
+    return {key: min(r[key] for r in runs) for key in runs[0]}
+
+
+def run_throughput(tmp: Path, moto: Moto, path: Path, sid: str) -> dict[str, Any]:
+    size = path.stat().st_size
+    before = moto.requests()
+    child = start_watch("throughput", path, tmp, moto)
+    sigint_sent = False
+    stalled_since = 0.0
+
+    def uploaded() -> bool:
+        nonlocal sigint_sent, stalled_since
+        if not sigint_sent and exited(child):
+            raise RuntimeError(f"watch exited early:\n{child.log.read_text()[-3000:]}")
+        if spool_state(tmp, "throughput", sid).get("offset") != size:
+            return False
+        if not queue_empty(tmp, "throughput"):
+            return False
+        if manifest_bytes(moto.manifest(sid))[0] == size:
+            return True
+        # All read, nothing queued, the manifest short: the last segment is still open
+        # (the file ends without a compaction line?). SIGINT closes and uploads it.
+        stalled_since = stalled_since or time.monotonic()
+        if not sigint_sent and time.monotonic() - stalled_since > 3:
+            child.proc.send_signal(signal.SIGINT)
+            sigint_sent = True
+        return False
+
+    wait_for(uploaded, 600, "the upload of the whole file")
+    wall = time.monotonic() - child.started
+    ru = stop_watch(child)
+    after = moto.requests()
+    m = moto.manifest(sid)
+    raw, gz = manifest_bytes(m)
+    if raw != size:
+        raise RuntimeError(f"the manifest covers {raw} of {size} bytes")
+    objects, stored = moto.segment_bytes(sid)
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu_of(ru),
+        "rss_mb": maxrss_mb(ru),
+        "stored": stored,
+        "manifest_gzip": gz,
+        "segments": objects,
+        "puts": after["PUT"] - before["PUT"],
+        "checkpoints": len((m or {}).get("checkpoints", [])),
+        "sigint_tail": sigint_sent,
+    }
+
+
+def run_steady_and_idle(
+    tmp: Path, moto: Moto, corpus: Corpus, seed: int, rate: int, steady_s: float, idle_s: float
+) -> dict[str, Any]:
+    gen = TranscriptGen(seed + 1, corpus)
+    path = session_file(tmp, gen.sid)
+    n = int(rate * steady_s)
+    stream = gen.lines(1 << 62, end_with_compaction=False)
+    head = next(stream)
+    lines: list[bytes] = []
+    for ln in stream:
+        if len(ln) <= STEADY_MAX_LINE:
+            lines.append(ln)
+            if len(lines) == n:
+                break
+    path.write_bytes(head)
+    child = start_watch("steady", path, tmp, moto)
+    wait_ready(child)
+    time.sleep(1.0)  # let start-up settle
+
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    try:
+        cpu0, t0 = cpu_seconds(child.proc.pid), time.monotonic()
+        req0 = moto.requests()
+        for i, line in enumerate(lines):  # one write per line, as agents do
+            delay = t0 + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            os.write(fd, line)
+        t1 = time.monotonic()
+        cpu1 = cpu_seconds(child.proc.pid)
+    finally:
+        os.close(fd)
+    size = path.stat().st_size
+    lag = wait_for(
+        lambda: spool_state(tmp, "steady", gen.sid).get("offset") == size, 60, "watch to catch up"
+    )
+    time.sleep(1.0)  # uploads of segments closed at the end of the window
+    req1 = moto.requests()
+
+    # idle: nothing to read; nothing should go to the store
+    cpu2, t2, req2 = cpu_seconds(child.proc.pid), time.monotonic(), moto.requests()
+    time.sleep(idle_s)
+    cpu3, t3, req3 = cpu_seconds(child.proc.pid), time.monotonic(), moto.requests()
+
+    ru = stop_watch(child)
+    raw, _ = manifest_bytes(moto.manifest(gen.sid))
+    if raw != size:
+        raise RuntimeError(f"steady run: the manifest covers {raw} of {size} bytes")
+    written = sum(len(ln) for ln in lines)
+    return {
+        "lines": len(lines),
+        "window_s": t1 - t0,
+        "mb_s": written / MB / (t1 - t0),
+        "cpu_pct": 100 * (cpu1 - cpu0) / (t1 - t0),
+        "lag_s": lag,
+        "puts": sum((req1 - req0).values()),
+        "idle_s": t3 - t2,
+        "idle_requests": req3 - req2,
+        "idle_cpu_pct": 100 * (cpu3 - cpu2) / (t3 - t2),
+        "rss_mb": maxrss_mb(ru),
+    }
+
+
+# -- report -----------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "yes" if ok else "NO"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--mb", type=float, default=50, help="transcript size in MB (10^6 bytes)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--rate", type=int, default=1000, help="steady run: lines per second")
+    ap.add_argument("--steady-s", type=float, default=20, help="steady run: seconds")
+    ap.add_argument("--idle-s", type=float, default=10, help="idle run: seconds")
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, spools)")
+    ap.add_argument(
+        "--watch-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="extra argument for every `watch` (repeatable), e.g. --watch-arg=--gzip-level=3",
+    )
+    args = ap.parse_args()
+
+    EXTRA_WATCH_ARGS.extend(args.watch_arg)
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # the same clean-up as Ctrl+C
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
+    tmp = Path(tempfile.mkdtemp(prefix="bench-watch-"))
+    try:
+        return bench(args, tmp)
+    except KeyboardInterrupt:
+        print("\ninterrupted; stopping the children and removing the temp dir", flush=True)
+        return 130
+    finally:
+        cleanup()
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def bench(args: argparse.Namespace, tmp: Path) -> int:
+    from uploader.codec import DEFAULT_LEVEL, codec_name
+
+    try:
+        from importlib.metadata import version
+
+        isal_version = version("isal")
+    except Exception:
+        isal_version = "not installed"
+
+    def say(msg: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+    load_before = os.getloadavg()[0]
+    say(f"generating a {args.mb:g} MB transcript (seed {args.seed}) in {tmp}")
+    corpus = Corpus(Random(args.seed))
+    gen = TranscriptGen(args.seed, corpus)
+    path = session_file(tmp, gen.sid)
+    sizes = write_transcript(path, gen, int(args.mb * MB))
+    size = path.stat().st_size
+    ssorted = sorted(sizes)
+    pct = lambda p: ssorted[min(len(ssorted) - 1, int(p * len(ssorted)))]  # noqa: E731
+
+    say("baselines: gzip -6 (command), zlib-6 and ISA-L in-process")
+    base = baselines(path, tmp, DEFAULT_LEVEL)
+    gz_cpu, gz_bytes = base["gzip_cmd"] or base["zlib6"]
+    gz_label = "gzip -6 command" if base["gzip_cmd"] else "zlib-6 in-process"
+
+    say("starting moto S3 in another process")
+    moto = Moto(tmp)
+    say("start-up cost: watch on a one-line file")
+    startup = run_startup(tmp, moto, corpus, args.seed)
+    say("throughput: watch on the complete file until the manifest covers it")
+    tp = run_throughput(tmp, moto, path, gen.sid)
+    say(f"steady: {args.rate} lines/s for {args.steady_s:g} s, then idle for {args.idle_s:g} s")
+    st = run_steady_and_idle(tmp, moto, corpus, args.seed, args.rate, args.steady_s, args.idle_s)
+
+    mb = size / MB
+    gz_ms = 1000 * gz_cpu / mb
+    gross_ms = 1000 * tp["cpu_s"] / mb
+    net_ms = 1000 * max(0.0, tp["cpu_s"] - startup["cpu_s"]) / mb
+    size_ratio = tp["stored"] / gz_bytes
+    idle_n = sum(st["idle_requests"].values())
+    rows: list[tuple[str, str, str, str]] = []
+
+    def row(name: str, value: str, target: str = "", ok: bool | None = None) -> None:
+        rows.append((name, value, target, "" if ok is None else verdict(ok)))
+
+    row("transcript", f"{mb:.1f} MB, {len(sizes):,} lines, gzip -6 ratio {size / gz_bytes:.2f}x")
+    row(
+        "line sizes p50 / p90 / p99 / max",
+        f"{pct(0.5):,} / {pct(0.9):,} / {pct(0.99):,} / {ssorted[-1]:,} B",
+    )
+    row(f"{gz_label}: CPU, size", f"{gz_ms:.1f} ms/MB, {gz_bytes:,} B")
+    z_cpu, z_bytes = base["zlib6"]
+    row("zlib-6 in-process: CPU, size", f"{1000 * z_cpu / mb:.1f} ms/MB, {z_bytes:,} B")
+    if base["isal"]:
+        i_cpu, i_bytes = base["isal"]
+        row(
+            f"{codec_name(DEFAULT_LEVEL)} in-process: CPU, size",
+            f"{1000 * i_cpu / mb:.1f} ms/MB, {i_bytes:,} B = {i_bytes / gz_bytes:.2f}x",
+        )
+    row(
+        "watch start-up+shutdown (1-line file)",
+        f"{1000 * startup['cpu_s']:.0f} ms CPU, ready in {startup['ready_s']:.2f} s, "
+        f"RSS {startup['rss_mb']:.0f} MB",
+    )
+    row(
+        "throughput: wall, spawn -> all uploaded",
+        f"{tp['wall_s']:.2f} s" + (" (tail closed by SIGINT)" if tp["sigint_tail"] else ""),
+    )
+    row("throughput: MB/s end to end", f"{mb / tp['wall_s']:.1f} MB/s")
+    row(
+        "throughput: MB/s without start-up",
+        f"{mb / (tp['wall_s'] - startup['ready_s']):.1f} MB/s"
+        if tp["wall_s"] > startup["ready_s"]
+        else "n/a",
+    )
+    row("throughput: watch CPU (user+sys)", f"{1000 * tp['cpu_s']:.0f} ms")
+    row("throughput: CPU per MB, gross", f"{gross_ms:.1f} ms/MB")
+    row("throughput: CPU per MB, net of start-up", f"{net_ms:.1f} ms/MB")
+    row("throughput: peak RSS", f"{tp['rss_mb']:.0f} MB")
+    row(
+        "throughput: stored segment bytes",
+        f"{tp['stored']:,} B in {tp['segments']} segments, {tp['checkpoints']} checkpoints, "
+        f"{tp['puts']} PUTs",
+    )
+    row(
+        "CPU ratio watch (net) / gzip -6",
+        f"{net_ms / gz_ms:.3f}",
+        f"<= {TARGET_CPU_RATIO}",
+        net_ms / gz_ms <= TARGET_CPU_RATIO,
+    )
+    row(
+        "CPU ratio watch (gross) / gzip -6",
+        f"{gross_ms / gz_ms:.3f}",
+        f"<= {TARGET_CPU_RATIO}",
+        gross_ms / gz_ms <= TARGET_CPU_RATIO,
+    )
+    row(
+        "size ratio stored / gzip -6",
+        f"{size_ratio:.3f}",
+        f"<= {TARGET_SIZE_RATIO}",
+        size_ratio <= TARGET_SIZE_RATIO,
+    )
+    row(
+        "steady: lines, rate, volume",
+        f"{st['lines']:,} lines in {st['window_s']:.1f} s, {st['lines'] / st['window_s']:.0f} "
+        f"lines/s, {st['mb_s']:.2f} MB/s, {st['puts']} store requests",
+    )
+    row(
+        "steady: watch CPU, % of one core",
+        f"{st['cpu_pct']:.2f} %",
+        f"< {TARGET_STEADY_PCT} %",
+        st["cpu_pct"] < TARGET_STEADY_PCT,
+    )
+    row("steady: caught up after the writer stopped", f"{st['lag_s']:.2f} s")
+    row(
+        f"idle: store requests in {st['idle_s']:.0f} s",
+        f"{idle_n}" + (f" {dict(st['idle_requests'])}" if idle_n else ""),
+        "0",
+        idle_n == 0,
+    )
+    row("idle: watch CPU, % of one core", f"{st['idle_cpu_pct']:.2f} %")
+    row("steady+idle: peak RSS", f"{st['rss_mb']:.0f} MB")
+
+    print()
+    print(
+        f"agent-uploader watch benchmark: Python {platform.python_version()}, isal "
+        f"{isal_version}, codec {codec_name(DEFAULT_LEVEL)}, {os.cpu_count()} CPUs, "
+        f"{platform.system()} {platform.machine()}, seed {args.seed}, load average "
+        f"{load_before:.2f} at start, {os.getloadavg()[0]:.2f} at end"
+    )
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    print(f"{'figure':<{w0}}  {'value':<{w1}}  {'target':<8}  ok")
+    print(f"{'-' * w0}  {'-' * w1}  {'-' * 8}  --")
+    for name, value, target, ok in rows:
+        print(f"{name:<{w0}}  {value:<{w1}}  {target:<8}  {ok}".rstrip())
+    missed = [r[0] for r in rows if r[3] == "NO"]
+    print(f"\ntargets missed: {', '.join(missed)}" if missed else "\nall targets met")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
