@@ -152,3 +152,18 @@ def test_recover_after_kill_between_queue_and_state(tmp_path: Path) -> None:
     again.append(lines(1, start=5), 0.0)
     again.rotate()
     assert b"".join(b for _, b in queued(again)) == lines(6)
+
+
+def test_start_up_removes_only_what_a_kill_left_behind(tmp_path: Path) -> None:
+    seg = make(tmp_path, max_lines=2)
+    seg.append(lines(5), 0.0)  # two segments queued, one line active
+    queue = seg.spool.session_queue(SID)
+    (queue / "session-000009.jsonl.gz").write_bytes(b"uploaded, meta already removed")
+    (queue / "session-000003.jsonl.gz.tmp").write_bytes(b"half a rotation")
+    (seg.spool.state_dir / f".{SID}.json.123.tmp").write_bytes(b"{")
+    assert seg.spool.clean_orphans() == 3
+    assert sorted(p.name for p in queue.iterdir()) == [
+        "session-000001.jsonl.gz", "session-000001.meta.json",
+        "session-000002.jsonl.gz", "session-000002.meta.json",
+    ]  # fmt: skip
+    assert [m["seq"] for m, _ in queued(seg)] == [1, 2]

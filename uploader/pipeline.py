@@ -6,6 +6,7 @@ step runs (a file event, the poll timer, a segment's age deadline).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -155,16 +156,18 @@ class Pipeline:
                 self._feed(self.reader.take_partial(), result)
                 self._switch_generation("truncated")
             while result.appended < STEP_BUDGET:
-                data = self.reader.read_lines(READ_LIMIT)
-                if not data:
+                buf, end = self.reader.read_lines(READ_LIMIT)
+                if not end:
                     break
-                self._feed(data, result)
+                self._feed(buf, result, end)
             else:
                 result.more = True
+            now = time.time()
             deadline = seg.age_deadline()
-            if deadline is not None and deadline <= time.time():
+            if deadline is not None and deadline <= now:
                 seg.rotate()
-            if result.appended:
+            sync_due = seg.sync_due()
+            if sync_due is not None and sync_due <= now:
                 seg.sync()
         except (SpoolFull, OSError) as exc:
             if not isinstance(exc, SpoolFull) and exc.errno not in FULL_ERRNOS:
@@ -181,19 +184,23 @@ class Pipeline:
             self._spool_full = False
         return result
 
-    def _feed(self, data: bytes, result: StepResult) -> None:
+    def _feed(self, data: bytes, result: StepResult, end: int | None = None) -> None:
+        """Spool data[:end]; on a full disk, give back to the reader what did not fit."""
         assert self.seg is not None and self.reader is not None
-        if not data:
+        end = len(data) if end is None else end
+        if not end:
             return
+        lines_before = self.seg.lines_appended
         try:
-            self.seg.append(data, time.time())
+            self.seg.append(data, time.time(), end)
         except SpoolFull as exc:
-            self.reader.unread(len(data) - exc.consumed)
-            result.appended += exc.consumed
+            self.reader.unread(end - exc.consumed)
+            end = exc.consumed
             raise
-        result.appended += len(data)
-        self.metrics.bytes_read += len(data)
-        self.metrics.lines_read += data.count(b"\n")
+        finally:
+            result.appended += end
+            self.metrics.bytes_read += end
+            self.metrics.lines_read += self.seg.lines_appended - lines_before
 
     def _switch_generation(self, reason: str) -> None:
         assert self.seg is not None and self.reader is not None
@@ -208,8 +215,11 @@ class Pipeline:
         """The path is gone: keep draining the open file; after a grace period (a
         rename-and-recreate fills the gap quickly), end the session."""
         assert self.seg is not None and self.reader is not None
-        while data := self.reader.read_lines(READ_LIMIT):
-            self._feed(data, result)
+        while True:
+            buf, end = self.reader.read_lines(READ_LIMIT)
+            if not end:
+                break
+            self._feed(buf, result, end)
         now = time.monotonic()
         if self._missing_since is None:
             self._missing_since = now
@@ -225,6 +235,12 @@ class Pipeline:
             self.seg.sync()
         return result
 
+    def has_news(self) -> bool:
+        return self.reader is not None and self.reader.has_news()
+
+    def sync_due(self) -> float | None:
+        return self.seg.sync_due() if self.seg is not None else None
+
     def finish(self) -> None:
         """Shutdown: close the active segment so it can be uploaded now. The unterminated
         tail stays in the source; the next start reads it from the saved offset."""
@@ -238,6 +254,8 @@ class Pipeline:
             if exc.errno not in FULL_ERRNOS:
                 raise
             log.error("%s: spool disk full; the active segment stays for the next start", self.sid)
+            with contextlib.suppress(OSError):
+                self.seg.sync()
         finally:
             self.seg.close()
             if self.reader is not None:

@@ -9,6 +9,7 @@ only lines containing `compact` are parsed.
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 import socket
@@ -51,6 +52,7 @@ class SpoolFull(Exception):
 
 
 FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+SYNC_INTERVAL_S = 0.25
 
 
 class Segmenter:
@@ -65,6 +67,8 @@ class Segmenter:
         self.active_path = spool.active_path(state.sid)
         self._fd: int | None = None  # the active segment, opened for appending
         self.rotated = 0  # segments closed by this process, for the shipper's wake-up
+        self.lines_appended = 0
+        self._dirty_since: float | None = None  # wall time of the first unsaved append
 
     # -- start-up repair -------------------------------------------------------------
 
@@ -78,6 +82,12 @@ class Segmenter:
             log.info("%s: segment %d was already queued; moving on", st.sid, st.seq)
             queued = next(q for q in self.spool.pending(st.sid) if q.seq == st.seq)
             st.offset += int(queued.meta["bytes"]) - st.bytes
+            self._advance()
+        elif (shipped := self._shipped_entry()) is not None:
+            # The same kill, but the shipper had already uploaded the segment and taken it
+            # off the queue: building this seq again would rewrite a closed segment.
+            log.info("%s: segment %d was already uploaded; moving on", st.sid, st.seq)
+            st.offset += int(shipped["bytes"]) - st.bytes
             self._advance()
         size = self.active_path.stat().st_size if self.active_path.exists() else 0
         if size > st.bytes:
@@ -96,22 +106,35 @@ class Segmenter:
                 st.first_ts = st.last_ts = st.opened_at = None
         self.save()
 
+    def _shipped_entry(self) -> dict[str, Any] | None:
+        """The active seq's entry in the manifest this spool last wrote, if it is there."""
+        st = self.state
+        try:
+            cached = json.loads((self.spool.manifests_dir / f"{st.sid}.json").read_bytes())
+        except (OSError, ValueError):
+            return None
+        for entry in cached.get("segments", ()):
+            if entry.get("seq") == st.seq and entry.get("generation", 1) == st.generation:
+                return dict(entry)
+        return None
+
     # -- appending ---------------------------------------------------------------------
 
-    def append(self, data: bytes, read_at: float) -> None:
-        """Append complete lines, rotating wherever a limit or a checkpoint says so."""
-        start, n = 0, len(data)
+    def append(self, data: bytes, read_at: float, stop: int | None = None) -> None:
+        """Append the complete lines data[:stop], rotating wherever a limit or a checkpoint
+        says so. `stop` lets a reader hand over its buffer without slicing off the tail."""
+        start, n = 0, len(data) if stop is None else stop
         view = memoryview(data)
         while start < n:
             if self._rotation_due():
                 self._rotate_or_full(start)
                 continue
-            end, mark = self._plan(data, start, read_at)
+            end, mark, newlines = self._plan(data, start, n, read_at)
             if end == start:  # the next line does not fit: close this segment first
                 self._rotate_or_full(start)
                 continue
             try:
-                self._write(view[start:end], data, start, end, read_at)
+                self._write(view[start:end], data, start, end, newlines, read_at)
             except OSError as exc:
                 if exc.errno in FULL_ERRNOS:
                     raise SpoolFull(start, exc) from exc
@@ -140,37 +163,41 @@ class Segmenter:
                 raise SpoolFull(consumed, exc) from exc
             raise
 
-    def _plan(self, data: bytes, start: int, read_at: float) -> tuple[int, CheckpointMark | None]:
-        """How far data[start:] may go into the active segment, and the checkpoint that
-        closes it there, if any."""
+    def _plan(
+        self, data: bytes, start: int, stop: int, read_at: float
+    ) -> tuple[int, CheckpointMark | None, int]:
+        """How far data[start:stop] may go into the active segment, the checkpoint that
+        closes it there (if any), and how many newlines that piece holds."""
         st, lim = self.state, self.limits
-        n = len(data)
         room = lim.max_bytes - st.bytes
-        if n - start <= room:
-            end = n
+        if stop - start <= room:
+            end = stop
         else:
             end = data.rfind(b"\n", start, start + max(room, 0)) + 1
             if end == 0:
                 if st.bytes:
-                    return start, None
-                end = data.find(b"\n", start) + 1 or n  # one oversized line, on its own
+                    return start, None, 0
+                end = data.find(b"\n", start, stop) + 1 or stop  # one oversized line, alone
+        newlines = data.count(b"\n", start, end)
         room_lines = lim.max_lines - st.lines
-        if data.count(b"\n", start, end) > room_lines:
+        if newlines > room_lines:
             pos = start
             for _ in range(room_lines):
                 pos = data.find(b"\n", pos) + 1
-            end = pos
+            end, newlines = pos, room_lines
         hit = data.find(COMPACT_MARK, start, end)
         while hit >= 0:
             line_start = data.rfind(b"\n", start, hit) + 1 or start
             line_end = data.find(b"\n", hit, end) + 1 or end
             mark = checkpoint_of(data[line_start:line_end], self.meta, read_at)
             if mark is not None:
-                return line_end, mark
+                return line_end, mark, data.count(b"\n", start, line_end)
             hit = data.find(COMPACT_MARK, line_end, end)
-        return end, None
+        return end, None, newlines
 
-    def _write(self, piece: memoryview, data: bytes, start: int, end: int, read_at: float) -> None:
+    def _write(
+        self, piece: memoryview, data: bytes, start: int, end: int, newlines: int, read_at: float
+    ) -> None:
         st = self.state
         if self._fd is None:
             self._fd = os.open(self.active_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -189,8 +216,12 @@ class Segmenter:
         last_start = data.rfind(b"\n", start, end - 1) + 1 or start
         st.last_ts = line_timestamp(data, last_start, end) or read_at
         st.bytes += end - start
-        st.lines += data.count(b"\n", start, end) + (0 if data[end - 1] == 10 else 1)
+        lines = newlines + (0 if data[end - 1] == 10 else 1)  # an unterminated final line
+        st.lines += lines
         st.offset += end - start
+        self.lines_appended += lines
+        if self._dirty_since is None:
+            self._dirty_since = time.time()
 
     def sync(self) -> None:
         """Make what was appended durable, then record it: the order the protocol needs."""
@@ -198,9 +229,16 @@ class Segmenter:
             os.fsync(self._fd)
         self.save()
 
+    def sync_due(self) -> float | None:
+        """When appended bytes must be made durable (None: nothing waits). Saving the state
+        at most four times a second keeps a busy source cheap; a kill in between only means the
+        unsaved lines are cut from the active segment and read from the source again."""
+        return None if self._dirty_since is None else self._dirty_since + SYNC_INTERVAL_S
+
     def save(self) -> None:
         self.state.meta = self.meta.to_json()
         self.states.save(self.state)
+        self._dirty_since = None
 
     # -- rotation ----------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from .state import SourceIdentity
 
 HEAD_BYTES = 4096  # how much of the file's start identifies it
-READ_CHUNK = 1 << 20
+READ_CHUNK = 4 << 20
 
 
 class SourceStatus(enum.Enum):
@@ -61,35 +61,35 @@ class SourceReader:
     def pending_bytes(self) -> int:
         return self._partial_len
 
-    def read_lines(self, limit: int) -> bytes:
-        """Complete lines from the offset on, about `limit` bytes at most (more if one
-        line is longer). An empty result means no complete line is waiting."""
+    def read_lines(self, limit: int) -> tuple[bytes, int]:
+        """(buf, end): buf[:end] are the complete lines from the offset on, about `limit`
+        bytes (more when one line is longer). Bytes after `end` begin a line that has no
+        newline yet; they are kept here too. Handing over the buffer with its end, rather
+        than a slice, saves copying every chunk once. end == 0: nothing complete waits."""
         pos = self.offset + self._partial_len
-        parts: list[bytes] = []
-        total = 0
-        while total < limit:
-            chunk = os.pread(self.fd, READ_CHUNK, pos)
+        while True:
+            chunk = os.pread(self.fd, limit, pos)
             if not chunk:
-                break
+                return b"", 0
             pos += len(chunk)
             nl = chunk.rfind(b"\n")
-            if nl < 0:
-                self._partial.append(chunk)
-                self._partial_len += len(chunk)
-                continue
-            lines = chunk[: nl + 1] if nl + 1 < len(chunk) else chunk
-            if self._partial:
-                lines = b"".join([*self._partial, lines])
-                self._partial.clear()
-            rest = chunk[nl + 1 :]
-            self._partial_len = len(rest)
-            if rest:
-                self._partial.append(rest)
-            parts.append(lines)
-            total += len(lines)
-        self.offset += total
+            if nl >= 0:
+                break
+            self._partial.append(chunk)
+            self._partial_len += len(chunk)
+        if self._partial:
+            nl += self._partial_len
+            buf = b"".join([*self._partial, chunk])
+            self._partial.clear()
+        else:
+            buf = chunk
+        end = nl + 1
+        self._partial_len = len(buf) - end
+        if self._partial_len:
+            self._partial.append(buf[end:])
+        self.offset += end
         self._refresh_head()
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+        return buf, end
 
     def unread(self, data_len: int) -> None:
         """Give back the last `data_len` bytes handed out (the spool could not take them)."""
@@ -108,10 +108,24 @@ class SourceReader:
     def drain(self) -> bytes:
         """Everything left in the open file, the unterminated tail included."""
         parts = []
-        while data := self.read_lines(64 << 20):
-            parts.append(data)
+        while True:
+            buf, end = self.read_lines(READ_CHUNK)
+            if not end:
+                break
+            parts.append(buf[:end])
         parts.append(self.take_partial())
         return b"".join(parts)
+
+    def has_news(self) -> bool:
+        """Has the path changed since the last read (grown, shrunk, replaced, gone)?"""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return True
+        ident = self.identity
+        return (st.st_dev, st.st_ino) != (ident.dev, ident.ino) or (
+            st.st_size != self.offset + self._partial_len
+        )
 
     def _refresh_head(self) -> None:
         ident = self.identity
@@ -132,6 +146,3 @@ class SourceReader:
         if ident.head_len and _head_hash(self.fd, ident.head_len) != ident.head_sha256:
             return SourceStatus.TRUNCATED
         return SourceStatus.OK
-
-    def size_changed(self, last_size: int) -> bool:
-        return os.fstat(self.fd).st_size != last_size

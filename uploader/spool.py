@@ -99,6 +99,35 @@ class Spool:
         f.flush()
         self._lock_file = f
 
+    def clean_orphans(self) -> int:
+        """Remove what a kill can leave behind and nothing needs: temp files, and segment
+        files whose meta is gone (uploaded, or a rotation that will be redone from the
+        active segment). Only safe under the lock, with no rotation in progress."""
+        removed = 0
+        for folder in (self.state_dir, self.manifests_dir):
+            for tmp in folder.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+                removed += 1
+        for sid_dir in self.queue_dir.iterdir() if self.queue_dir.exists() else ():
+            if not sid_dir.is_dir():
+                continue
+            metas = {p.name[: -len(META_SUFFIX)] for p in sid_dir.glob(f"*{META_SUFFIX}")}
+            for path in sid_dir.iterdir():
+                stem = path.name.split(".", 1)[0]
+                orphan = (
+                    path.name.startswith(".")
+                    or path.name.endswith(".tmp")
+                    or (
+                        not path.name.endswith(META_SUFFIX)
+                        and path.name != ENDED_MARK
+                        and stem not in metas
+                    )
+                )
+                if orphan:
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
     def unlock(self) -> None:
         if self._lock_file is not None:
             self._lock_file.close()

@@ -21,13 +21,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
 from .errors import UserError
 from .metrics import Metrics
-from .pipeline import Pipeline
+from .pipeline import Pipeline, StepResult
 from .retry import RetryPolicy
 from .segment import SegmentLimits
 from .shipper import Shipper
@@ -36,10 +35,13 @@ from .state import StateStore
 from .stores import Store
 from .stores.base import BucketNotFound, StorageAuthError, StorageError, StorageUnavailable
 from .stores.dryrun import DryRunStore
+from .wake import FileWaker
 
 log = logging.getLogger(__name__)
 
-MIN_STEP_INTERVAL_S = 0.02  # coalesce bursts of writes into one read (bounds CPU per line)
+# Bursts of writes are taken in one read: at most ten steps a second under load, while
+# the first write after a quiet spell is still read within milliseconds.
+MIN_STEP_INTERVAL_S = 0.1
 
 
 @dataclass
@@ -54,21 +56,6 @@ class WatchConfig:
     dry_run: bool = False
     shutdown_timeout_s: float = 10.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-
-
-class _WakeOnChange(FileSystemEventHandler):
-    """Sets the event (thread-safely) when anything happens to the watched path."""
-
-    def __init__(self, path: Path, loop: asyncio.AbstractEventLoop, event: asyncio.Event):
-        self.path = str(path)
-        self.loop = loop
-        self.event = event
-
-    def on_any_event(self, event: FileSystemEvent) -> None:
-        # is_set() is racy but harmless: it saves a loop wake-up per write.
-        touched = self.path in (event.src_path, getattr(event, "dest_path", None))
-        if touched and not self.event.is_set():
-            self.loop.call_soon_threadsafe(self.event.set)
 
 
 def check_store(store: Store) -> None:
@@ -107,6 +94,7 @@ class Watcher:
         self.store = store
         self.spool = Spool(spool_dir, None if config.dry_run else config.state_dir)
         self.stop_reading = asyncio.Event()
+        self._wakers: list[FileWaker] = []
         self.ended = False
 
     async def run(self) -> int:
@@ -114,6 +102,7 @@ class Watcher:
         spool = self.spool
         spool.prepare()
         spool.lock()
+        spool.clean_orphans()
         loop = asyncio.get_running_loop()
         io_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="io")
         store_pool = ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix="store")
@@ -153,6 +142,8 @@ class Watcher:
             raise KeyboardInterrupt  # a second Ctrl+C: stop waiting for uploads
         log.info("stopping: closing the active segment and uploading what is queued")
         self.stop_reading.set()
+        for waker in self._wakers:
+            waker.set()
 
     async def _tail(
         self, shipper: Shipper, io_pool: ThreadPoolExecutor, observer: BaseObserver
@@ -171,15 +162,15 @@ class Watcher:
         if self.spool.state_dir.joinpath(f"{cfg.sid}.json").exists() is False:
             manifest = await shipper.manifest(cfg.sid)
         await loop.run_in_executor(io_pool, pipeline.open, manifest)
-        wake = asyncio.Event()
-        observer.schedule(_WakeOnChange(pipeline.path, loop, wake), str(pipeline.path.parent))
         observer.daemon = True
         observer.start()
+        waker = FileWaker(observer, pipeline.path, loop)
+        self._wakers.append(waker)
         log.info("watching %s as session %s -> %s", pipeline.path, cfg.sid, self.store.description)
         rotated = 0
         try:
             while not self.stop_reading.is_set():
-                wake.clear()
+                waker.event.clear()
                 started = time.monotonic()
                 result = await loop.run_in_executor(io_pool, pipeline.step)
                 assert pipeline.seg is not None
@@ -190,19 +181,32 @@ class Watcher:
                     self.ended = True
                     shipper.wake.set()
                     return
-                timeout = cfg.poll_s
-                deadline = pipeline.deadline()
-                if deadline is not None:
-                    timeout = max(0.0, min(timeout, deadline - time.time()))
-                if not result.more:
-                    await _wait_any((wake, self.stop_reading), timeout)
+                if not result.more and not self._news(pipeline, result):
+                    waker.arm()
+                    # A write between the check and the arming fired no event: look again.
+                    if self._news(pipeline, result) or await waker.wait(self._timeout(pipeline)):
+                        waker.disarm()  # a write came: no more events until the next step
                 # Bursts of appends become one read, not one read per line.
                 pause = MIN_STEP_INTERVAL_S - (time.monotonic() - started)
                 if pause > 0 and not self.stop_reading.is_set():
                     await asyncio.sleep(pause)
         finally:
+            waker.disarm()
             await loop.run_in_executor(io_pool, pipeline.finish)
             shipper.wake.set()
+
+    @staticmethod
+    def _news(pipeline: Pipeline, result: StepResult) -> bool:
+        """More to read right now? (Not while the spool is full: then wait for a poll.)"""
+        return not result.spool_full and pipeline.has_news()
+
+    def _timeout(self, pipeline: Pipeline) -> float:
+        """Until the next poll, a segment's age limit or a due state save."""
+        timeout = self.config.poll_s
+        for due in (pipeline.deadline(), pipeline.sync_due()):
+            if due is not None:
+                timeout = min(timeout, due - time.time())
+        return max(0.0, timeout)
 
     async def _drain(self, shipper: Shipper, shipper_task: asyncio.Task[None]) -> None:
         """Upload what is queued within the shutdown timeout; the rest waits on disk."""
@@ -223,12 +227,3 @@ class Watcher:
                 left,
                 self.spool.queue_dir,
             )
-
-
-async def _wait_any(events: tuple[asyncio.Event, ...], timeout: float) -> None:
-    waiters = [asyncio.ensure_future(e.wait()) for e in events]
-    try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for w in waiters:
-            w.cancel()
