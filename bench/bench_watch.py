@@ -696,6 +696,7 @@ class Child:
     log: Path
     started: float = field(default_factory=time.monotonic)
     rusage: resource.struct_rusage | None = None
+    peak_rss_mb: float | None = None  # VmHWM read just before the stop
 
 
 CHILDREN: list[Child] = []
@@ -868,8 +869,23 @@ def wait_ready(child: Child) -> float:
     return time.monotonic() - child.started
 
 
+def vm_hwm_mb(pid: int) -> float | None:
+    """Peak RSS of a live process since its exec. (wait4's ru_maxrss is no good here:
+    Linux carries the parent's high-water mark over the fork, and this script holds the
+    whole transcript in memory, so every child would seem as big as it.)"""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for row in f:
+                if row.startswith("VmHWM:"):
+                    return int(row.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def stop_watch(child: Child) -> resource.struct_rusage:
     if not exited(child):
+        child.peak_rss_mb = vm_hwm_mb(child.proc.pid)
         child.proc.send_signal(signal.SIGINT)
     ru = reap(child, 90)
     if child.proc.returncode not in (0, 130):
@@ -899,6 +915,10 @@ def manifest_bytes(m: dict[str, Any] | None) -> tuple[int, int]:
 
 def cpu_of(ru: resource.struct_rusage) -> float:
     return ru.ru_utime + ru.ru_stime
+
+
+def rss_mb(child: Child, ru: resource.struct_rusage) -> float:
+    return child.peak_rss_mb if child.peak_rss_mb is not None else maxrss_mb(ru)
 
 
 def maxrss_mb(ru: resource.struct_rusage) -> float:
@@ -955,7 +975,7 @@ def run_startup(tmp: Path, moto: Moto, corpus: Corpus, seed: int) -> dict[str, f
         ready_s = wait_ready(child)
         time.sleep(0.5)
         ru = stop_watch(child)
-        runs.append({"ready_s": ready_s, "cpu_s": cpu_of(ru), "rss_mb": maxrss_mb(ru)})
+        runs.append({"ready_s": ready_s, "cpu_s": cpu_of(ru), "rss_mb": rss_mb(child, ru)})
     return {key: min(r[key] for r in runs) for key in runs[0]}
 
 
@@ -996,7 +1016,7 @@ def run_throughput(tmp: Path, moto: Moto, path: Path, sid: str) -> dict[str, Any
     return {
         "wall_s": wall,
         "cpu_s": cpu_of(ru),
-        "rss_mb": maxrss_mb(ru),
+        "rss_mb": rss_mb(child, ru),
         "stored": stored,
         "manifest_gzip": gz,
         "segments": objects,
@@ -1065,7 +1085,7 @@ def run_steady_and_idle(
         "idle_s": t3 - t2,
         "idle_requests": req3 - req2,
         "idle_cpu_pct": 100 * (cpu3 - cpu2) / (t3 - t2),
-        "rss_mb": maxrss_mb(ru),
+        "rss_mb": rss_mb(child, ru),
     }
 
 

@@ -276,7 +276,8 @@ def watch(**opts: Any) -> None:
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
-    if threading.active_count() > 1:
+    stuck = [t for t in threading.enumerate() if t.is_alive() and not t.daemon]
+    if len(stuck) > 1:  # more than the main thread
         # An upload still blocked in the SDK (a dead connection's read timeout):
         # everything is safe on disk, so do not wait for it.
         os._exit(code)

@@ -153,10 +153,9 @@ class Shipper:
     async def _ship_batch(self, sid: str, batch: list[QueuedSegment]) -> None:
         manifest = await self.manifest(sid) or mf.new_manifest(sid, self.writer)
         await asyncio.gather(*(self._upload_segment(item) for item in batch))
-        for item in batch:
-            checkpoint = item.meta.get("checkpoint")
-            if checkpoint:
-                await self._upload_checkpoint(sid, checkpoint)
+        checkpoints = [item.meta["checkpoint"] for item in batch if item.meta.get("checkpoint")]
+        if checkpoints:
+            await self._upload_checkpoints(sid, checkpoints)
         for item in batch:
             mf.add_segment(manifest, item.meta)
         manifest["writer"] = self.writer
@@ -185,16 +184,18 @@ class Shipper:
             (time.monotonic() - t0) * 1000,
         )
 
-    async def _upload_checkpoint(self, sid: str, checkpoint: dict[str, Any]) -> None:
-        body = json.dumps(checkpoint, ensure_ascii=False).encode()
-        for key in (mf.checkpoint_key(sid, checkpoint["id"]), mf.latest_checkpoint_key(sid)):
+    async def _upload_checkpoints(self, sid: str, checkpoints: list[dict[str, Any]]) -> None:
+        """Each checkpoint's own object, then latest.json once for the batch's newest."""
+
+        async def put(key: str, checkpoint: dict[str, Any]) -> None:
+            body = json.dumps(checkpoint, ensure_ascii=False).encode()
             await self._store_call(f"PUT {key}", self.store.put, key, body, mf.JSON_TYPE)
-        self.metrics.checkpoints += 1
-        log.info(
-            "%s: checkpoint %s (%s) at segment %d line %d",
-            sid,
-            checkpoint["id"],
-            checkpoint["label"],
-            checkpoint["seq"],
-            checkpoint["line_idx"],
-        )
+
+        await asyncio.gather(*(put(mf.checkpoint_key(sid, c["id"]), c) for c in checkpoints))
+        await put(mf.latest_checkpoint_key(sid), checkpoints[-1])
+        for c in checkpoints:
+            self.metrics.checkpoints += 1
+            log.info(
+                "%s: checkpoint %s (%s) at segment %d line %d",
+                sid, c["id"], c["label"], c["seq"], c["line_idx"],
+            )  # fmt: skip

@@ -126,6 +126,7 @@ class Watcher:
         finally:
             with contextlib.suppress(Exception):
                 observer.stop()
+                observer.join(timeout=2)
             await self._drain(shipper, shipper_task)
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
