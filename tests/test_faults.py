@@ -366,16 +366,12 @@ def test_answers_later_than_the_read_timeout(
     assert queued(spool.root) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DESIGN.md rule 8: the S3 manifest write is not conditional (If-Match) yet, "
-    "so a PUT that reaches the store late overwrites a newer manifest",
-)
 def test_a_late_write_of_an_old_manifest_does_not_hide_newer_segments(
     tmp_path: Path, proxy: FaultProxy, impatient: S3Store, s3_store: S3Store
 ) -> None:
     """The first manifest PUT times out but reaches the store only later, after its
-    retry and after the next manifest: the old manifest must not win."""
+    retry and after the next manifest: the old manifest must not win (its If-Match
+    names a version that is gone by then, so S3 refuses it)."""
     release = threading.Event()
     held = proxy.inject(late(release), method="PUT", path="/manifest.json", times=1)
     retry = RetryPolicy(base=0.05, cap=0.2)

@@ -16,7 +16,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .stores.base import BucketNotFound, StorageAuthError, StorageError, StorageUnavailable
+from .stores.base import (
+    BucketNotFound,
+    StorageAuthError,
+    StorageConflict,
+    StorageError,
+    StorageUnavailable,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -69,6 +75,8 @@ class RetryPolicy:
             except StorageUnavailable as exc:
                 delay = self.delay(attempt)
                 log.warning("%s failed: %s; retry %d in %.1fs", what, exc, attempt + 1, delay)
+            except StorageConflict:
+                raise  # not a passing failure: the caller settles or reports it
             except (StorageAuthError, BucketNotFound) as exc:
                 delay = self.cap
                 self.stats.errors += 1

@@ -19,9 +19,10 @@ from typing import Any, TypeVar
 from . import manifest as mf
 from .fsutil import atomic_write
 from .metrics import Metrics
+from .ownership import Ownership, SessionConflict
 from .retry import RetryPolicy, Stopped
 from .spool import QueuedSegment, Spool
-from .stores.base import ObjectNotFound, Store
+from .stores.base import ObjectNotFound, Store, WriteOnlyStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -51,6 +52,7 @@ class Shipper:
         self._slots = asyncio.Semaphore(concurrency)
         self._session_locks: dict[str, asyncio.Lock] = {}
         self._manifests: dict[str, dict[str, Any]] = {}
+        self.own = Ownership(store)
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -70,29 +72,32 @@ class Shipper:
         """The session's manifest as last written here, else as the store has it."""
         if sid in self._manifests:
             return self._manifests[sid]
+        key = mf.manifest_key(sid)
         cache = self.spool.manifests_dir / f"{sid}.json"
         if cache.exists():
-            loaded: dict[str, Any] = json.loads(cache.read_bytes())
+            raw = cache.read_bytes()
+            self.own.known(key, raw)
+            loaded: dict[str, Any] = json.loads(raw)
             self._manifests[sid] = loaded
             return loaded
 
-        def fetch() -> dict[str, Any] | None:
+        def fetch() -> bytes | None:
             try:
-                data: dict[str, Any] = json.loads(self.store.get(mf.manifest_key(sid)))
-                return data
-            except ObjectNotFound:
+                return self.store.get(key)
+            except (ObjectNotFound, WriteOnlyStore):
                 return None
 
-        found = await self._store_call(f"GET manifest of {sid}", fetch)
-        if found is not None:
-            self._manifests[sid] = found
+        raw_found = await self._store_call(f"GET {key}", fetch)
+        if raw_found is None:
+            return None
+        self.own.known(key, raw_found)
+        found: dict[str, Any] = json.loads(raw_found)
+        self._manifests[sid] = found
         return found
 
     async def _write_manifest(self, sid: str, manifest: dict[str, Any]) -> None:
-        data = mf.dumps(manifest)
-        await self._store_call(
-            f"PUT {mf.manifest_key(sid)}", self.store.put, mf.manifest_key(sid), data, mf.JSON_TYPE
-        )
+        data, key = mf.dumps(manifest), mf.manifest_key(sid)
+        await self._store_call(f"PUT {key}", self.own.write_manifest, key, data, mf.JSON_TYPE)
         self._manifests[sid] = manifest
         cache = self.spool.manifests_dir / f"{sid}.json"
         try:
@@ -132,6 +137,9 @@ class Shipper:
         for sid, outcome in zip(sids, results, strict=True):
             if isinstance(outcome, Stopped | asyncio.CancelledError):
                 clean = False
+            elif isinstance(outcome, SessionConflict):
+                clean = False
+                log.error("%s: conflict: %s", sid, outcome)
             elif isinstance(outcome, BaseException):
                 clean = False
                 log.error("%s: upload paused: %s; the spool keeps the data", sid, outcome)
@@ -169,7 +177,7 @@ class Shipper:
         key = mf.object_key(item.sid, meta["path"])
         data = await self._blocking(item.data_path.read_bytes)
         t0 = time.monotonic()
-        await self._store_call(f"PUT {key}", self.store.put, key, data, mf.content_type(key))
+        await self._store_call(f"PUT {key}", self.own.create, key, data, mf.content_type(key))
         self.metrics.segments_uploaded += 1
         self.metrics.bytes_uploaded += len(data)
         raw, stored = meta["bytes"], meta["gzip_bytes"]
@@ -187,12 +195,20 @@ class Shipper:
     async def _upload_checkpoints(self, sid: str, checkpoints: list[dict[str, Any]]) -> None:
         """Each checkpoint's own object, then latest.json once for the batch's newest."""
 
-        async def put(key: str, checkpoint: dict[str, Any]) -> None:
-            body = json.dumps(checkpoint, ensure_ascii=False).encode()
-            await self._store_call(f"PUT {key}", self.store.put, key, body, mf.JSON_TYPE)
+        def body(checkpoint: dict[str, Any]) -> bytes:
+            return json.dumps(checkpoint, ensure_ascii=False).encode()
 
-        await asyncio.gather(*(put(mf.checkpoint_key(sid, c["id"]), c) for c in checkpoints))
-        await put(mf.latest_checkpoint_key(sid), checkpoints[-1])
+        await asyncio.gather(
+            *(
+                self._store_call(f"PUT {key}", self.own.create, key, body(c), mf.JSON_TYPE)
+                for c in checkpoints
+                for key in [mf.checkpoint_key(sid, c["id"])]
+            )
+        )
+        latest = mf.latest_checkpoint_key(sid)
+        await self._store_call(
+            f"PUT {latest}", self.store.put, latest, body(checkpoints[-1]), mf.JSON_TYPE
+        )
         for c in checkpoints:
             self.metrics.checkpoints += 1
             log.info(

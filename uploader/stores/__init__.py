@@ -1,4 +1,5 @@
-"""Stores, chosen by URL: file:///dir (default), s3://bucket/prefix."""
+"""Stores, chosen by URL: file:///dir (default), s3://bucket/prefix, supabase://bucket,
+or an upload URL (write-only)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ __all__ = [
     "Store",
     "StoreOptions",
     "open_store",
+    "resolve_store_url",
 ]
 
 DEFAULT_STORE_URL = "file://~/.agent-uploader/store"
@@ -35,6 +37,26 @@ _S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 class StoreOptions:
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
+    supabase_url: str | None = None
+    supabase_key: str | None = None
+    bucket: str = "sessions"
+    upload_url: str | None = None
+
+
+def resolve_store_url(explicit: str | None, options: StoreOptions) -> str:
+    """Which store a command talks to: the one named, else an upload URL, else Supabase
+    when its URL and key are set, else the default local folder."""
+    if explicit and options.upload_url:
+        raise UsageError(
+            "both --store and --upload-url were given", "name one store: drop one of them"
+        )
+    if explicit:
+        return explicit
+    if options.upload_url:
+        return options.upload_url
+    if options.supabase_url and options.supabase_key:
+        return f"supabase://{options.bucket}"
+    return DEFAULT_STORE_URL
 
 
 def open_store(url: str, options: StoreOptions | None = None) -> Store:
@@ -69,7 +91,28 @@ def open_store(url: str, options: StoreOptions | None = None) -> Store:
         return S3Store(
             bucket, prefix, endpoint_url=options.s3_endpoint_url, region=options.s3_region
         )
+    if scheme == "supabase":
+        bucket, _, prefix = rest.partition("/")
+        bucket = bucket or options.bucket
+        if not options.supabase_url or not options.supabase_key:
+            raise UsageError(
+                f"--store {url!r} needs the project's URL and key",
+                "pass --supabase-url and --supabase-key (or set SUPABASE_URL and SUPABASE_KEY)",
+            )
+        if not options.supabase_url.startswith(("http://", "https://")):
+            raise UsageError(
+                f"--supabase-url {options.supabase_url!r} is not an http(s) URL",
+                "use the project URL, e.g. https://abcd.supabase.co",
+            )
+        from .supabase import SupabaseStore
+
+        return SupabaseStore(options.supabase_url, options.supabase_key, bucket, prefix)
+    if scheme in ("http", "https") and url == options.upload_url:
+        from .httpput import HttpPutStore
+
+        return HttpPutStore(url)
     raise UsageError(
         f"--store {url!r}: unknown scheme {scheme!r}",
-        "supported stores: file:///dir and s3://bucket/prefix",
+        "supported stores: file:///dir, s3://bucket/prefix, supabase://bucket; "
+        "for a plain HTTP PUT target use --upload-url",
     )

@@ -31,6 +31,15 @@ class BucketNotFound(StorageError):
     """The bucket (or root folder) named in the store URL does not exist."""
 
 
+class StorageConflict(StorageError):
+    """The object already exists (a create-only write) or changed under us (a conditional
+    write): another writer is at work on the same keys."""
+
+
+class WriteOnlyStore(StorageError):
+    """The store can only be written (an upload URL); reading it is not possible."""
+
+
 @runtime_checkable
 class Store(Protocol):
     """Where sessions live. Keys are relative, '/'-separated, never start with '/'."""
@@ -41,8 +50,9 @@ class Store(Protocol):
     def check(self) -> None:
         """Cheap start-up probe: raise BucketNotFound / StorageAuthError / StorageUnavailable."""
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
-        """Write the object whole, replacing any previous one."""
+    def put(self, key: str, data: bytes, content_type: str, *, create_only: bool = False) -> None:
+        """Write the object whole, replacing any previous one; with create_only, raise
+        StorageConflict instead if the key exists (atomically where the backend can)."""
 
     def get(self, key: str) -> bytes:
         """Read the object whole, or raise ObjectNotFound."""
@@ -55,6 +65,18 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+
+
+@runtime_checkable
+class VersionedStore(Store, Protocol):
+    """A store that can write conditionally (S3's If-Match / If-None-Match)."""
+
+    def get_versioned(self, key: str) -> tuple[bytes, str]:
+        """The object and its version tag (ETag), or ObjectNotFound."""
+
+    def put_if(self, key: str, data: bytes, content_type: str, *, version: str | None) -> str:
+        """Write only if the object's version is still `version` (None: only if absent);
+        else StorageConflict. Returns the new version tag."""
 
 
 def check_key(key: str) -> str:

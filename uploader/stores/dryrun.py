@@ -19,11 +19,18 @@ class DryRunStore:
     def check(self) -> None:
         pass
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
+    def put(self, key: str, data: bytes, content_type: str, *, create_only: bool = False) -> None:
         self.writes.append((key, len(data), content_type))
         log.info("dry run: would write %s (%d bytes, %s)", key, len(data), content_type)
 
+    def put_if(self, key: str, data: bytes, content_type: str, *, version: str | None) -> str:
+        self.put(key, data, content_type)
+        return "dry-run"
+
     def get(self, key: str) -> bytes:
+        raise ObjectNotFound(key)
+
+    def get_versioned(self, key: str) -> tuple[bytes, str]:
         raise ObjectNotFound(key)
 
     def list(self, prefix: str) -> Iterator[str]:

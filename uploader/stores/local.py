@@ -8,8 +8,15 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ..fsutil import atomic_write
-from .base import ObjectNotFound, StorageAuthError, StorageError, StorageUnavailable, check_key
+from ..fsutil import atomic_write, fsync_dir
+from .base import (
+    ObjectNotFound,
+    StorageAuthError,
+    StorageConflict,
+    StorageError,
+    StorageUnavailable,
+    check_key,
+)
 
 
 def _translate(exc: OSError, what: str) -> StorageError:
@@ -18,6 +25,21 @@ def _translate(exc: OSError, what: str) -> StorageError:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EAGAIN):
         return StorageUnavailable(f"{what}: {exc.strerror}")
     return StorageError(f"{what}: {exc}")
+
+
+def _create_only(path: Path, data: bytes) -> None:
+    """Write a temp file durably, then link it into place: the link fails if the name
+    exists, so two writers can never both create it."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.link(tmp, path)
+        fsync_dir(path.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class LocalStore:
@@ -36,11 +58,16 @@ class LocalStore:
         if not os.access(self.root, os.W_OK | os.X_OK):
             raise StorageAuthError(f"store folder {self.root} is not writable")
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
+    def put(self, key: str, data: bytes, content_type: str, *, create_only: bool = False) -> None:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, data)
+            if create_only:
+                _create_only(path, data)
+            else:
+                atomic_write(path, data)
+        except FileExistsError as exc:
+            raise StorageConflict(f"{key} already exists") from exc
         except OSError as exc:
             raise _translate(exc, f"writing {path}") from exc
 

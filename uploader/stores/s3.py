@@ -20,6 +20,7 @@ from .base import (
     BucketNotFound,
     ObjectNotFound,
     StorageAuthError,
+    StorageConflict,
     StorageError,
     StorageUnavailable,
     check_key,
@@ -57,6 +58,8 @@ def translate(exc: Exception, what: str) -> StorageError:
         msg = f"{what}: {code or status} {err.get('Message', '')}".rstrip()
         if code == "NoSuchBucket":
             return BucketNotFound(msg)
+        if code in ("PreconditionFailed", "ConditionalRequestConflict") or status == 412:
+            return StorageConflict(msg)
         if code in ("NoSuchKey", "NotFound") or status == 404:
             return ObjectNotFound(msg)
         if code in _AUTH_CODES or status in (401, 403):
@@ -121,7 +124,8 @@ class S3Store:
         except bexc.BotoCoreError as exc:
             raise translate(exc, f"checking bucket {self.bucket!r}") from exc
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
+    def put(self, key: str, data: bytes, content_type: str, *, create_only: bool = False) -> None:
+        extra = {"IfNoneMatch": "*"} if create_only else {}
         self._call(
             f"PUT {key}",
             self.client.put_object,
@@ -129,14 +133,31 @@ class S3Store:
             Key=self._key(key),
             Body=data,
             ContentType=content_type,
+            **extra,
         )
 
+    def put_if(self, key: str, data: bytes, content_type: str, *, version: str | None) -> str:
+        condition = {"IfNoneMatch": "*"} if version is None else {"IfMatch": version}
+        resp = self._call(
+            f"PUT {key}",
+            self.client.put_object,
+            Bucket=self.bucket,
+            Key=self._key(key),
+            Body=data,
+            ContentType=content_type,
+            **condition,
+        )
+        return str(resp["ETag"])
+
     def get(self, key: str) -> bytes:
+        return self.get_versioned(key)[0]
+
+    def get_versioned(self, key: str) -> tuple[bytes, str]:
         resp = self._call(
             f"GET {key}", self.client.get_object, Bucket=self.bucket, Key=self._key(key)
         )
         try:
-            return bytes(resp["Body"].read())
+            return bytes(resp["Body"].read()), str(resp["ETag"])
         except (bexc.BotoCoreError, OSError) as exc:
             raise StorageUnavailable(f"GET {key}: body cut short: {exc}") from exc
 
