@@ -24,7 +24,7 @@ from .formats import read_meta
 from .pipeline import FIRST_LINE_LIMIT
 from .segment import SegmentLimits
 from .sessionid import derive_sid, sid_from_name, validate_sid
-from .stores import DEFAULT_STORE_URL, StoreOptions, open_store
+from .stores import DEFAULT_STORE_URL, Store, StoreOptions, open_store, resolve_store_url
 from .units import parse_ms, parse_size
 
 log = logging.getLogger("uploader")
@@ -97,10 +97,10 @@ def store_options(fn: Any) -> Any:
             "--store",
             "store_url",
             envvar="AGENT_UPLOADER_STORE",
-            default=DEFAULT_STORE_URL,
-            show_default=True,
             show_envvar=True,
-            help="Where sessions go: file:///dir or s3://bucket/prefix.",
+            help="Where sessions go: file:///dir, s3://bucket/prefix or supabase://bucket.  "
+            f"[default: supabase://BUCKET when SUPABASE_URL and SUPABASE_KEY are set, "
+            f"else {DEFAULT_STORE_URL}]",
         ),
         click.option(
             "--bucket",
@@ -108,7 +108,26 @@ def store_options(fn: Any) -> Any:
             default="sessions",
             show_default=True,
             show_envvar=True,
-            help="Bucket name for Supabase Storage (supported in a later release).",
+            help="Supabase Storage bucket.",
+        ),
+        click.option(
+            "--supabase-url",
+            envvar="SUPABASE_URL",
+            show_envvar=True,
+            help="Supabase project URL (https://<ref>.supabase.co).",
+        ),
+        click.option(
+            "--supabase-key",
+            envvar="SUPABASE_KEY",
+            show_envvar=True,
+            help="Supabase service key (never logged; prefer the environment variable).",
+        ),
+        click.option(
+            "--upload-url",
+            envvar="AGENT_UPLOAD_URL",
+            show_envvar=True,
+            help="Write-only: HTTP PUT each object to URL/<key> (presigned or gateway "
+            "uploads); commands that read the store cannot use it.",
         ),
         click.option(
             "--s3-endpoint-url",
@@ -284,6 +303,18 @@ def watch(**opts: Any) -> None:
     raise SystemExit(code)
 
 
+def store_from_opts(opts: dict[str, Any]) -> Store:
+    options = StoreOptions(
+        s3_endpoint_url=opts["s3_endpoint_url"],
+        s3_region=opts["s3_region"],
+        supabase_url=opts["supabase_url"],
+        supabase_key=opts["supabase_key"],
+        bucket=opts["bucket"],
+        upload_url=opts["upload_url"],
+    )
+    return open_store(resolve_store_url(opts["store_url"], options), options)
+
+
 def _first_line(path: Path) -> bytes:
     try:
         with open(path, "rb") as f:
@@ -319,10 +350,7 @@ def _watch(opts: dict[str, Any]) -> int:
         sid = derive_sid(path, read_meta(path, first or None).first_line_id)
     else:
         sid = validate_sid(opts["sid"])
-    store = open_store(
-        opts["store_url"],
-        StoreOptions(s3_endpoint_url=opts["s3_endpoint_url"], s3_region=opts["s3_region"]),
-    )
+    store = store_from_opts(opts)
     if not opts["dry_run"]:
         check_store(store)
     limits = SegmentLimits(

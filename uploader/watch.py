@@ -33,7 +33,13 @@ from .shipper import Shipper
 from .spool import Spool
 from .state import StateStore
 from .stores import Store
-from .stores.base import BucketNotFound, StorageAuthError, StorageError, StorageUnavailable
+from .stores.base import (
+    BucketNotFound,
+    StorageAuthError,
+    StorageError,
+    StorageUnavailable,
+    StorageUnreachable,
+)
 from .stores.dryrun import DryRunStore
 from .wake import FileWaker
 
@@ -67,8 +73,14 @@ def check_store(store: Store) -> None:
     except StorageAuthError as exc:
         raise UserError(
             f"store {store.description} refused our credentials: {exc}",
-            "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_PROFILE (or the folder's "
-            "permissions for a file store)",
+            "check the key: SUPABASE_KEY for Supabase, AWS_ACCESS_KEY_ID / "
+            "AWS_SECRET_ACCESS_KEY / AWS_PROFILE for S3, the folder's permissions for a "
+            "file store",
+        ) from exc
+    except StorageUnreachable as exc:
+        raise UserError(
+            f"cannot reach store {store.description}: {exc}",
+            "check the URL or endpoint and the network; nothing was read yet",
         ) from exc
     except StorageUnavailable as exc:
         # Reachable later is fine: the spool holds the data until then.

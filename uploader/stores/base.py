@@ -23,6 +23,10 @@ class StorageUnavailable(StorageError):
     """A passing failure (429, 5xx, timeout, reset, full disk): retry later."""
 
 
+class StorageUnreachable(StorageUnavailable):
+    """No connection could be made at all (refused, no route, name not found)."""
+
+
 class StorageAuthError(StorageError):
     """The store refused our credentials (401/403): retrying will not help until fixed."""
 

@@ -16,6 +16,7 @@ from .base import (
     StorageAuthError,
     StorageError,
     StorageUnavailable,
+    StorageUnreachable,
     WriteOnlyStore,
     check_key,
 )
@@ -37,6 +38,8 @@ class HttpPutStore:
         """Only reachability can be probed without writing: any HTTP answer will do."""
         try:
             self._http.head(urlunsplit(self._parts))
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise StorageUnreachable(f"{self.description}: {type(exc).__name__}: {exc}") from exc
         except httpx.HTTPError as exc:
             raise StorageUnavailable(f"{self.description}: {type(exc).__name__}: {exc}") from exc
 

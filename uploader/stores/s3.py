@@ -23,6 +23,7 @@ from .base import (
     StorageConflict,
     StorageError,
     StorageUnavailable,
+    StorageUnreachable,
     check_key,
 )
 
@@ -69,6 +70,8 @@ def translate(exc: Exception, what: str) -> StorageError:
         return StorageError(msg)
     if isinstance(exc, bexc.NoCredentialsError | bexc.PartialCredentialsError):
         return StorageAuthError(f"{what}: no AWS credentials found (set AWS_ACCESS_KEY_ID/...)")
+    if isinstance(exc, bexc.EndpointConnectionError | bexc.ConnectTimeoutError):
+        return StorageUnreachable(f"{what}: {exc}")
     if isinstance(exc, _TRANSIENT):
         return StorageUnavailable(f"{what}: {exc}")
     return StorageError(f"{what}: {exc}")

@@ -23,6 +23,7 @@ from .base import (
     StorageConflict,
     StorageError,
     StorageUnavailable,
+    StorageUnreachable,
     check_key,
 )
 
@@ -47,6 +48,8 @@ def translate(exc: Exception, what: str) -> StorageError:
         if status == "429" or status.startswith("5"):
             return StorageUnavailable(msg)
         return StorageError(msg)
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return StorageUnreachable(f"{what}: {type(exc).__name__}: {exc}")
     if isinstance(exc, httpx.TransportError):
         return StorageUnavailable(f"{what}: {type(exc).__name__}: {exc}")
     return StorageError(f"{what}: {exc}")
