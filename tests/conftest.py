@@ -10,7 +10,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from supabase_fixtures import supabase_server, supabase_standin_session  # noqa: F401
 
+from uploader.stores import Store, StoreOptions, open_store
 from uploader.stores.local import LocalStore
 from uploader.stores.s3 import S3Store
 
@@ -69,15 +71,36 @@ def local_store(tmp_path: Path) -> LocalStore:
     return LocalStore(tmp_path / "store")
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", "s3", "supabase"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The two stores of the end-to-end tests, as a user names them with --store."""
+    """The stores of the end-to-end tests, as a user names them with --store. The CLI
+    arguments that go with it are `store_args(request)`; `open_url(request, url)` opens
+    the same store for the test to read."""
     if request.param == "local":
+        request.node.store_args = []
         return f"file://{tmp_path / 'store'}"
-    endpoint = request.getfixturevalue("moto_endpoint")
-    bucket = request.getfixturevalue("s3_bucket")
-    request.node.s3_endpoint = endpoint
-    return f"s3://{bucket}/team-a"
+    if request.param == "s3":
+        endpoint = request.getfixturevalue("moto_endpoint")
+        bucket = request.getfixturevalue("s3_bucket")
+        request.node.s3_endpoint = endpoint
+        request.node.store_args = ["--s3-endpoint-url", endpoint]
+        request.node.store_options = StoreOptions(s3_endpoint_url=endpoint, s3_region="us-east-1")
+        return f"s3://{bucket}/team-a"
+    server = request.getfixturevalue("supabase_server")
+    request.node.store_args = ["--supabase-url", server.url, "--supabase-key", server.key]
+    request.node.store_options = StoreOptions(supabase_url=server.url, supabase_key=server.key)
+    return f"supabase://{server.bucket}/team-a"
+
+
+def store_args(request: pytest.FixtureRequest) -> list[str]:
+    return list(getattr(request.node, "store_args", []))
+
+
+def open_url(request: pytest.FixtureRequest, url: str) -> Store:
+    options = getattr(request.node, "store_options", StoreOptions(s3_region="us-east-1"))
+    store = open_store(url, options)
+    request.addfinalizer(store.close)
+    return store
 
 
 def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import start_cli, wait_until
-from storeview import generations, manifest, rebuild, segment_bytes, store_from_url
+from conftest import open_url, start_cli, store_args, wait_until
+from storeview import generations, manifest, rebuild, segment_bytes
 
 from uploader.stores import Store
 
@@ -160,10 +160,6 @@ class PrefixChecker:
         return len(segments)
 
 
-def endpoint_of(request: pytest.FixtureRequest) -> str | None:
-    return getattr(request.node, "s3_endpoint", None)
-
-
 @pytest.mark.slow
 def test_sigkill_at_random_moments_loses_and_doubles_nothing(
     tmp_path: Path, store_url: str, request: pytest.FixtureRequest
@@ -173,11 +169,9 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(
     spool = tmp_path / "spool"
     log = tmp_path / "watch.log"
     stop_file = tmp_path / "stop-writer"
-    endpoint = endpoint_of(request)
-    store = store_from_url(store_url, endpoint)
+    store = open_url(request, store_url)
     args = [
-        "watch", "--file", str(source), "--store", store_url,
-        *(["--s3-endpoint-url", endpoint] if endpoint else []),
+        "watch", "--file", str(source), "--store", store_url, *store_args(request),
         "--spool-dir", str(spool), "--seg-lines", str(SEG_LINES), "--seg-bytes", "64KiB",
         "--poll-ms", "50", "--log-level", "DEBUG",
     ]  # fmt: skip

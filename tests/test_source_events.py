@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import start_cli, wait_until
+from conftest import open_url, start_cli, store_args, wait_until
 from storeview import generations, manifest, rebuild, segment_bytes, store_from_url
 
 from uploader.stores import Store
@@ -111,12 +111,11 @@ class Watch:
 
 
 def endpoint_args(request: pytest.FixtureRequest) -> list[str]:
-    endpoint = getattr(request.node, "s3_endpoint", None)
-    return ["--s3-endpoint-url", endpoint] if endpoint else []
+    return store_args(request)
 
 
 def open_store(store_url: str, request: pytest.FixtureRequest) -> Store:
-    return store_from_url(store_url, getattr(request.node, "s3_endpoint", None))
+    return open_url(request, store_url)
 
 
 def segments_of(store: Store) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, start_cli, wait_until
+from conftest import open_url, run_cli, start_cli, store_args, wait_until
 from storeview import manifest, rebuild, store_from_url
 
 SID = "5b1e0c7a-2f4d-4c55-9a61-0d2e8b7f1c3a"
@@ -48,8 +48,7 @@ def compact_line(i: int) -> bytes:
 
 
 def endpoint_args(request: pytest.FixtureRequest) -> list[str]:
-    endpoint = getattr(request.node, "s3_endpoint", None)
-    return ["--s3-endpoint-url", endpoint] if endpoint else []
+    return store_args(request)
 
 
 def test_watch_uploads_appended_lines_exactly(
@@ -64,7 +63,7 @@ def test_watch_uploads_appended_lines_exactly(
         log=log,
     )  # fmt: skip
     try:
-        store = store_from_url(store_url, getattr(request.node, "s3_endpoint", None))
+        store = open_url(request, store_url)
         with open(source, "ab") as f:
             for i in range(50, 130):
                 f.write(claude_line(i))

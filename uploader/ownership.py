@@ -34,8 +34,9 @@ class SessionConflict(StorageConflict):
 
 
 class Ownership:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, writer: str) -> None:
         self.store = store
+        self.writer = writer
         self._versions: dict[str, str | None] = {}  # manifest key -> version we wrote
         self._last: dict[str, bytes | None] = {}  # manifest key -> bytes we wrote or read
 
@@ -79,7 +80,7 @@ class Ownership:
             current, version = store.get_versioned(key)
         except ObjectNotFound:
             return None
-        if current not in (self._last.get(key), data):
+        if not self._ours(key, current, data):
             raise self._conflict(key, current)
         return version
 
@@ -89,12 +90,18 @@ class Ownership:
         except WriteOnlyStore:
             self.store.put(key, data, content_type)  # nothing can be checked
             return
-        if current is not None and current not in (self._last.get(key), data):
+        if current is not None and not self._ours(key, current, data):
             raise self._conflict(key, current)
         self.store.put(key, data, content_type)
         after = self._read(key)
         if after != data:
             raise self._conflict(key, after)
+
+    def _ours(self, key: str, current: bytes, data: bytes) -> bool:
+        """Did this spool write `current`? What we last wrote or are writing, or any
+        manifest naming our writer: only one process holds a spool, so a newer one of ours
+        was written just before a kill, before our cache of it."""
+        return current in (self._last.get(key), data) or _writer(current) == self.writer
 
     def _read(self, key: str) -> bytes | None:
         try:
@@ -104,11 +111,14 @@ class Ownership:
 
     @staticmethod
     def _conflict(key: str, current: bytes | None) -> SessionConflict:
-        writer = "unknown"
-        with contextlib.suppress(ValueError, AttributeError, TypeError):
-            writer = str(json.loads(current or b"null").get("writer", "unknown"))
         return SessionConflict(
-            f"{key} was changed by another writer ({writer}); this session's uploads are "
+            f"{key} was changed by another writer ({_writer(current)}); this session's uploads are "
             "paused and its data stays in the spool. Give each machine its own --sid, or "
             "stop the other watcher"
         )
+
+
+def _writer(manifest: bytes | None) -> str:
+    with contextlib.suppress(ValueError, AttributeError, TypeError):
+        return str(json.loads(manifest or b"null").get("writer", "unknown"))
+    return "unknown"

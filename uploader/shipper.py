@@ -52,7 +52,7 @@ class Shipper:
         self._slots = asyncio.Semaphore(concurrency)
         self._session_locks: dict[str, asyncio.Lock] = {}
         self._manifests: dict[str, dict[str, Any]] = {}
-        self.own = Ownership(store)
+        self.own = Ownership(store, writer)
 
     # -- plumbing ----------------------------------------------------------------------
 
