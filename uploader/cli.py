@@ -73,8 +73,10 @@ def _setup_logging(level: str) -> None:
         stream=sys.stderr,
     )
     # Request-level chatter of the SDKs would drown the uploader's own lines.
-    for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "watchdog"):
+    for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    # watchdog logs a harmless race at ERROR when a watch is switched off mid-event.
+    logging.getLogger("watchdog").setLevel(logging.CRITICAL)
 
 
 def _fail(exc: UserError) -> None:

@@ -55,6 +55,13 @@ def translate(exc: Exception, what: str) -> StorageError:
     return StorageError(f"{what}: {exc}")
 
 
+def _like_literal(text: str) -> str:
+    """Supabase matches list prefixes and searches with SQL ILIKE: escape its wildcards
+    so that `a_b` does not also list `aXb`. (Case stays insensitive: session ids that
+    differ only in case share their listings on Supabase.)"""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 class SupabaseStore:
     def __init__(
         self, url: str, key: str, bucket: str, prefix: str = "", *, timeout: float = 30.0
@@ -104,13 +111,15 @@ class SupabaseStore:
             options = {
                 "limit": PAGE,
                 "offset": offset,
-                "search": name_prefix,
+                "search": _like_literal(name_prefix),
                 "sortBy": {"column": "name", "order": "asc"},
             }
             entries: builtins.list[dict[str, Any]] = self._call(
-                f"LIST {folder}/", self._files.list, folder, options
+                f"LIST {folder}/", self._files.list, _like_literal(folder), options
             )
             for entry in entries:
+                if not entry["name"].startswith(name_prefix):
+                    continue  # search is SQL LIKE: case-insensitive, '_' and '%' wildcards
                 path = f"{folder}/{entry['name']}" if folder else entry["name"]
                 if entry.get("id") is None:
                     yield from self._walk(path, "")
