@@ -107,3 +107,15 @@ def test_bad_numbers_say_what_to_write(bad: str) -> None:
         parse_size(bad)
     with pytest.raises(ValueError, match="try"):
         parse_ms(bad)
+
+
+def test_absurd_lines_are_passed_through_not_fatal() -> None:
+    from uploader.formats import SessionMeta, checkpoint_of
+
+    far = b'{"type":"compacted","timestamp":"0001-01-01T00:00:00+14:00"}'
+    assert line_timestamp(far) is None  # before 1970 in UTC or past 9999: not a time
+    mark = checkpoint_of(far, SessionMeta(), read_at=1773488400.0)
+    assert mark is not None and mark.ts == 1773488400.0
+    deep = b"[" * 100_000 + b"]" * 100_000
+    assert read_meta(Path("x.jsonl"), deep).agent == "unknown"
+    assert checkpoint_of(b'{"type":"compacted","x":' + deep + b"}", SessionMeta(), 0.0) is None

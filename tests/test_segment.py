@@ -167,3 +167,36 @@ def test_start_up_removes_only_what_a_kill_left_behind(tmp_path: Path) -> None:
         "session-000002.jsonl.gz", "session-000002.meta.json",
     ]  # fmt: skip
     assert [m["seq"] for m, _ in queued(seg)] == [1, 2]
+
+
+def test_a_lost_resume_state_never_reuses_queued_seq_numbers(tmp_path: Path) -> None:
+    from uploader.metrics import Metrics
+    from uploader.pipeline import Pipeline
+
+    source = tmp_path / f"{SID}.jsonl"
+    source.write_bytes(lines(10))
+    spool = Spool(tmp_path / "spool")
+    spool.prepare()
+
+    def pipeline() -> Pipeline:
+        p = Pipeline(source, SID, spool, StateStore(spool.state_dir),
+                     SegmentLimits(max_lines=4), Metrics())  # fmt: skip
+        p.open()
+        return p
+
+    first = pipeline()
+    first.step()
+    first.finish()  # segments 1-3 queued (4 + 4 + 2 lines), none uploaded
+    spool.state_dir.joinpath(f"{SID}.json").unlink()  # the state folder was wiped
+    second = pipeline()
+    second.step()
+    second.finish()
+    queued = spool.pending(SID)
+    assert [(q.seq, q.meta["generation"]) for q in queued] == [
+        (1, 1), (2, 1), (3, 1), (4, 2), (5, 2), (6, 2)
+    ]  # fmt: skip
+    assert queued[3].meta["generation_reason"] == "resume state lost"
+    for gen in (1, 2):
+        data = b"".join(gzip.decompress(q.data_path.read_bytes()) for q in queued
+                        if q.meta["generation"] == gen)  # fmt: skip
+        assert data == source.read_bytes()

@@ -15,15 +15,6 @@ from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
 
-AGENTS = ("codex", "claude", "openclaw", "pi", "unknown")
-AGENT_NAMES = {
-    "codex": "Codex",
-    "claude": "Claude Code",
-    "openclaw": "OpenClaw",
-    "pi": "pi",
-    "unknown": "unknown",
-}
-
 COMPACT_MARK = b"compact"
 _TS_WINDOW = 512
 _ISO_TS = re.compile(rb'(?<!\\)"(?:timestamp|ts)"\s*:\s*"(\d{4}-\d\d-\d\dT[^"]{2,40})"')
@@ -62,7 +53,7 @@ class CheckpointMark:
 def _loads(line: bytes) -> dict[str, Any] | None:
     try:
         obj = json.loads(line)
-    except ValueError:  # broken JSON and invalid UTF-8 alike: not ours to judge
+    except (ValueError, RecursionError):  # broken, invalid UTF-8, absurdly nested
         return None
     return obj if isinstance(obj, dict) else None
 
@@ -70,11 +61,16 @@ def _loads(line: bytes) -> dict[str, Any] | None:
 def _parse_iso(text: str) -> float | None:
     try:
         dt = datetime.fromisoformat(text)
-    except ValueError:
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        return _plausible(dt.timestamp())
+    except (ValueError, OverflowError):
         return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.timestamp()
+
+
+def _plausible(ts: float) -> float | None:
+    """Epoch seconds a checkpoint id can be made of (years 1970-9999), else None."""
+    return ts if 0 <= ts < 253402300800 else None
 
 
 def line_timestamp(buf: bytes, start: int = 0, end: int | None = None) -> float | None:
@@ -92,7 +88,7 @@ def line_timestamp(buf: bytes, start: int = 0, end: int | None = None) -> float 
         n = _NUM_TS.search(window)
         if n:
             value = float(n.group(1))
-            return value / 1000 if value > 1e11 else value
+            return _plausible(value / 1000 if value > 1e11 else value)
     return None
 
 

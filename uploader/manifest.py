@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,10 +24,6 @@ SEGMENT_FIELDS = (
     "generation",
     "generation_reason",
 )
-
-
-def session_prefix(sid: str) -> str:
-    return f"sessions/{sid}/"
 
 
 def manifest_key(sid: str) -> str:
@@ -92,11 +87,3 @@ def add_segment(manifest: dict[str, Any], meta: dict[str, Any]) -> None:
 def dumps(manifest: dict[str, Any]) -> bytes:
     manifest["updated_at"] = iso_now()
     return json.dumps(manifest, indent=1, ensure_ascii=False).encode()
-
-
-def ratio(raw: int, stored: int) -> float:
-    return raw / stored if stored else 0.0
-
-
-def monotonic_ms() -> int:
-    return int(time.monotonic() * 1000)

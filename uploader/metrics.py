@@ -9,7 +9,6 @@ from dataclasses import dataclass
 class Metrics:
     lines_read: int = 0
     bytes_read: int = 0
-    segments_closed: int = 0
     segments_uploaded: int = 0
     bytes_uploaded: int = 0
     checkpoints: int = 0

@@ -58,6 +58,7 @@ class Pipeline:
         self.seg: Segmenter | None = None
         self._missing_since: float | None = None
         self._spool_full = False
+        self._broken = False
 
     # -- start -------------------------------------------------------------------------
 
@@ -67,6 +68,14 @@ class Pipeline:
         fresh = state is None
         if state is None:
             state = ResumeState(sid=self.sid, path=str(self.path))
+            queued = self.spool.pending(self.sid)
+            if queued:
+                # The resume state was lost but segments still wait for upload: never
+                # reuse their seq numbers; read the file again as a new generation (its
+                # lines doubled across generations, never lost or overwritten).
+                state.seq = queued[-1].seq + 1
+                state.generation = 1 + max(int(q.meta.get("generation", 1)) for q in queued)
+                state.generation_reason = "resume state lost"
         self.seg = seg = Segmenter(self.spool, self.states, state, self.limits)
         seg.recover()
         reader = SourceReader(self.path, offset=state.offset)
@@ -107,17 +116,17 @@ class Pipeline:
         st = self.seg.state
         segments = sorted(manifest["segments"], key=lambda s: s["seq"])
         last = segments[-1]
-        st.seq = int(last["seq"]) + 1
+        st.seq = max(st.seq, int(last["seq"]) + 1)
         generation = int(last.get("generation", 1))
         same_gen = [s for s in segments if int(s.get("generation", 1)) == generation]
-        if _file_starts_with(reader.fd, same_gen):
+        if not st.generation_reason and _file_starts_with(reader.fd, same_gen):
             st.generation = generation
             st.offset = sum(int(s["bytes"]) for s in same_gen)
             log.info("%s: store already holds the first %d bytes; continuing", self.sid, st.offset)
             reader.close()
             return SourceReader(self.path, offset=st.offset)
-        st.generation = generation + 1
-        st.generation_reason = "differs from the store's copy"
+        st.generation = max(st.generation, generation + 1)
+        st.generation_reason = st.generation_reason or "differs from the store's copy"
         st.offset = 0
         log.warning(
             "%s: the store has this session but the file differs; writing generation %d",
@@ -171,6 +180,9 @@ class Pipeline:
                 seg.sync()
         except (SpoolFull, OSError) as exc:
             if not isinstance(exc, SpoolFull) and exc.errno not in FULL_ERRNOS:
+                # The reader may now be ahead of the state: stop here; the next start
+                # repairs the spool from the saved state.
+                self._broken = True
                 raise
             # Back-pressure: what was not spooled stays in the source; the in-memory state
             # is ahead of the saved one, which start-up repair handles after a kill.
@@ -204,9 +216,13 @@ class Pipeline:
 
     def _switch_generation(self, reason: str) -> None:
         assert self.seg is not None and self.reader is not None
+        try:
+            reader = SourceReader(self.path, offset=0)
+        except FileNotFoundError:
+            return  # gone again already: the next step handles a missing source
         self.seg.start_generation(reason)
         self.reader.close()
-        self.reader = SourceReader(self.path, offset=0)
+        self.reader = reader
         self.seg.state.identity = self.reader.identity
         self.seg.meta.parsed = False
         self._read_meta()
@@ -245,6 +261,11 @@ class Pipeline:
         """Shutdown: close the active segment so it can be uploaded now. The unterminated
         tail stays in the source; the next start reads it from the saved offset."""
         if self.seg is None:
+            return
+        if self._broken:
+            self.seg.close()
+            if self.reader is not None:
+                self.reader.close()
             return
         try:
             if self.reader is not None and not self.seg.state.ended:

@@ -116,7 +116,11 @@ class Shipper:
         no timer runs and no store request is made while nothing is queued."""
         while not self.stop.is_set():
             self.wake.clear()
-            clean = await self.drain()
+            try:
+                clean = await self.drain()
+            except Exception as exc:  # the spool itself failed (e.g. unreadable): retry
+                log.error("uploads paused: %s; retrying in %.0fs", exc, self.retry.cap)
+                clean = False
             waiter = asyncio.ensure_future(self.wake.wait())
             stopper = asyncio.ensure_future(self.stop.wait())
             await asyncio.wait(

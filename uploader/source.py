@@ -57,10 +57,6 @@ class SourceReader:
             and _head_hash(self.fd, saved.head_len) == saved.head_sha256
         )
 
-    @property
-    def pending_bytes(self) -> int:
-        return self._partial_len
-
     def read_lines(self, limit: int) -> tuple[bytes, int]:
         """(buf, end): buf[:end] are the complete lines from the offset on, about `limit`
         bytes (more when one line is longer). Bytes after `end` begin a line that has no

@@ -26,11 +26,3 @@ def parse_ms(text: str) -> int:
         raise ValueError(f"{text!r} is not a duration (try 500ms, 30s, 10m or a number of ms)")
     number, unit = m.groups()
     return int(float(number) * _MS_PER[(unit or "ms").lower()])
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"  # pragma: no cover

@@ -107,7 +107,6 @@ class Watcher:
         self.spool = Spool(spool_dir, None if config.dry_run else config.state_dir)
         self.stop_reading = asyncio.Event()
         self._wakers: list[FileWaker] = []
-        self.ended = False
 
     async def run(self) -> int:
         cfg = self.config
@@ -172,8 +171,17 @@ class Watcher:
             self.metrics,
         )
         manifest = None
-        if self.spool.state_dir.joinpath(f"{cfg.sid}.json").exists() is False:
-            manifest = await shipper.manifest(cfg.sid)
+        if not pipeline.states.path(cfg.sid).exists():
+            # A session new to this spool may exist in the store: continue it. The store
+            # may be down; Ctrl+C must still work while this is retried.
+            fetch = asyncio.ensure_future(shipper.manifest(cfg.sid))
+            stop = asyncio.ensure_future(self.stop_reading.wait())
+            await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            if not fetch.done():
+                fetch.cancel()
+                return
+            manifest = fetch.result()
         await loop.run_in_executor(io_pool, pipeline.open, manifest)
         observer.daemon = True
         observer.start()
@@ -191,13 +199,13 @@ class Watcher:
                     rotated = pipeline.seg.rotated
                     shipper.wake.set()
                 if result.ended:
-                    self.ended = True
                     shipper.wake.set()
                     return
                 if not result.more and not self._news(pipeline, result):
                     waker.arm()
                     # A write between the check and the arming fired no event: look again.
-                    if self._news(pipeline, result) or await waker.wait(self._timeout(pipeline)):
+                    timeout = self._timeout(pipeline, result)
+                    if self._news(pipeline, result) or await waker.wait(timeout):
                         waker.disarm()  # a write came: no more events until the next step
                 # Bursts of appends become one read, not one read per line.
                 pause = MIN_STEP_INTERVAL_S - (time.monotonic() - started)
@@ -213,9 +221,12 @@ class Watcher:
         """More to read right now? (Not while the spool is full: then wait for a poll.)"""
         return not result.spool_full and pipeline.has_news()
 
-    def _timeout(self, pipeline: Pipeline) -> float:
-        """Until the next poll, a segment's age limit or a due state save."""
+    def _timeout(self, pipeline: Pipeline, result: StepResult) -> float:
+        """Until the next poll, a segment's age limit or a due state save (while the spool
+        is full those are overdue: only the poll paces the retries)."""
         timeout = self.config.poll_s
+        if result.spool_full:
+            return timeout
         for due in (pipeline.deadline(), pipeline.sync_due()):
             if due is not None:
                 timeout = min(timeout, due - time.time())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import UsageError
 from .base import (
@@ -43,6 +44,16 @@ class StoreOptions:
     upload_url: str | None = None
 
 
+def redact_url(url: str) -> str:
+    """A URL as it may be shown: no user:password, no query string (tokens, signatures)."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return url if "?" not in url else url.split("?", 1)[0] + "?…"
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "…" if parts.query else "", ""))
+
+
 def resolve_store_url(explicit: str | None, options: StoreOptions) -> str:
     """Which store a command talks to: the one named, else an upload URL, else Supabase
     when its URL and key are set, else the default local folder."""
@@ -62,16 +73,17 @@ def resolve_store_url(explicit: str | None, options: StoreOptions) -> str:
 def open_store(url: str, options: StoreOptions | None = None) -> Store:
     """Build the store a URL names; a malformed URL is a UsageError naming it."""
     options = options or StoreOptions()
+    shown = redact_url(url)
     scheme, sep, rest = url.partition("://")
     if not sep:
         raise UsageError(
-            f"--store {url!r} is not a store URL",
+            f"--store {shown!r} is not a store URL",
             "use file:///absolute/dir, file://~/dir or s3://bucket/prefix",
         )
     if scheme == "file":
         if not rest or not (rest.startswith("/") or rest.startswith("~")):
             raise UsageError(
-                f"--store {url!r}: a file store needs an absolute path",
+                f"--store {shown!r}: a file store needs an absolute path",
                 "write file:///absolute/dir (three slashes) or file://~/dir",
             )
         from .local import LocalStore
@@ -81,11 +93,11 @@ def open_store(url: str, options: StoreOptions | None = None) -> Store:
         bucket, _, prefix = rest.partition("/")
         if not _S3_BUCKET.match(bucket) or ".." in bucket:
             raise UsageError(
-                f"--store {url!r}: {bucket!r} is not a valid S3 bucket name",
+                f"--store {shown!r}: {bucket!r} is not a valid S3 bucket name",
                 "bucket names are 3-63 lowercase letters, digits, dots and hyphens",
             )
         if ".." in prefix.split("/"):
-            raise UsageError(f"--store {url!r}: the key prefix may not contain '..'")
+            raise UsageError(f"--store {shown!r}: the key prefix may not contain '..'")
         from .s3 import S3Store
 
         return S3Store(
@@ -96,12 +108,12 @@ def open_store(url: str, options: StoreOptions | None = None) -> Store:
         bucket = bucket or options.bucket
         if not options.supabase_url or not options.supabase_key:
             raise UsageError(
-                f"--store {url!r} needs the project's URL and key",
+                f"--store {shown!r} needs the project's URL and key",
                 "pass --supabase-url and --supabase-key (or set SUPABASE_URL and SUPABASE_KEY)",
             )
         if not options.supabase_url.startswith(("http://", "https://")):
             raise UsageError(
-                f"--supabase-url {options.supabase_url!r} is not an http(s) URL",
+                f"--supabase-url {redact_url(options.supabase_url)!r} is not an http(s) URL",
                 "use the project URL, e.g. https://abcd.supabase.co",
             )
         from .supabase import SupabaseStore
@@ -112,7 +124,7 @@ def open_store(url: str, options: StoreOptions | None = None) -> Store:
 
         return HttpPutStore(url)
     raise UsageError(
-        f"--store {url!r}: unknown scheme {scheme!r}",
+        f"--store {shown!r}: unknown scheme {scheme!r}",
         "supported stores: file:///dir, s3://bucket/prefix, supabase://bucket; "
         "for a plain HTTP PUT target use --upload-url",
     )

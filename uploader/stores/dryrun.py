@@ -13,14 +13,11 @@ log = logging.getLogger(__name__)
 class DryRunStore:
     def __init__(self, target: Store) -> None:
         self.description = f"{target.description} (dry run: nothing is written)"
-        self.target_description = target.description
-        self.writes: list[tuple[str, int, str]] = []
 
     def check(self) -> None:
         pass
 
     def put(self, key: str, data: bytes, content_type: str, *, create_only: bool = False) -> None:
-        self.writes.append((key, len(data), content_type))
         log.info("dry run: would write %s (%d bytes, %s)", key, len(data), content_type)
 
     def put_if(self, key: str, data: bytes, content_type: str, *, version: str | None) -> str:

@@ -25,9 +25,9 @@ from .base import (
 class HttpPutStore:
     def __init__(self, base: str, *, timeout: float = 30.0) -> None:
         self._parts = urlsplit(base)
-        # The query string (a token) is never shown.
-        where = f"{self._parts.scheme}://{self._parts.netloc}{self._parts.path}"
-        self.description = f"{where} (upload URL, write-only)"
+        from . import redact_url  # no user:password or token is ever shown
+
+        self.description = f"{redact_url(base)} (upload URL, write-only)"
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=5.0))
 
     def _url(self, key: str) -> str:
