@@ -216,3 +216,19 @@ def test_auto_sid_waits_for_the_first_line_when_the_name_has_none(tmp_path: Path
     sid = "7d3f9a10-5c2e-4b8a-9f01-2e6c4d8b1a77"
     assert rebuild(store, sid) == source.read_bytes()
     assert (manifest(store, sid) or {})["source"]["agent"] == "openclaw"
+
+
+def test_one_stop_request_delivered_twice_still_uploads(tmp_path: Path) -> None:
+    """`timeout -s INT` (and some supervisors) signal the process and its group at once:
+    that is one request to stop, not a second Ctrl+C that abandons the uploads."""
+    source = tmp_path / f"{SID}.jsonl"
+    source.write_bytes(b"".join(claude_line(i) for i in range(5)))
+    store_url = f"file://{tmp_path / 'store'}"
+    log = tmp_path / "log"
+    proc = start_cli("watch", "--file", str(source), "--store", store_url,
+                     "--spool-dir", str(tmp_path / "spool"), log=log)  # fmt: skip
+    wait_until(lambda: " watching " in log.read_text(), what="start")
+    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0, log.read_text()
+    assert rebuild(store_from_url(store_url), SID) == source.read_bytes()

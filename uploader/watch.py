@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 # Bursts of writes are taken in one read: at most ten steps a second under load, while
 # the first write after a quiet spell is still read within milliseconds.
 MIN_STEP_INTERVAL_S = 0.1
+SECOND_SIGNAL_S = 1.0
 
 
 @dataclass
@@ -107,6 +108,7 @@ class Watcher:
         self.spool = Spool(spool_dir, None if config.dry_run else config.state_dir)
         self.stop_reading = asyncio.Event()
         self._wakers: list[FileWaker] = []
+        self._stop_signal_at: float | None = None
 
     async def run(self) -> int:
         cfg = self.config
@@ -150,8 +152,15 @@ class Watcher:
         return 0
 
     def _on_signal(self) -> None:
-        if self.stop_reading.is_set():
-            raise KeyboardInterrupt  # a second Ctrl+C: stop waiting for uploads
+        now = time.monotonic()
+        if self._stop_signal_at is not None:
+            # A second Ctrl+C stops waiting for uploads; one that comes at once is the
+            # same request delivered twice (`timeout`, some supervisors signal both the
+            # process and its group).
+            if now - self._stop_signal_at > SECOND_SIGNAL_S:
+                raise KeyboardInterrupt
+            return
+        self._stop_signal_at = now
         log.info("stopping: closing the active segment and uploading what is queued")
         self.stop_reading.set()
         for waker in self._wakers:
