@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,38 +31,26 @@ from .units import parse_ms, parse_size
 log = logging.getLogger("uploader")
 
 
-class SizeParam(click.ParamType):  # type: ignore[type-arg]
-    name = "SIZE"
+class PositiveParam(click.ParamType):  # type: ignore[type-arg]
+    """A number with an optional unit (`8MiB`, `10m`), parsed by `parse`, more than 0."""
+
+    def __init__(self, name: str, parse: Callable[[str], int], unit: str) -> None:
+        self.name, self.parse, self.unit = name, parse, unit
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
         try:
-            size = parse_size(str(value))
+            number = self.parse(str(value))
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
-        if size <= 0:
-            self.fail(f"{value!r} must be more than 0 bytes", param, ctx)
-        return size
+        if number <= 0:
+            self.fail(f"{value!r} must be more than 0 {self.unit}", param, ctx)
+        return number
 
 
-class DurationParam(click.ParamType):  # type: ignore[type-arg]
-    name = "MS"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            ms = parse_ms(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-        if ms <= 0:
-            self.fail(f"{value!r} must be more than 0 ms", param, ctx)
-        return ms
-
-
-SIZE = SizeParam()
-DURATION = DurationParam()
+SIZE = PositiveParam("SIZE", parse_size, "bytes")
+DURATION = PositiveParam("MS", parse_ms, "ms")
 HOME = Path("~/.agent-uploader")
 
 

@@ -164,13 +164,7 @@ class Pipeline:
             elif status is SourceStatus.TRUNCATED:
                 self._feed(self.reader.take_partial(), result)
                 self._switch_generation("truncated")
-            while result.appended < STEP_BUDGET:
-                buf, end = self.reader.read_lines(READ_LIMIT)
-                if not end:
-                    break
-                self._feed(buf, result, end)
-            else:
-                result.more = True
+            result.more = self._take_lines(result)
             now = time.time()
             deadline = seg.age_deadline()
             if deadline is not None and deadline <= now:
@@ -195,6 +189,17 @@ class Pipeline:
             log.info("%s: spool has space again; reading resumed", self.sid)
             self._spool_full = False
         return result
+
+    def _take_lines(self, result: StepResult) -> bool:
+        """Spool the complete lines waiting in the source; True if the step's budget ran
+        out before they did."""
+        assert self.reader is not None
+        while result.appended < STEP_BUDGET:
+            buf, end = self.reader.read_lines(READ_LIMIT)
+            if not end:
+                return False
+            self._feed(buf, result, end)
+        return True
 
     def _feed(self, data: bytes, result: StepResult, end: int | None = None) -> None:
         """Spool data[:end]; on a full disk, give back to the reader what did not fit."""
@@ -231,13 +236,11 @@ class Pipeline:
         """The path is gone: keep draining the open file; after a grace period (a
         rename-and-recreate fills the gap quickly), end the session."""
         assert self.seg is not None and self.reader is not None
-        while True:
-            buf, end = self.reader.read_lines(READ_LIMIT)
-            if not end:
-                break
-            self._feed(buf, result, end)
+        result.more = self._take_lines(result)
         now = time.monotonic()
-        if self._missing_since is None:
+        if result.more:
+            pass  # more of the old file to drain before the session may end
+        elif self._missing_since is None:
             self._missing_since = now
         elif now - self._missing_since >= MISSING_GRACE_S:
             self._feed(self.reader.take_partial(), result)

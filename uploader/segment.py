@@ -110,7 +110,7 @@ class Segmenter:
         """The active seq's entry in the manifest this spool last wrote, if it is there."""
         st = self.state
         try:
-            cached = json.loads((self.spool.manifests_dir / f"{st.sid}.json").read_bytes())
+            cached = json.loads(self.spool.manifest_cache(st.sid).read_bytes())
         except (OSError, ValueError):
             return None
         for entry in cached.get("segments", ()):

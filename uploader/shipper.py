@@ -73,7 +73,7 @@ class Shipper:
         if sid in self._manifests:
             return self._manifests[sid]
         key = mf.manifest_key(sid)
-        cache = self.spool.manifests_dir / f"{sid}.json"
+        cache = self.spool.manifest_cache(sid)
         if cache.exists():
             raw = cache.read_bytes()
             self.own.known(key, raw)
@@ -99,7 +99,7 @@ class Shipper:
         data, key = mf.dumps(manifest), mf.manifest_key(sid)
         await self._store_call(f"PUT {key}", self.own.write_manifest, key, data, mf.JSON_TYPE)
         self._manifests[sid] = manifest
-        cache = self.spool.manifests_dir / f"{sid}.json"
+        cache = self.spool.manifest_cache(sid)
         try:
             await self._blocking(atomic_write, cache, data)
         except OSError as exc:

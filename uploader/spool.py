@@ -142,6 +142,9 @@ class Spool:
             atomic_write(path, uuid.uuid4().hex[:12].encode())
             return path.read_text(encoding="utf-8").strip()
 
+    def manifest_cache(self, sid: str) -> Path:
+        return self.manifests_dir / f"{sid}.json"
+
     # -- active segments -------------------------------------------------------------
 
     def active_path(self, sid: str) -> Path:

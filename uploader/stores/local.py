@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ..fsutil import atomic_write, fsync_dir
+from ..fsutil import atomic_write, fsync_dir, write_synced
 from .base import (
     ObjectNotFound,
     StorageAuthError,
@@ -32,10 +32,7 @@ def _create_only(path: Path, data: bytes) -> None:
     exists, so two writers can never both create it."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        write_synced(tmp, data)
         os.link(tmp, path)
         fsync_dir(path.parent)
     finally:
