@@ -107,6 +107,7 @@ def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_", "SUPABASE_"))}
     env.update(AWS_ENV)
     env["PYTHONUNBUFFERED"] = "1"
+    env["AGENT_UI_PORT"] = "0"  # any free port: tests run side by side
     env.update(extra or {})
     return env
 

@@ -26,6 +26,7 @@ from .pipeline import FIRST_LINE_LIMIT
 from .segment import SegmentLimits
 from .sessionid import derive_sid, sid_from_name, validate_sid
 from .stores import DEFAULT_STORE_URL, Store, StoreOptions, open_store, resolve_store_url
+from .stores.base import StorageError, WriteOnlyStore
 from .units import parse_ms, parse_size
 
 log = logging.getLogger("uploader")
@@ -133,20 +134,18 @@ def store_options(fn: Any) -> Any:
             help="Region for S3 (default: the usual boto3 settings).",
         ),
     ]
-    for decorator in reversed(decorators):
-        fn = decorator(fn)
-    return fn
+    return _apply(fn, decorators)
 
 
-def ui_options(fn: Any) -> Any:
-    decorators = [
+def _ui_bind_port_token() -> list[Any]:
+    return [
         click.option(
             "--ui-bind",
             envvar="AGENT_UI_BIND",
             default="127.0.0.1",
             show_default=True,
             show_envvar=True,
-            help="Address the dashboard listens on.",
+            help="Address the dashboard listens on. Anything but loopback needs --ui-token.",
         ),
         click.option(
             "--ui-port",
@@ -155,20 +154,55 @@ def ui_options(fn: Any) -> Any:
             show_default=True,
             type=click.IntRange(0, 65535),
             show_envvar=True,
-            help="Port of the dashboard.",
+            help="Port of the dashboard (0: any free port).",
+        ),
+        click.option(
+            "--ui-token",
+            envvar="AGENT_UI_TOKEN",
+            show_envvar=True,
+            help="Require this token on every request (a login form sets a cookie; scripts "
+            "send 'Authorization: Bearer TOKEN'). Needed to bind beyond loopback.",
         ),
         click.option(
             "--ui-dist",
             envvar="AGENT_UI_DIST",
             show_envvar=True,
-            type=click.Path(file_okay=False, path_type=Path),
-            help="Serve this folder's static bundle at / instead of the built-in pages.",
+            type=click.Path(file_okay=False, exists=True, path_type=Path),
+            help="Serve this folder's static bundle at / instead of the built-in pages "
+            "(the JSON API stays under /api/).",
         ),
-        click.option("--ui-disable", is_flag=True, help="Do not serve the dashboard."),
     ]
+
+
+def _apply(fn: Any, decorators: list[Any]) -> Any:
     for decorator in reversed(decorators):
         fn = decorator(fn)
     return fn
+
+
+def ui_options(fn: Any) -> Any:
+    disable = click.option(
+        "--ui-disable",
+        is_flag=True,
+        envvar="AGENT_UI_DISABLE",
+        show_envvar=True,
+        help="Do not serve the dashboard.",
+    )
+    return _apply(fn, [*_ui_bind_port_token(), disable])
+
+
+def _ui_options_for_host(fn: Any) -> Any:
+    return _apply(fn, _ui_bind_port_token())
+
+
+def log_option(fn: Any) -> Any:
+    return click.option(
+        "--log-level",
+        type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+        default="INFO",
+        show_default=True,
+        help="Log verbosity.",
+    )(fn)
 
 
 @main.command()
@@ -261,24 +295,24 @@ def ui_options(fn: Any) -> Any:
     "in the spool for the next start.",
 )
 @ui_options
-@click.option(
-    "--log-level",
-    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-    default="INFO",
-    show_default=True,
-    help="Log verbosity.",
-)
+@log_option
 def watch(**opts: Any) -> None:
     """Tail a session file into the store until Ctrl+C.
 
     Lines are cut into segments (by bytes, lines, age and at compaction lines),
     gzipped, spooled on disk and uploaded with a manifest and checkpoints. A kill at
     any moment loses and doubles nothing: the next start resumes where this one
-    stopped.
+    stopped. The dashboard is served at http://127.0.0.1:4333/ meanwhile.
     """
+    _run(_watch, opts)
+
+
+def _run(command: Callable[[dict[str, Any]], int], opts: dict[str, Any]) -> None:
+    """Run a long-lived command: logging, Error/Hint for what the user can fix, and an
+    exit that does not wait for a store call stuck in an SDK."""
     _setup_logging(opts["log_level"])
     try:
-        code = _watch(opts)
+        code = command(opts)
     except UserError as exc:
         _fail(exc)
     except KeyboardInterrupt:
@@ -351,8 +385,6 @@ def _watch(opts: dict[str, Any]) -> int:
         gzip_level=None if opts["no_gzip"] else opts["gzip_level"],
     )
     log.debug("codec %s", "none" if opts["no_gzip"] else codec_name(opts["gzip_level"]))
-    if opts["ui_bind"] != "127.0.0.1" or opts["ui_dist"]:
-        log.info("the dashboard is not part of this release; --ui-* options are accepted only")
     config = WatchConfig(
         file=path,
         sid=sid,
@@ -364,7 +396,73 @@ def _watch(opts: dict[str, Any]) -> int:
         dry_run=opts["dry_run"],
         shutdown_timeout_s=opts["shutdown_timeout"] / 1000,
     )
-    return asyncio.run(Watcher(config, store).run())
+    watcher = Watcher(config, store)
+    if not opts["ui_disable"]:
+        from ui.launch import build_dashboard  # the engine itself never imports the web side
+
+        watcher.companion = build_dashboard(
+            store,
+            bind=opts["ui_bind"],
+            port=opts["ui_port"],
+            token=opts["ui_token"],
+            dist=opts["ui_dist"],
+            live=watcher.live,
+            stats=watcher.stats,
+        )
+    return asyncio.run(watcher.run())
+
+
+@main.command()
+@store_options
+@_ui_options_for_host
+@click.option("--open", "open_browser", is_flag=True, help="Open the dashboard in a browser.")
+@log_option
+def host(**opts: Any) -> None:
+    """Serve the dashboard over a store without tailing anything.
+
+    Lists every session in the store, shows segments and checkpoints, and replays
+    transcripts. It only reads the store.
+    """
+    _run(_host, opts)
+
+
+def _host(opts: dict[str, Any]) -> int:
+    from ui.launch import build_dashboard, run_host
+
+    store = store_from_opts(opts)
+    check_readable(store)
+    dashboard = build_dashboard(
+        store,
+        bind=opts["ui_bind"],
+        port=opts["ui_port"],
+        token=opts["ui_token"],
+        dist=opts["ui_dist"],
+    )
+    return run_host(dashboard, open_browser=opts["open_browser"])
+
+
+def check_readable(store: Store) -> None:
+    """A reading command's start-up check: the store exists and can be read, and nothing is
+    created (a typo in --store must not make an empty folder)."""
+    from .stores.local import LocalStore
+    from .watch import check_store
+
+    if isinstance(store, LocalStore):
+        if not store.root.is_dir():
+            raise UserError(
+                f"no store at {store.root}",
+                "check --store (or AGENT_UPLOADER_STORE); `watch` creates it on first upload",
+            )
+        return
+    try:
+        next(iter(store.list("sessions/manifest-probe")), None)
+    except WriteOnlyStore as exc:
+        raise UserError(
+            f"{store.description} can only be written",
+            "--upload-url is write-only: pass the --store it uploads into",
+        ) from exc
+    except StorageError:
+        check_store(store)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,9 +20,11 @@ from . import manifest as mf
 from .fsutil import atomic_write
 from .metrics import Metrics
 from .ownership import Ownership, SessionConflict
+from .reading import Damaged, segment_bytes
 from .retry import RetryPolicy, Stopped
 from .spool import QueuedSegment, Spool
 from .stores.base import ObjectNotFound, Store, WriteOnlyStore
+from .titles import TITLE_SEGMENTS, first_message
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -170,11 +172,31 @@ class Shipper:
             await self._upload_checkpoints(sid, checkpoints)
         for item in batch:
             mf.add_segment(manifest, item.meta)
+        if not manifest.get("first_message"):
+            await self._find_title(manifest, batch)
         manifest["writer"] = self.writer
         manifest["closed"] = False
         await self._write_manifest(sid, manifest)
         for item in batch:
             await self._blocking(self.spool.remove, item)
+
+    async def _find_title(self, manifest: dict[str, Any], batch: list[QueuedSegment]) -> None:
+        """Record the first user message as the session's fallback title, from the first
+        few segments only (a session without one costs nothing after those)."""
+        agent = str((manifest.get("source") or {}).get("agent") or "unknown")
+        for item in batch:
+            if item.seq > TITLE_SEGMENTS:
+                return
+            try:
+                data = await self._blocking(item.data_path.read_bytes)
+                raw = await self._blocking(segment_bytes, item.sid, item.meta, data)
+            except (OSError, Damaged) as exc:
+                log.debug("%s: no title from segment %d: %s", item.sid, item.seq, exc)
+                continue
+            found = await self._blocking(first_message, raw, agent)
+            if found:
+                manifest["first_message"] = found
+                return
 
     async def _upload_segment(self, item: QueuedSegment) -> None:
         meta = item.meta

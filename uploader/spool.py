@@ -177,7 +177,10 @@ class Spool:
             if not name.endswith(META_SUFFIX):
                 continue
             meta_path = folder / name
-            meta = json.loads(meta_path.read_bytes())
+            try:
+                meta = json.loads(meta_path.read_bytes())
+            except FileNotFoundError:  # uploaded meanwhile (a reader beside the shipper)
+                continue
             data_path = folder / Path(meta["path"]).name
             items.append(QueuedSegment(sid, int(meta["seq"]), data_path, meta_path, meta))
         items.sort(key=lambda item: item.seq)

@@ -1,4 +1,4 @@
-"""`watch`: one asyncio loop runs the pipelines, the shipper and (later) the dashboard.
+"""`watch`: one asyncio loop runs the pipelines, the shipper and the dashboard.
 
 Blocking work runs in thread pools: one for the pipelines' reads, appends and gzip,
 one sized by --concurrency for store calls. watchdog wakes a pipeline within
@@ -20,18 +20,20 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
 from .errors import UserError
+from .live import LiveSessions
 from .metrics import Metrics
 from .pipeline import Pipeline, StepResult
 from .retry import RetryPolicy
 from .segment import SegmentLimits
 from .shipper import Shipper
 from .spool import Spool
-from .state import StateStore
+from .state import ResumeState, StateStore
 from .stores import Store
 from .stores.base import (
     BucketNotFound,
@@ -92,6 +94,15 @@ def check_store(store: Store) -> None:
         raise UserError(f"store {store.description}: {exc}") from exc
 
 
+class Companion(Protocol):
+    """Something served beside the tailing in the same loop (the dashboard): started
+    first, stopped last, so it can show the shutdown too."""
+
+    async def serve(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 class Watcher:
     def __init__(self, config: WatchConfig, store: Store) -> None:
         self.config = config
@@ -109,6 +120,25 @@ class Watcher:
         self.stop_reading = asyncio.Event()
         self._wakers: list[FileWaker] = []
         self._stop_signal_at: float | None = None
+        self.pipelines: dict[str, Pipeline] = {}
+        self.live = LiveSessions(self.spool, self._states)
+        self.companion: Companion | None = None
+
+    def _states(self) -> dict[str, ResumeState]:
+        return {sid: p.seg.state for sid, p in list(self.pipelines.items()) if p.seg is not None}
+
+    def stats(self) -> dict[str, float]:
+        """The counters /metrics shows."""
+        queued, oldest = self.spool.queue_stats()
+        stats = self.config.retry.stats
+        return {
+            **{k: float(v) for k, v in vars(self.metrics).items()},
+            "queue_segments": float(queued),
+            "queue_oldest_age_seconds": oldest or 0.0,
+            "retries": float(stats.retries),
+            "errors": float(stats.errors),
+            "sessions_watched": float(len(self.pipelines)),
+        }
 
     async def run(self) -> int:
         cfg = self.config
@@ -117,6 +147,11 @@ class Watcher:
         spool.lock()
         spool.clean_orphans()
         loop = asyncio.get_running_loop()
+        companion = (
+            asyncio.create_task(self.companion.serve(), name="dashboard")
+            if self.companion is not None
+            else None
+        )
         io_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="io")
         store_pool = ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix="store")
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -146,6 +181,10 @@ class Watcher:
             io_pool.shutdown(wait=True)
             store_pool.shutdown(wait=False, cancel_futures=True)
             spool.unlock()
+            if companion is not None and self.companion is not None:
+                self.companion.stop()
+                with contextlib.suppress(Exception):
+                    await companion
             self.store.close()
             if self._temp_spool is not None:
                 shutil.rmtree(self._temp_spool, ignore_errors=True)
@@ -192,6 +231,7 @@ class Watcher:
                 return
             manifest = fetch.result()
         await loop.run_in_executor(io_pool, pipeline.open, manifest)
+        self.pipelines[cfg.sid] = pipeline
         observer.daemon = True
         observer.start()
         waker = FileWaker(observer, pipeline.path, loop)
@@ -223,6 +263,7 @@ class Watcher:
         finally:
             waker.disarm()
             await loop.run_in_executor(io_pool, pipeline.finish)
+            self.pipelines.pop(cfg.sid, None)
             shipper.wake.set()
 
     @staticmethod

@@ -1,0 +1,151 @@
+"""The HTML pages: the sessions list, a session, and the login form."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from uploader.catalog import select
+from uploader.reading import generations
+from uploader.sessionid import is_safe_sid
+
+from . import render
+from .api import int_param, list_query, open_reading, sessions_of, ui
+from .security import COOKIE, cookie_value, safe_next, token_ok
+from .service import MAX_PAGE
+
+PAGE_SIZE = 50
+LINES_PAGE = 200
+
+
+def page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+    response: Response = ui(request)["templates"].TemplateResponse(
+        request, name, {"store": sessions_of(request).store.description, **context},
+        status_code=status,
+    )  # fmt: skip
+    return response
+
+
+def with_params(request: Request, **changes: Any) -> str:
+    """This page's URL with some query parameters changed (None removes one)."""
+    params = dict(request.query_params)
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    query = urlencode(params)
+    return request.url.path + (f"?{query}" if query else "")
+
+
+async def sessions_page(request: Request) -> Response:
+    query = list_query(request)
+    limit = int_param(request, "limit", PAGE_SIZE, lo=1, hi=500) or PAGE_SIZE
+    number = int_param(request, "page", 1, lo=1) or 1
+    sessions = sessions_of(request)
+    everything = await run_in_threadpool(sessions.catalog.sessions)
+    items = select(everything, query)
+    pages = max(1, math.ceil(len(items) / limit))
+    return page(
+        request,
+        "sessions.html",
+        items=items[(number - 1) * limit : number * limit],
+        total=len(items),
+        all_total=len(everything),
+        query=query,
+        page=number,
+        pages=pages,
+        limit=limit,
+        now=time.time(),
+        ago=render.ago,
+        url=lambda **c: with_params(request, **c),
+        error=sessions.catalog.last_error,
+    )
+
+
+async def session_page(request: Request) -> Response:
+    sid = request.path_params["sid"]
+    sessions = sessions_of(request)
+    resolved = sid if is_safe_sid(sid) else None
+    if resolved is None or sid not in {s.sid for s in sessions.catalog.sessions()}:
+        # An id prefix or a label in the address: go to the session's own page.
+        resolved = await run_in_threadpool(sessions.catalog.resolve, sid)
+        if resolved != sid:
+            query = request.url.query
+            return RedirectResponse(f"/s/{resolved}" + (f"?{query}" if query else ""), 303)
+    r = await open_reading(request, resolved)
+    view = request.query_params.get("view", "chat")
+    if view not in ("chat", "raw", "segments"):
+        view = "chat"
+    limit = int_param(request, "limit", LINES_PAGE, lo=1, hi=MAX_PAGE) or LINES_PAGE
+    total = r.plan.lines
+    last_start = max(0, (total - 1) // limit * limit) if total else 0
+    start_param = request.query_params.get("start")
+    start = last_start if start_param == "end" else int_param(request, "start", 0) or 0
+    lines: list[tuple[int, bytes]] = []
+    items: list[render.Item] = []
+    if view == "raw":
+        lines = await run_in_threadpool(sessions.lines, r, start, limit)
+    elif view == "chat":
+        entries = await run_in_threadpool(sessions.entries, r, start, limit)
+        items = render.items(entries)
+    return page(
+        request,
+        "session.html",
+        r=r,
+        s=r.summary,
+        manifest=r.manifest,
+        view=view,
+        start=start,
+        limit=limit,
+        total=total,
+        last_start=last_start,
+        lines=lines,
+        items=items,
+        sid=r.sid,
+        generations=generations(r.manifest),
+        live=r.summary.live,
+        at_end=start + limit >= total,
+        now=time.time(),
+        ago=render.ago,
+        url=lambda **c: with_params(request, **c),
+    )
+
+
+async def login(request: Request) -> Response:
+    config = ui(request)["config"]
+    target = safe_next(request.query_params.get("next"))
+    if request.method == "POST":
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        given = (form.get("token") or [""])[0]
+        target = safe_next((form.get("next") or ["/"])[0])
+        if config.token and token_ok(config.token, given):
+            response = RedirectResponse(target, status_code=303)
+            response.set_cookie(
+                COOKIE, cookie_value(config.token), httponly=True, samesite="strict"
+            )
+            return response
+        return page(request, "login.html", status=401, next=target, failed=True)
+    return page(request, "login.html", next=target, failed=False)
+
+
+async def logout(request: Request) -> Response:
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/", sessions_page),
+        Route("/s/{sid:path}", session_page),
+        Route("/login", login, methods=["GET", "POST"]),
+        Route("/logout", logout, methods=["POST"]),
+    ]

@@ -1,0 +1,110 @@
+"""Transcript entries as the templates show them: tool calls beside their results, long
+texts folded and capped, numbers and times made readable.
+
+Escaping is Jinja's job (autoescape is on for every template): nothing here builds HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from uploader.transcript import Entry
+
+DASH = "\u2013"  # what an empty cell shows
+#: Characters shown before a text is folded behind "show more".
+FOLD_CHARS = 1500
+FOLD_LINES = 20
+#: Characters sent to the browser at most per text; the rest is one click away (raw line).
+CAP_CHARS = 50_000
+
+
+@dataclass
+class Shown:
+    """A text cut for the page: the part sent, and how many characters were held back."""
+
+    text: str
+    held_back: int = 0
+
+    @property
+    def folds(self) -> bool:
+        return len(self.text) > FOLD_CHARS or self.text.count("\n") > FOLD_LINES
+
+    @property
+    def head(self) -> str:
+        lines = self.text[:FOLD_CHARS].split("\n")[:FOLD_LINES]
+        return "\n".join(lines)
+
+
+def shown(text: str | None, cap: int = CAP_CHARS) -> Shown:
+    text = text or ""
+    if len(text) <= cap:
+        return Shown(text)
+    return Shown(text[:cap], len(text) - cap)
+
+
+@dataclass
+class Item:
+    kind: str
+    entry: Entry
+    text: Shown
+    result: Entry | None = None  # a tool call's result, when on the same page
+    result_text: Shown = field(default_factory=lambda: Shown(""))
+    arguments: Shown = field(default_factory=lambda: Shown(""))
+
+    @property
+    def line(self) -> int:
+        return self.entry.line
+
+
+def items(entries: list[Entry]) -> list[Item]:
+    """One item per entry, except that a tool result found on the same page joins its
+    call (and is not shown twice)."""
+    results = {e.call_id: e for e in entries if e.kind == "tool_result" and e.call_id}
+    calls = {e.call_id for e in entries if e.kind == "tool_call" and e.call_id}
+    out = []
+    for e in entries:
+        if e.kind == "tool_result" and e.call_id in calls:
+            continue
+        item = Item(e.kind, e, shown(e.text), arguments=shown(e.arguments))
+        if e.kind == "tool_call" and e.call_id in results:
+            item.result = results[e.call_id]
+            item.result_text = shown(item.result.text)
+        out.append(item)
+    return out
+
+
+def size(n: float | None) -> str:
+    if n is None:
+        return DASH
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(n) < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"  # pragma: no cover
+
+
+def when(ts: float | None) -> str:
+    if not ts:
+        return DASH
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def ago(ts: float | None, now: float) -> str:
+    if not ts:
+        return DASH
+    seconds = max(0, int(now - ts))
+    for unit, length in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= length:
+            return f"{seconds // length}{unit} ago"
+    return f"{seconds}s ago"
+
+
+def ratio(raw: int | None, packed: int | None) -> str:
+    if not raw or not packed:
+        return DASH
+    return f"{raw / packed:.1f}x"
+
+
+def number(n: int | float | None) -> str:
+    return DASH if n is None else f"{n:,}"

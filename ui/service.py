@@ -1,0 +1,123 @@
+"""What the pages and the JSON API both need: sessions, their lines, previews.
+
+Blocking (store reads, gunzip): the routes call these from a worker thread. The
+dashboard only ever reads the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from uploader import reading
+from uploader.catalog import Catalog, SessionSummary, summarize
+from uploader.errors import UsageError
+from uploader.live import LiveSessions
+from uploader.reading import Fetch, Plan, SegmentCache
+from uploader.sessionid import is_safe_sid
+from uploader.stores.base import Store
+from uploader.transcript import Entry, parse_lines
+
+MAX_PAGE = 1000
+MAX_PREVIEWS = 64
+
+
+def check_sid(sid: str) -> str:
+    if not is_safe_sid(sid):
+        raise UsageError(
+            f"{sid[:80]!r} is not a valid session id",
+            "ids are 1-128 letters, digits, '.', '_' or '-'",
+        )
+    return sid
+
+
+@dataclass
+class Reading:
+    """One session as a page reads it: its manifest, the chosen lines and how to fetch."""
+
+    sid: str
+    manifest: dict[str, Any]
+    summary: SessionSummary
+    plan: Plan
+    fetch: Fetch
+
+    @property
+    def agent(self) -> str:
+        return self.summary.agent
+
+
+class Sessions:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        live: LiveSessions | None = None,
+        stats: Callable[[], dict[str, float]] | None = None,
+        catalog_ttl_s: float = 15.0,
+    ) -> None:
+        self.store = store
+        self.live = live
+        # The engine's counters for /metrics (None for `host`, which tails nothing).
+        self.stats = stats
+        self.catalog = Catalog(
+            store, ttl_s=catalog_ttl_s, overlay=live.manifests if live is not None else None
+        )
+        self.cache = SegmentCache()
+
+    def is_live(self, sid: str) -> bool:
+        return self.live is not None and sid in self.live.sids()
+
+    def open(
+        self, sid: str, *, checkpoint: str | None = None, generation: int | None = None
+    ) -> Reading:
+        check_sid(sid)
+        manifest = self.catalog.manifest(sid)
+        plan = reading.plan(manifest, checkpoint=checkpoint or None, generation=generation)
+        if self.live is not None and self.is_live(sid):
+            fetch = self.live.fetch(self.store, sid)
+        else:
+            fetch = reading.store_fetch(self.store, sid)
+        return Reading(sid, manifest, summarize(manifest, live=self.is_live(sid)), plan, fetch)
+
+    def lines(self, r: Reading, start: int, limit: int) -> list[tuple[int, bytes]]:
+        limit = max(1, min(limit, MAX_PAGE))
+        stop = min(r.plan.lines, start + limit)
+        return list(reading.iter_lines(r.plan, r.fetch, max(0, start), stop, self.cache))
+
+    def entries(self, r: Reading, start: int, limit: int) -> list[Entry]:
+        return list(parse_lines(self.lines(r, start, limit), r.agent))
+
+    def download(self, r: Reading) -> Iterator[bytes]:
+        return reading.iter_bytes(r.plan, r.fetch)
+
+    def previews(self, sids: list[str], messages: int, chars: int) -> dict[str, Any]:
+        """The last few messages of each session, each cut to `chars` characters."""
+        if len(sids) > MAX_PREVIEWS:
+            raise UsageError(f"{len(sids)} sessions asked for; at most {MAX_PREVIEWS} at once")
+        out: dict[str, Any] = {}
+        for sid in sids:
+            try:
+                r = self.open(sid)
+            except reading.NotFound:
+                out[sid] = None
+                continue
+            found: list[dict[str, Any]] = []
+            end = r.plan.lines
+            # Walk back a page at a time until enough messages are found (bounded).
+            while end > 0 and len(found) < messages and r.plan.lines - end < 5 * MAX_PAGE:
+                start = max(0, end - 200)
+                page = [
+                    {"kind": e.kind, "text": _cut(e.text, chars), "line": e.line, "ts": e.ts}
+                    for e in self.entries(r, start, end - start)
+                    if e.kind in ("user", "assistant") and e.text.strip()
+                ]
+                found = page + found
+                end = start
+            out[sid] = found[-messages:] if messages else []
+        return out
+
+
+def _cut(text: str, chars: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= chars else text[: max(0, chars - 1)] + "…"

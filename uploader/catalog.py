@@ -1,0 +1,337 @@
+"""The sessions of a store: one summary per manifest, filters, and finding a session by
+id, id prefix or label.
+
+Listing is the expensive part (a store with 10,000 sessions is 10,000 manifests), so a
+Catalog keeps the summaries in memory and refreshes them when asked and stale: served
+at once from memory, refreshed in the background, and idle means no store requests.
+Closed sessions do not change, so a refresh reads only new and open manifests.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .errors import UsageError
+from .reading import Damaged, NotFound, load_manifest, segment_bytes, store_fetch
+from .sessionid import is_safe_sid
+from .stores.base import StorageError, Store
+from .titles import TITLE_SEGMENTS, first_message
+
+log = logging.getLogger(__name__)
+
+AGENTS = {"codex": "Codex", "claude": "Claude Code", "openclaw": "OpenClaw", "pi": "pi"}
+SORT_KEYS = ("updated", "created", "title", "lines", "bytes", "segments", "agent")
+_SUFFIX = "/manifest.json"
+
+
+def parse_time(value: Any) -> float | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+@dataclass
+class SessionSummary:
+    sid: str
+    title: str
+    agent: str
+    host: str
+    created: float | None
+    updated: float | None
+    lines: int
+    bytes: int
+    gzip_bytes: int
+    segments: int
+    checkpoints: int
+    generations: int
+    closed: bool
+    label: str | None = None
+    live: bool = False
+    first_ts: float | None = None
+    last_ts: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def agent_name(self) -> str:
+        return AGENTS.get(self.agent, "unknown")
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("extra")
+        data["agent_name"] = self.agent_name
+        return data
+
+
+def title_of(manifest: dict[str, Any]) -> str:
+    """The label set by a user, else the agent's own title, else the first user message,
+    else the id."""
+    source = manifest.get("source") or {}
+    for value in (
+        manifest.get("label"),
+        manifest.get("title"),
+        source.get("title") if isinstance(source, dict) else None,
+        manifest.get("first_message"),
+    ):
+        if isinstance(value, str) and value.strip():
+            return " ".join(value.split())
+    return str(manifest.get("sid", ""))
+
+
+def summarize(manifest: dict[str, Any], *, live: bool = False) -> SessionSummary:
+    segments: list[dict[str, Any]] = [
+        s for s in manifest.get("segments", ()) if isinstance(s, dict)
+    ]
+    raw_source = manifest.get("source")
+    source: dict[str, Any] = raw_source if isinstance(raw_source, dict) else {}
+    first = [s["first_ts"] for s in segments if isinstance(s.get("first_ts"), int | float)]
+    last = [s["last_ts"] for s in segments if isinstance(s.get("last_ts"), int | float)]
+    label = manifest.get("label")
+    return SessionSummary(
+        sid=str(manifest.get("sid", "")),
+        title=title_of(manifest),
+        agent=str(source.get("agent") or "unknown"),
+        host=str(source.get("host") or ""),
+        created=parse_time(manifest.get("created_at")),
+        updated=parse_time(manifest.get("updated_at")),
+        lines=sum(int(s.get("lines", 0)) for s in segments),
+        bytes=sum(int(s.get("bytes", 0)) for s in segments),
+        gzip_bytes=sum(int(s.get("gzip_bytes", s.get("bytes", 0))) for s in segments),
+        segments=len(segments),
+        checkpoints=len(manifest.get("checkpoints") or ()),
+        generations=len({s.get("generation", 1) for s in segments}),
+        closed=bool(manifest.get("closed")),
+        label=label if isinstance(label, str) else None,
+        live=live,
+        first_ts=min(first) if first else None,
+        last_ts=max(last) if last else None,
+    )
+
+
+@dataclass(frozen=True)
+class Query:
+    """The list's filters, shared by the dashboard, its API and `ls`."""
+
+    text: str = ""
+    agent: str = ""
+    active_minutes: int | None = None
+    sort: str = "updated"
+    descending: bool = True
+
+    def __post_init__(self) -> None:
+        if self.sort not in SORT_KEYS:
+            raise UsageError(
+                f"cannot sort by {self.sort!r}", f"choose one of: {', '.join(SORT_KEYS)}"
+            )
+        if self.agent and self.agent not in (*AGENTS, "unknown"):
+            raise UsageError(
+                f"unknown agent {self.agent!r}", f"choose one of: {', '.join(AGENTS)}, unknown"
+            )
+        if self.active_minutes is not None and self.active_minutes <= 0:
+            raise UsageError(f"active minutes must be more than 0, not {self.active_minutes}")
+
+
+def select(
+    items: Iterable[SessionSummary], query: Query, now: float | None = None
+) -> list[SessionSummary]:
+    now = time.time() if now is None else now
+    since = now - (query.active_minutes or 0) * 60
+    text = query.text.casefold().strip()
+    out = []
+    for item in items:
+        if query.agent and item.agent != query.agent:
+            continue
+        if query.active_minutes is not None and not item.live and not _recent(item, since):
+            continue
+        if text and not any(text in v.casefold() for v in (item.title, item.sid, item.label or "")):
+            continue
+        out.append(item)
+
+    def key(item: SessionSummary) -> Any:
+        if query.sort == "title":
+            return item.title.casefold()
+        if query.sort == "agent":
+            return item.agent
+        if query.sort in ("updated", "created"):
+            return getattr(item, query.sort) or 0.0
+        return getattr(item, query.sort)
+
+    out.sort(key=lambda i: i.sid)
+    out.sort(key=key, reverse=query.descending)
+    return out
+
+
+def _recent(item: SessionSummary, since: float) -> bool:
+    return (item.updated or 0) >= since
+
+
+class Ambiguous(UsageError):
+    def __init__(self, query: str, matches: list[str]) -> None:
+        shown = ", ".join(matches[:10]) + (" …" if len(matches) > 10 else "")
+        super().__init__(
+            f"{query!r} matches {len(matches)} sessions: {shown}",
+            "give more characters of the id, or the whole id",
+        )
+        self.matches = matches
+
+
+def list_sids(store: Store) -> Iterator[str]:
+    for key in store.list("sessions/"):
+        if key.endswith(_SUFFIX) and key.count("/") == 2:
+            yield key[len("sessions/") : -len(_SUFFIX)]
+
+
+class Catalog:
+    """Session summaries of one store, kept in memory (see the module's docstring)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        ttl_s: float = 15.0,
+        overlay: Callable[[], dict[str, dict[str, Any]]] | None = None,
+        workers: int = 8,
+    ) -> None:
+        self.store = store
+        self.ttl_s = ttl_s
+        # Manifests a running `watch` holds locally (newer than the store's, or not in it
+        # yet): sid -> manifest. They are shown as live.
+        self.overlay = overlay or dict
+        self.workers = workers
+        self._summaries: dict[str, SessionSummary] = {}
+        self._refreshed_at: float | None = None
+        self._lock = threading.Lock()
+        self._refreshing = threading.Lock()
+        self.last_error: str | None = None
+        self._titles: dict[tuple[str, str], str | None] = {}
+
+    def sessions(self, *, wait: bool = False) -> list[SessionSummary]:
+        """All sessions: from memory, refreshed first when never loaded (or `wait`), and
+        in the background when stale."""
+        stale = self._refreshed_at is None or time.monotonic() - self._refreshed_at > self.ttl_s
+        if self._refreshed_at is None or wait:
+            self.refresh()
+        elif stale:
+            threading.Thread(target=self.refresh, name="catalog", daemon=True).start()
+        with self._lock:
+            merged = dict(self._summaries)
+        for sid, manifest in self.overlay().items():
+            merged[sid] = summarize(manifest, live=True)
+        return list(merged.values())
+
+    def refresh(self) -> None:
+        if not self._refreshing.acquire(blocking=False):
+            with self._refreshing:  # one refresh at a time; wait for the one under way
+                return
+        try:
+            self._refresh()
+        finally:
+            self._refreshing.release()
+
+    def _refresh(self) -> None:
+        started = time.monotonic()
+        try:
+            sids = set(list_sids(self.store))
+        except StorageError as exc:
+            self.last_error = f"cannot list {self.store.description}: {exc}"
+            log.warning("%s", self.last_error)
+            self._refreshed_at = time.monotonic()
+            return
+        with self._lock:
+            known = dict(self._summaries)
+        todo = [sid for sid in sids if sid not in known or not known[sid].closed]
+        fresh: dict[str, SessionSummary] = {}
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="catalog") as pool:
+            for sid, summary in zip(todo, pool.map(self._load, todo), strict=True):
+                if summary is not None:
+                    fresh[sid] = summary
+        with self._lock:
+            self._summaries = {
+                sid: fresh.get(sid) or known[sid] for sid in sids if sid in fresh or sid in known
+            }
+            self._refreshed_at = time.monotonic()
+        self.last_error = None
+        log.debug("catalog: %d sessions, %d read in %.2fs", len(sids), len(todo),
+                  time.monotonic() - started)  # fmt: skip
+
+    def _load(self, sid: str) -> SessionSummary | None:
+        try:
+            manifest = self.manifest(sid)
+            if title_of(manifest) == sid:
+                found = self._first_message(sid, manifest)
+                if found:
+                    manifest = {**manifest, "first_message": found}
+            return summarize(manifest)
+        except (NotFound, Damaged, StorageError) as exc:
+            log.debug("catalog: skipping %s: %s", sid, exc)
+            return None
+
+    def _first_message(self, sid: str, manifest: dict[str, Any]) -> str | None:
+        """For manifests written without `first_message`: search the first segments once
+        (remembered by the first segment's hash)."""
+        segments = sorted(manifest.get("segments", ()), key=lambda s: int(s["seq"]))
+        if not segments:
+            return None
+        key = (sid, str(segments[0].get("sha256")))
+        if key in self._titles:
+            return self._titles[key]
+        agent = str((manifest.get("source") or {}).get("agent") or "unknown")
+        fetch, found = store_fetch(self.store, sid), None
+        for entry in segments[:TITLE_SEGMENTS]:
+            found = first_message(segment_bytes(sid, entry, fetch(entry)), agent)
+            if found:
+                break
+        self._titles[key] = found
+        return found
+
+    def manifest(self, sid: str) -> dict[str, Any]:
+        """The freshest manifest: the watcher's own copy, else the store's."""
+        local = self.overlay().get(sid)
+        if local is not None:
+            return local
+        manifest = load_manifest(self.store, sid)
+        with self._lock:
+            if sid in self._summaries or self._refreshed_at is not None:
+                self._summaries[sid] = summarize(manifest)
+        return manifest
+
+    def forget(self, sid: str) -> None:
+        with self._lock:
+            self._summaries.pop(sid, None)
+
+    def resolve(self, query: str) -> str:
+        """A session id from an id, a unique id prefix or a label."""
+        query = query.strip()
+        if not query:
+            raise UsageError("no session given", "pass a session id, an id prefix or a label")
+        items = self.sessions()
+        sids = {i.sid for i in items}
+        if query in sids:
+            return query
+        labelled = [i.sid for i in items if i.label == query]
+        if len(labelled) == 1:
+            return labelled[0]
+        matches = sorted(s for s in sids if s.startswith(query))
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise Ambiguous(query, matches)
+        if is_safe_sid(query):
+            try:  # a session made since the last refresh
+                self.manifest(query)
+                return query
+            except (NotFound, Damaged, StorageError):
+                pass
+        raise NotFound(
+            f"no session {query!r} in {self.store.description} (by id, id prefix or label)",
+            "list the sessions with `agent-uploader ls`",
+        )

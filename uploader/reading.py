@@ -1,0 +1,315 @@
+"""Reading a session back: which segments, how many of their lines, checked as they come.
+
+Shared by the dashboard and the restore commands (DESIGN.md, "Reading side"). A
+reading is planned from the manifest alone: the segments of one generation, the last
+one cut at a checkpoint's `line_idx`. Segments are fetched one at a time, gunzipped and
+checked against the manifest's sha256 and line count, so memory follows the largest
+segment, never the session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from . import manifest as mf
+from .errors import UserError
+from .stores.base import ObjectNotFound, Store
+
+isal_zlib: Any
+try:
+    from isal import isal_zlib
+except ImportError:  # pragma: no cover - exercised only where isal cannot be installed
+    isal_zlib = None
+
+_GZIP_WBITS = 31
+CHUNK = 1 << 20
+
+
+class NotFound(UserError):
+    """A session or checkpoint that does not exist (exit code 3: nothing changed)."""
+
+    exit_code = 3
+
+
+class Damaged(UserError):
+    """The store holds something that does not match its manifest."""
+
+
+#: Fetch one segment's stored bytes (gzipped or not, as its path says).
+Fetch = Callable[[dict[str, Any]], bytes]
+
+
+def load_manifest(store: Store, sid: str) -> dict[str, Any]:
+    key = mf.manifest_key(sid)
+    try:
+        raw = store.get(key)
+    except ObjectNotFound:
+        raise NotFound(
+            f"no session {sid!r} in {store.description}",
+            "list the sessions with `agent-uploader ls`",
+        ) from None
+    return parse_manifest(raw, f"{store.description}/{key}")
+
+
+def parse_manifest(raw: bytes, where: str) -> dict[str, Any]:
+    try:
+        manifest = json.loads(raw)
+    except ValueError as exc:
+        raise Damaged(f"{where} is not valid JSON ({exc})", "run `agent-uploader verify`") from exc
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("segments"), list):
+        raise Damaged(f"{where} is not a session manifest", "run `agent-uploader verify`")
+    return manifest
+
+
+def find_checkpoint(manifest: dict[str, Any], ref: str) -> dict[str, Any]:
+    """`latest` or a checkpoint id (a unique prefix of one will do)."""
+    checkpoints: list[dict[str, Any]] = manifest.get("checkpoints") or []
+    if ref == "latest" and checkpoints:
+        return checkpoints[-1]
+    matches = [c for c in checkpoints if c.get("id") == ref]
+    matches = matches or [c for c in checkpoints if str(c.get("id", "")).startswith(ref)]
+    if len(matches) == 1:
+        return matches[0]
+    known = ", ".join(str(c.get("id")) for c in checkpoints) or "none"
+    raise NotFound(
+        f"session {manifest.get('sid')} has no checkpoint {ref!r}"
+        + (" (ambiguous)" if matches else ""),
+        f"its checkpoints: {known}",
+    )
+
+
+def generations(manifest: dict[str, Any]) -> list[int]:
+    return sorted({int(s.get("generation", 1)) for s in manifest.get("segments", ())})
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One segment's share of a reading: all its lines, or the first `take`."""
+
+    entry: dict[str, Any]
+    take: int | None = None
+
+    @property
+    def seq(self) -> int:
+        return int(self.entry["seq"])
+
+    @property
+    def lines(self) -> int:
+        total = int(self.entry.get("lines", 0))
+        return total if self.take is None else min(self.take, total)
+
+
+@dataclass(frozen=True)
+class Plan:
+    sid: str
+    pieces: list[Piece]
+    generation: int | None
+    checkpoint: dict[str, Any] | None
+
+    @property
+    def lines(self) -> int:
+        return sum(p.lines for p in self.pieces)
+
+    def starts(self) -> list[int]:
+        """The session line index at which each piece begins."""
+        out, total = [], 0
+        for piece in self.pieces:
+            out.append(total)
+            total += piece.lines
+        return out
+
+
+def plan(
+    manifest: dict[str, Any],
+    *,
+    checkpoint: str | None = None,
+    generation: int | None = None,
+    all_generations: bool = False,
+) -> Plan:
+    """The segments that make up the session as it stood at `checkpoint` (or now).
+
+    The latest generation by default: a truncated or replaced source starts afresh, and
+    splicing generations would rebuild a file that never existed. A checkpoint belongs
+    to its segment's generation.
+    """
+    segments = sorted(manifest.get("segments", ()), key=lambda s: int(s["seq"]))
+    sid = str(manifest.get("sid", ""))
+    cp = find_checkpoint(manifest, checkpoint) if checkpoint else None
+    if cp is not None:
+        cp_seq = int(cp["seq"])
+        owner = next((s for s in segments if int(s["seq"]) == cp_seq), None)
+        if owner is None:
+            raise Damaged(
+                f"session {sid}: checkpoint {cp.get('id')} names segment {cp_seq}, "
+                "which the manifest does not list",
+                "run `agent-uploader verify`",
+            )
+        generation = int(owner.get("generation", 1))
+    if all_generations and cp is None:
+        chosen = segments
+        generation = None
+    else:
+        known = generations(manifest)
+        if generation is None:
+            generation = known[-1] if known else 1
+        elif segments and generation not in known:
+            raise NotFound(
+                f"session {sid} has no generation {generation}",
+                f"its generations: {', '.join(map(str, known))}",
+            )
+        chosen = [s for s in segments if int(s.get("generation", 1)) == generation]
+    pieces = []
+    for entry in chosen:
+        if cp is not None and int(entry["seq"]) > int(cp["seq"]):
+            break
+        take = int(cp["line_idx"]) if cp is not None and entry["seq"] == cp["seq"] else None
+        pieces.append(Piece(entry, take))
+    return Plan(sid, pieces, generation, cp)
+
+
+def store_fetch(store: Store, sid: str) -> Fetch:
+    def fetch(entry: dict[str, Any]) -> bytes:
+        key = mf.object_key(sid, str(entry["path"]))
+        try:
+            return store.get(key)
+        except ObjectNotFound:
+            raise Damaged(
+                f"session {sid}: segment {entry['seq']} ({key}) is missing from the store",
+                "run `agent-uploader verify`; other checkpoints may still restore",
+            ) from None
+
+    return fetch
+
+
+def _decompressor() -> Any:
+    module: Any = isal_zlib if isal_zlib is not None else zlib
+    return module.decompressobj(_GZIP_WBITS)
+
+
+def _is_gzip(entry: dict[str, Any]) -> bool:
+    return str(entry.get("path", "")).endswith(".gz")
+
+
+def iter_segment(sid: str, entry: dict[str, Any], stored: bytes) -> Iterator[bytes]:
+    """The segment's raw bytes in chunks, checked against its manifest entry at the end
+    (sha256, byte and line counts): a damaged segment raises Damaged after its last chunk,
+    so a caller writing a file must not keep it until the iterator is exhausted."""
+    seq = entry.get("seq")
+    digest = hashlib.sha256()
+    size = lines = 0
+    if _is_gzip(entry):
+        unzip = _decompressor()
+        for start in range(0, len(stored), CHUNK):
+            try:
+                chunk = unzip.decompress(stored[start : start + CHUNK])
+            except (zlib.error, OSError) as exc:
+                raise _damaged(sid, seq, f"is not valid gzip ({exc})") from exc
+            if chunk:
+                digest.update(chunk)
+                size += len(chunk)
+                lines += chunk.count(b"\n")
+                yield chunk
+        if not unzip.eof:
+            raise _damaged(sid, seq, "is a truncated gzip")
+    else:
+        digest.update(stored)
+        size, lines = len(stored), stored.count(b"\n")
+        yield stored
+    expected = entry.get("sha256")
+    if expected and digest.hexdigest() != expected:
+        raise _damaged(sid, seq, "does not match its sha256 (changed or corrupted)")
+    if "bytes" in entry and size != int(entry["bytes"]):
+        raise _damaged(sid, seq, f"holds {size} bytes, the manifest says {entry['bytes']}")
+    if "lines" in entry and lines != int(entry["lines"]):
+        raise _damaged(sid, seq, f"holds {lines} lines, the manifest says {entry['lines']}")
+
+
+def _damaged(sid: str, seq: Any, what: str) -> Damaged:
+    return Damaged(
+        f"session {sid}: segment {seq} {what}",
+        "run `agent-uploader verify`; an earlier checkpoint may still restore",
+    )
+
+
+def segment_bytes(sid: str, entry: dict[str, Any], stored: bytes) -> bytes:
+    return b"".join(iter_segment(sid, entry, stored))
+
+
+def cut_lines(data: bytes, take: int) -> bytes:
+    """The first `take` lines of data."""
+    end = 0
+    for _ in range(take):
+        found = data.find(b"\n", end)
+        if found < 0:
+            return data
+        end = found + 1
+    return data[:end]
+
+
+def iter_bytes(plan: Plan, fetch: Fetch) -> Iterator[bytes]:
+    """The session's bytes, segment after segment; each checked before the next starts."""
+    for piece in plan.pieces:
+        stored = fetch(piece.entry)
+        if piece.take is None:
+            yield from iter_segment(plan.sid, piece.entry, stored)
+        else:
+            yield cut_lines(segment_bytes(plan.sid, piece.entry, stored), piece.take)
+
+
+class SegmentCache:
+    """Recently read segments, uncompressed, up to a byte budget: paging through a
+    session reads each segment once, and memory stays bounded whatever its size."""
+
+    def __init__(self, budget: int = 64 << 20) -> None:
+        self.budget = budget
+        self._items: OrderedDict[tuple[str, int, str], bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, sid: str, entry: dict[str, Any], fetch: Fetch) -> bytes:
+        key = (sid, int(entry["seq"]), str(entry.get("sha256") or entry.get("bytes")))
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        data = segment_bytes(sid, entry, fetch(entry))
+        if entry.get("sha256") and len(data) <= self.budget // 4:
+            with self._lock:
+                if key not in self._items:
+                    self._items[key] = data
+                    self._size += len(data)
+                while self._size > self.budget:
+                    _, old = self._items.popitem(last=False)
+                    self._size -= len(old)
+        return data
+
+
+def iter_lines(
+    plan: Plan, fetch: Fetch, start: int, stop: int, cache: SegmentCache | None = None
+) -> Iterator[tuple[int, bytes]]:
+    """Lines [start, stop) of the reading, with their index, fetching only the segments
+    that hold them."""
+    for piece, first in zip(plan.pieces, plan.starts(), strict=True):
+        last = first + piece.lines
+        if last <= start:
+            continue
+        if first >= stop:
+            break
+        if cache is not None:
+            data = cache.get(plan.sid, piece.entry, fetch)
+        else:
+            data = segment_bytes(plan.sid, piece.entry, fetch(piece.entry))
+        index, pos = first, 0
+        while index < min(last, stop):
+            end = data.find(b"\n", pos)
+            end = len(data) if end < 0 else end + 1
+            if index >= start:
+                yield index, data[pos:end]
+            index, pos = index + 1, end
