@@ -39,8 +39,12 @@ def token_ok(token: str, given: str) -> bool:
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this server: never `//host` or a full URL (an open redirect)."""
+    """Only a path on this server: never `//host` or a full URL (an open redirect).
+    Control characters are refused too: browsers drop tabs and newlines from a URL, so
+    `/<tab>/host` would become `//host`."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
         return "/"
     return target
 

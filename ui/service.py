@@ -60,9 +60,7 @@ class Sessions:
         self.live = live
         # The engine's counters for /metrics (None for `host`, which tails nothing).
         self.stats = stats
-        self.catalog = Catalog(
-            store, ttl_s=catalog_ttl_s, overlay=live.manifests if live is not None else None
-        )
+        self.catalog = Catalog(store, ttl_s=catalog_ttl_s, overlay=live)
         self.cache = SegmentCache()
 
     def is_live(self, sid: str) -> bool:

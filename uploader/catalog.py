@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from .errors import UsageError
 from .reading import Damaged, NotFound, load_manifest, segment_bytes, store_fetch
@@ -190,6 +190,12 @@ def list_sids(store: Store) -> Iterator[str]:
             yield key[len("sessions/") : -len(_SUFFIX)]
 
 
+class Overlay(Protocol):
+    def sids(self) -> list[str]: ...
+
+    def manifest(self, sid: str) -> dict[str, Any]: ...
+
+
 class Catalog:
     """Session summaries of one store, kept in memory (see the module's docstring)."""
 
@@ -198,14 +204,14 @@ class Catalog:
         store: Store,
         *,
         ttl_s: float = 15.0,
-        overlay: Callable[[], dict[str, dict[str, Any]]] | None = None,
+        overlay: Overlay | None = None,
         workers: int = 8,
     ) -> None:
         self.store = store
         self.ttl_s = ttl_s
-        # Manifests a running `watch` holds locally (newer than the store's, or not in it
-        # yet): sid -> manifest. They are shown as live.
-        self.overlay = overlay or dict
+        # Sessions a running `watch` holds locally (newer than the store's, or not in it
+        # yet): shown as live, from its copy.
+        self.overlay = overlay
         self.workers = workers
         self._summaries: dict[str, SessionSummary] = {}
         self._refreshed_at: float | None = None
@@ -224,8 +230,9 @@ class Catalog:
             threading.Thread(target=self.refresh, name="catalog", daemon=True).start()
         with self._lock:
             merged = dict(self._summaries)
-        for sid, manifest in self.overlay().items():
-            merged[sid] = summarize(manifest, live=True)
+        if self.overlay is not None:
+            for sid in self.overlay.sids():
+                merged[sid] = summarize(self.overlay.manifest(sid), live=True)
         return list(merged.values())
 
     def refresh(self) -> None:
@@ -265,12 +272,7 @@ class Catalog:
 
     def _load(self, sid: str) -> SessionSummary | None:
         try:
-            manifest = self.manifest(sid)
-            if title_of(manifest) == sid:
-                found = self._first_message(sid, manifest)
-                if found:
-                    manifest = {**manifest, "first_message": found}
-            return summarize(manifest)
+            return summarize(self.manifest(sid))
         except (NotFound, Damaged, StorageError) as exc:
             log.debug("catalog: skipping %s: %s", sid, exc)
             return None
@@ -295,10 +297,19 @@ class Catalog:
 
     def manifest(self, sid: str) -> dict[str, Any]:
         """The freshest manifest: the watcher's own copy, else the store's."""
-        local = self.overlay().get(sid)
-        if local is not None:
-            return local
+        if self.overlay is not None and sid in self.overlay.sids():
+            return self.overlay.manifest(sid)
         manifest = load_manifest(self.store, sid)
+        if title_of(manifest) == sid:
+            # Written without first_message: find it here, so that a session's page and the
+            # list (updated below) show the same title, not the id.
+            try:
+                found = self._first_message(sid, manifest)
+            except (Damaged, StorageError) as exc:
+                log.debug("catalog: no title for %s: %s", sid, exc)
+                found = None
+            if found:
+                manifest = {**manifest, "first_message": found}
         with self._lock:
             if sid in self._summaries or self._refreshed_at is not None:
                 self._summaries[sid] = summarize(manifest)

@@ -376,8 +376,6 @@ def _watch(opts: dict[str, Any]) -> int:
     else:
         sid = validate_sid(opts["sid"])
     store = store_from_opts(opts)
-    if not opts["dry_run"]:
-        check_store(store)
     limits = SegmentLimits(
         max_bytes=opts["seg_bytes"],
         max_lines=opts["seg_lines"],
@@ -397,6 +395,7 @@ def _watch(opts: dict[str, Any]) -> int:
         shutdown_timeout_s=opts["shutdown_timeout"] / 1000,
     )
     watcher = Watcher(config, store)
+    # The dashboard's port is taken first: a busy port fails before anything is created.
     if not opts["ui_disable"]:
         from ui.launch import build_dashboard  # the engine itself never imports the web side
 
@@ -409,6 +408,8 @@ def _watch(opts: dict[str, Any]) -> int:
             live=watcher.live,
             stats=watcher.stats,
         )
+    if not opts["dry_run"]:
+        check_store(store)
     return asyncio.run(watcher.run())
 
 

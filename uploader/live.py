@@ -40,9 +40,6 @@ class LiveSessions:
     def sids(self) -> list[str]:
         return sorted(self._states())
 
-    def manifests(self) -> dict[str, dict[str, Any]]:
-        return {sid: self.manifest(sid) for sid in self._states()}
-
     def manifest(self, sid: str) -> dict[str, Any]:
         """The session's manifest with its spooled segments added ("where" says which
         are in the store, in the upload queue, or the active segment)."""

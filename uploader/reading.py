@@ -30,6 +30,10 @@ except ImportError:  # pragma: no cover - exercised only where isal cannot be in
 
 _GZIP_WBITS = 31
 CHUNK = 1 << 20
+#: What a damaged gzip raises: ISA-L's own error is neither zlib.error nor OSError.
+_GZIP_ERRORS: tuple[type[Exception], ...] = (zlib.error, OSError) + (
+    (isal_zlib.error,) if isal_zlib is not None else ()
+)
 
 
 class NotFound(UserError):
@@ -209,7 +213,7 @@ def iter_segment(sid: str, entry: dict[str, Any], stored: bytes) -> Iterator[byt
         for start in range(0, len(stored), CHUNK):
             try:
                 chunk = unzip.decompress(stored[start : start + CHUNK])
-            except (zlib.error, OSError) as exc:
+            except _GZIP_ERRORS as exc:
                 raise _damaged(sid, seq, f"is not valid gzip ({exc})") from exc
             if chunk:
                 digest.update(chunk)
