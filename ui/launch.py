@@ -40,11 +40,14 @@ def build_dashboard(
         )
     sessions = Sessions(store, live=live, stats=stats)
     config = UIConfig(token=token, dist=dist, store_description=store.description)
-    return Dashboard(create_app(sessions, config), bind, port)
+    return Dashboard(create_app(sessions, config), bind, port, sessions)
 
 
 def run_host(dashboard: Dashboard, *, open_browser: bool = False) -> int:
-    """Serve until Ctrl+C or SIGTERM."""
+    """Serve until Ctrl+C or SIGTERM. The store's list is loaded at once: someone who
+    starts `host` is about to look at it (a `watch` loads it only when asked)."""
+    catalog = dashboard.sessions.catalog
+    threading.Thread(target=catalog.refresh, name="catalog", daemon=True).start()
 
     async def main() -> None:
         stop = asyncio.Event()

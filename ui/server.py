@@ -20,6 +20,8 @@ from starlette.types import ASGIApp
 
 from uploader.errors import UsageError, UserError
 
+from .service import Sessions
+
 log = logging.getLogger(__name__)
 
 
@@ -71,7 +73,8 @@ class _Server(uvicorn.Server):
 class Dashboard:
     """A bound socket and the uvicorn server that will serve on it."""
 
-    def __init__(self, app: ASGIApp, host: str, port: int) -> None:
+    def __init__(self, app: ASGIApp, host: str, port: int, sessions: Sessions) -> None:
+        self.sessions = sessions
         self.sock = bind_socket(host, port)
         self.host = host
         self.port = self.sock.getsockname()[1]  # the real one when --ui-port 0

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from uploader import reading
-from uploader.catalog import Catalog, SessionSummary, summarize
+from uploader.catalog import Catalog, Query, SessionSummary, select, summarize
 from uploader.errors import UsageError
 from uploader.live import LiveSessions
 from uploader.reading import Fetch, Plan, SegmentCache
@@ -62,6 +62,11 @@ class Sessions:
         self.stats = stats
         self.catalog = Catalog(store, ttl_s=catalog_ttl_s, overlay=live)
         self.cache = SegmentCache()
+
+    def listing(self, query: Query) -> tuple[int, list[SessionSummary]]:
+        """(sessions in the store, those the query selects, in its order)."""
+        everything = self.catalog.sessions()
+        return len(everything), select(everything, query)
 
     def is_live(self, sid: str) -> bool:
         return self.live is not None and sid in self.live.sids()
