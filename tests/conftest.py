@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from browser_fixtures import browser, page  # noqa: F401
 from supabase_fixtures import supabase_server, supabase_standin_session  # noqa: F401
 
 from uploader.stores import Store, StoreOptions, open_store

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from uploader.transcript import Entry
+from uploader.transcript import QUIET_EVENTS, Entry
 
 DASH = "\u2013"  # what an empty cell shows
 #: Characters shown before a text is folded behind "show more".
@@ -66,6 +66,8 @@ def items(entries: list[Entry]) -> list[Item]:
     for e in entries:
         if e.kind == "tool_result" and e.call_id in calls:
             continue
+        if e.kind == "event" and e.title in QUIET_EVENTS:
+            continue  # copies of turns shown already (Codex event_msg), kept in the raw view
         item = Item(e.kind, e, shown(e.text), arguments=shown(e.arguments))
         if e.kind == "tool_call" and e.call_id in results:
             item.result = results[e.call_id]

@@ -22,7 +22,7 @@ _PRETTY_LIMIT = 100_000
 _CONTINUED = "This session is being continued"  # how Claude Code opens a compact summary
 _CONTEXT_PREFIXES = ("<", "# AGENTS.md instructions")  # Codex context sent as user messages
 # Bookkeeping that duplicates or only annotates the conversation: not shown by render_text.
-_QUIET_EVENTS = frozenset(
+QUIET_EVENTS = frozenset(
     {"user_message", "agent_message", "agent_reasoning", "token_count", "progress",
      "file-history-snapshot"}
 )  # fmt: skip
@@ -500,7 +500,7 @@ def render_text(entries: Iterable[Entry]) -> Iterator[str]:
             yield "[usage] " + _usage_text(e.usage or {})
         elif e.kind == "meta":
             yield _cut(f"[{e.title or 'meta'}] {' '.join(e.text.split())}")
-        elif e.kind == "event" and e.title not in _QUIET_EVENTS:
+        elif e.kind == "event" and e.title not in QUIET_EVENTS:
             yield _cut(f"[event {e.title or '?'}] {' '.join(e.text[:300].split())}".rstrip())
 
 
