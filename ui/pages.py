@@ -12,13 +12,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from uploader.reading import NotFound, generations
+from uploader.reading import SessionNotFound, generations
 from uploader.sessionid import is_safe_sid
 
 from . import render
 from .api import int_param, list_query, open_reading, sessions_of, ui
 from .security import COOKIE, cookie_value, safe_next, token_ok
-from .service import MAX_PAGE, Sessions
+from .service import MAX_PAGE
 
 PAGE_SIZE = 50
 LINES_PAGE = 200
@@ -72,12 +72,15 @@ async def sessions_page(request: Request) -> Response:
 async def session_page(request: Request) -> Response:
     sid = request.path_params["sid"]
     sessions = sessions_of(request)
-    if not await run_in_threadpool(_exists, sessions, sid):
+    try:
+        if not is_safe_sid(sid):
+            raise SessionNotFound(sid)
+        r = await open_reading(request, sid)
+    except SessionNotFound:
         # An id prefix or a label in the address: go to the session's own page.
         resolved = await run_in_threadpool(sessions.catalog.resolve, sid)
         query = request.url.query
         return RedirectResponse(f"/s/{resolved}" + (f"?{query}" if query else ""), 303)
-    r = await open_reading(request, sid)
     view = request.query_params.get("view", "chat")
     if view not in ("chat", "raw", "segments"):
         view = "chat"
@@ -114,16 +117,6 @@ async def session_page(request: Request) -> Response:
         ago=render.ago,
         url=lambda **c: with_params(request, **c),
     )
-
-
-def _exists(sessions: Sessions, sid: str) -> bool:
-    if not is_safe_sid(sid):
-        return False
-    try:
-        sessions.catalog.manifest(sid)
-    except NotFound:
-        return False
-    return True
 
 
 async def login(request: Request) -> Response:

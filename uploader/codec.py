@@ -47,6 +47,18 @@ class Packed:
     stored_bytes: int
 
 
+#: What a damaged gzip raises: ISA-L's own error is neither zlib.error nor OSError.
+GZIP_ERRORS: tuple[type[Exception], ...] = (zlib.error, OSError) + (
+    (isal_zlib.error,) if isal_zlib is not None else ()
+)
+
+
+def decompressor() -> Any:
+    """A streaming gunzip: ISA-L where installed (about 3x zlib's speed)."""
+    module: Any = isal_zlib if isal_zlib is not None else zlib
+    return module.decompressobj(_GZIP_WBITS)
+
+
 def pack(src: BinaryIO, dst: BinaryIO, *, gzip_level: int | None) -> Packed:
     """Copy src to dst, gzipped unless gzip_level is None, hashing the raw bytes."""
     digest = hashlib.sha256()

@@ -12,34 +12,27 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from . import manifest as mf
+from .codec import GZIP_ERRORS, decompressor
 from .errors import UserError
 from .stores.base import ObjectNotFound, Store
 
-isal_zlib: Any
-try:
-    from isal import isal_zlib
-except ImportError:  # pragma: no cover - exercised only where isal cannot be installed
-    isal_zlib = None
-
-_GZIP_WBITS = 31
 CHUNK = 1 << 20
-#: What a damaged gzip raises: ISA-L's own error is neither zlib.error nor OSError.
-_GZIP_ERRORS: tuple[type[Exception], ...] = (zlib.error, OSError) + (
-    (isal_zlib.error,) if isal_zlib is not None else ()
-)
 
 
 class NotFound(UserError):
     """A session or checkpoint that does not exist (exit code 3: nothing changed)."""
 
     exit_code = 3
+
+
+class SessionNotFound(NotFound):
+    """No manifest for this session id."""
 
 
 class Damaged(UserError):
@@ -55,7 +48,7 @@ def load_manifest(store: Store, sid: str) -> dict[str, Any]:
     try:
         raw = store.get(key)
     except ObjectNotFound:
-        raise NotFound(
+        raise SessionNotFound(
             f"no session {sid!r} in {store.description}",
             "list the sessions with `agent-uploader ls`",
         ) from None
@@ -192,11 +185,6 @@ def store_fetch(store: Store, sid: str) -> Fetch:
     return fetch
 
 
-def _decompressor() -> Any:
-    module: Any = isal_zlib if isal_zlib is not None else zlib
-    return module.decompressobj(_GZIP_WBITS)
-
-
 def _is_gzip(entry: dict[str, Any]) -> bool:
     return str(entry.get("path", "")).endswith(".gz")
 
@@ -209,11 +197,11 @@ def iter_segment(sid: str, entry: dict[str, Any], stored: bytes) -> Iterator[byt
     digest = hashlib.sha256()
     size = lines = 0
     if _is_gzip(entry):
-        unzip = _decompressor()
+        unzip = decompressor()
         for start in range(0, len(stored), CHUNK):
             try:
                 chunk = unzip.decompress(stored[start : start + CHUNK])
-            except _GZIP_ERRORS as exc:
+            except GZIP_ERRORS as exc:
                 raise _damaged(sid, seq, f"is not valid gzip ({exc})") from exc
             if chunk:
                 digest.update(chunk)
