@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 import threading
 import webbrowser
@@ -17,8 +16,6 @@ from uploader.stores import Store
 from .app import UIConfig, create_app
 from .server import Dashboard, check_exposure, serve_until
 from .service import Sessions
-
-log = logging.getLogger(__name__)
 
 
 def build_dashboard(
@@ -54,7 +51,6 @@ def run_host(dashboard: Dashboard, *, open_browser: bool = False) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        log.info("serving the dashboard at %s (Ctrl+C stops)", dashboard.url)
         if open_browser:
             threading.Thread(target=webbrowser.open, args=(dashboard.url,), daemon=True).start()
         await serve_until(dashboard, stop)
