@@ -196,24 +196,28 @@ def iter_segment(sid: str, entry: dict[str, Any], stored: bytes) -> Iterator[byt
     seq = entry.get("seq")
     digest = hashlib.sha256()
     size = lines = 0
+    tail = b"\n"  # the last byte seen: an unterminated final line counts as a line too
     if _is_gzip(entry):
-        unzip = decompressor()
+        unzip, view = decompressor(), memoryview(stored)
         for start in range(0, len(stored), CHUNK):
             try:
-                chunk = unzip.decompress(stored[start : start + CHUNK])
+                chunk = unzip.decompress(view[start : start + CHUNK])
             except GZIP_ERRORS as exc:
                 raise _damaged(sid, seq, f"is not valid gzip ({exc})") from exc
             if chunk:
                 digest.update(chunk)
                 size += len(chunk)
                 lines += chunk.count(b"\n")
+                tail = chunk[-1:]
                 yield chunk
         if not unzip.eof:
             raise _damaged(sid, seq, "is a truncated gzip")
     else:
         digest.update(stored)
         size, lines = len(stored), stored.count(b"\n")
+        tail = stored[-1:] or tail
         yield stored
+    lines += tail != b"\n"
     expected = entry.get("sha256")
     if expected and digest.hexdigest() != expected:
         raise _damaged(sid, seq, "does not match its sha256 (changed or corrupted)")
