@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from uploader.transcript import QUIET_EVENTS, Entry
+from uploader.units import format_size
 
 DASH = "\u2013"  # what an empty cell shows
 #: Characters shown before a text is folded behind "show more".
@@ -77,13 +78,7 @@ def items(entries: list[Entry]) -> list[Item]:
 
 
 def size(n: float | None) -> str:
-    if n is None:
-        return DASH
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TB"  # pragma: no cover
+    return DASH if n is None else format_size(n)
 
 
 def when(ts: float | None) -> str:

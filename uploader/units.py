@@ -26,3 +26,12 @@ def parse_ms(text: str) -> int:
         raise ValueError(f"{text!r} is not a duration (try 500ms, 30s, 10m or a number of ms)")
     number, unit = m.groups()
     return int(float(number) * _MS_PER[(unit or "ms").lower()])
+
+
+def format_size(n: float) -> str:
+    """`512 B`, `8.0 KB`, `1.5 GB` (binary units, as the dashboard shows them)."""
+    for unit in ("B", "KB", "MB"):
+        if abs(n) < 1024:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
