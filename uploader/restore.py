@@ -1,0 +1,127 @@
+"""Rebuilding a session file from the store (`reload`, and `restore()` of the Python API).
+
+Everything that can fail without touching the disk is settled first: the manifest, the
+checkpoint, the generation, whether the target may be written. Then the segments stream
+into a temp file beside the target, each checked against its sha256 as it passes; only a
+complete, checked, fsynced file is renamed into place. A crash or a damaged segment
+leaves the target as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import UserError
+from .fsutil import fsync_dir
+from .reading import Plan, iter_bytes, load_manifest, plan, store_fetch
+from .stores.base import Store
+
+#: Called with the number of bytes just written (a progress bar's `update`).
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Restored:
+    path: Path
+    lines: int
+    bytes: int
+    generation: int | None
+    checkpoint: str | None
+
+
+def plan_restore(
+    store: Store, sid: str, *, checkpoint: str | None = None, generation: int | None = None
+) -> tuple[dict[str, Any], Plan]:
+    """The manifest and the reading that rebuilds the session (NotFound if either the
+    session, the checkpoint or the generation does not exist)."""
+    manifest = load_manifest(store, sid)
+    return manifest, plan(manifest, checkpoint=checkpoint, generation=generation)
+
+
+def check_target(target: Path, *, force: bool) -> None:
+    """May the file be written? Asked before anything is fetched."""
+    if target.is_dir():
+        raise UserError(f"{target} is a folder", "give --to the path of the file to write")
+    if target.exists() and not force:
+        raise UserError(
+            f"{target} already exists",
+            "pass --force to replace it, or --to another path",
+        )
+
+
+def write_restore(
+    store: Store,
+    reading: Plan,
+    target: Path,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> Restored:
+    check_target(target, force=force)
+    size = write_atomically(target, iter_bytes(reading, store_fetch(store, reading.sid)), progress)
+    checkpoint = str(reading.checkpoint["id"]) if reading.checkpoint else None
+    return Restored(target, reading.lines, size, reading.generation, checkpoint)
+
+
+def write_atomically(
+    target: Path, chunks: Iterable[bytes], progress: Progress | None = None
+) -> int:
+    """Write the chunks to `target` through a temp file: the whole file or nothing.
+    Folders that had to be made for it are removed again if it fails."""
+    made = _make_parents(target.parent)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.restore.tmp")
+    size = 0
+    try:
+        with open(tmp, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+                size += len(chunk)
+                if progress is not None:
+                    progress(len(chunk))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        if isinstance(exc, OSError):
+            raise _disk_error(target, exc) from exc
+        raise
+    fsync_dir(target.parent)
+    return size
+
+
+def _make_parents(folder: Path) -> list[Path]:
+    """Create `folder` and its missing parents; the ones created, outermost first."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    missing.reverse()
+    for each in missing:
+        try:
+            each.mkdir()
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise _disk_error(each, exc) from exc
+    return missing
+
+
+def _disk_error(path: Path, exc: OSError) -> UserError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "free some space there, or restore elsewhere with --to"
+    else:
+        hint = "check the folder's permissions, or restore elsewhere with --to"
+    return UserError(f"cannot write {path}: {exc.strerror}; nothing was changed there", hint)
