@@ -19,9 +19,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from .errors import UsageError
+from .labels import Labels, load_labels, same_label
 from .reading import Damaged, NotFound, load_manifest, segment_bytes, store_fetch
 from .sessionid import is_safe_sid
-from .stores.base import StorageError, Store
+from .stores.base import ObjectNotFound, StorageError, Store
 from .titles import TITLE_SEGMENTS, first_message
 
 log = logging.getLogger(__name__)
@@ -219,6 +220,7 @@ class Catalog:
         self._refreshing = threading.Lock()
         self.last_error: str | None = None
         self._titles: dict[tuple[str, str], str | None] = {}
+        self._labels: Labels = {}  # labels.json: users' labels, over the manifests' own
 
     def sessions(self, *, wait: bool = False) -> list[SessionSummary]:
         """All sessions: from memory, refreshed first when never loaded (or `wait`), and
@@ -232,7 +234,7 @@ class Catalog:
             merged = dict(self._summaries)
         if self.overlay is not None:
             for sid in self.overlay.sids():
-                merged[sid] = summarize(self.overlay.manifest(sid), live=True)
+                merged[sid] = summarize(self._labelled(self.overlay.manifest(sid)), live=True)
         return list(merged.values())
 
     def refresh(self) -> None:
@@ -253,9 +255,16 @@ class Catalog:
             log.warning("%s", self.last_error)
             self._refreshed_at = time.monotonic()
             return
+        labels = self._load_labels()
+        relabelled = {
+            s for s in labels.keys() | self._labels.keys() if labels.get(s) != self._labels.get(s)
+        }
+        self._labels = labels
         with self._lock:
             known = dict(self._summaries)
-        todo = [sid for sid in sids if sid not in known or not known[sid].closed]
+        todo = [
+            sid for sid in sids if sid not in known or not known[sid].closed or sid in relabelled
+        ]
         fresh: dict[str, SessionSummary] = {}
         with ThreadPoolExecutor(self.workers, thread_name_prefix="catalog") as pool:
             for sid, summary in zip(todo, pool.map(self._load, todo), strict=True):
@@ -269,6 +278,13 @@ class Catalog:
         self.last_error = None
         log.debug("catalog: %d sessions, %d read in %.2fs", len(sids), len(todo),
                   time.monotonic() - started)  # fmt: skip
+
+    def _load_labels(self) -> Labels:
+        try:
+            return load_labels(self.store)
+        except (Damaged, StorageError) as exc:
+            log.warning("catalog: labels not read: %s", exc)
+            return self._labels
 
     def _load(self, sid: str) -> SessionSummary | None:
         try:
@@ -296,10 +312,11 @@ class Catalog:
         return found
 
     def manifest(self, sid: str) -> dict[str, Any]:
-        """The freshest manifest: the watcher's own copy, else the store's."""
+        """The freshest manifest (the watcher's own copy, else the store's), with the label
+        a user gave the session."""
         if self.overlay is not None and sid in self.overlay.sids():
-            return self.overlay.manifest(sid)
-        manifest = load_manifest(self.store, sid)
+            return self._labelled(self.overlay.manifest(sid))
+        manifest = self._labelled(load_manifest(self.store, sid))
         if title_of(manifest) == sid:
             # Written without first_message: find it here, so that a session's page and the
             # list (updated below) show the same title, not the id.
@@ -315,6 +332,10 @@ class Catalog:
                 self._summaries[sid] = summarize(manifest)
         return manifest
 
+    def _labelled(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        label = self._labels.get(str(manifest.get("sid")))
+        return {**manifest, "label": label} if label else manifest
+
     def forget(self, sid: str) -> None:
         with self._lock:
             self._summaries.pop(sid, None)
@@ -328,7 +349,7 @@ class Catalog:
         sids = {i.sid for i in items}
         if query in sids:
             return query
-        labelled = [i.sid for i in items if i.label == query]
+        labelled = [i.sid for i in items if i.label and same_label(i.label, query)]
         if len(labelled) == 1:
             return labelled[0]
         matches = sorted(s for s in sids if s.startswith(query))
@@ -346,3 +367,47 @@ class Catalog:
             f"no session {query!r} in {self.store.description} (by id, id prefix or label)",
             "list the sessions with `agent-uploader ls`",
         )
+
+
+def find_session(store: Store, ref: str | None = None, *, label: str | None = None) -> str:
+    """The session a user names on the command line: an id, a unique prefix of one, or a
+    label (`--label`, or a `--sid` that is none of the others). Reads as little as it
+    can: one object for a whole id, the key listing for a prefix."""
+    if (ref is None) == (label is None):
+        raise UsageError(
+            "name one session" if ref is None else "both --sid and --label were given",
+            "pass --sid ID (or the first characters of it) or --label TEXT",
+        )
+    if ref is not None:
+        ref = ref.strip()
+        if is_safe_sid(ref) and _has_manifest(store, ref):
+            return ref
+        matches = sorted(sid for sid in list_sids(store) if sid.startswith(ref)) if ref else []
+        if len(matches) > 1:
+            raise Ambiguous(ref, matches)
+        if matches:
+            return matches[0]
+    wanted = label if label is not None else str(ref)
+    labelled = sorted(sid for sid, text in load_labels(store).items() if same_label(text, wanted))
+    if not labelled:  # labels that writers put into manifests (imported sessions)
+        items = Catalog(store).sessions(wait=True)
+        labelled = sorted(i.sid for i in items if i.label and same_label(i.label, wanted))
+    if len(labelled) > 1:
+        raise Ambiguous(wanted, labelled)
+    if labelled:
+        return labelled[0]
+    what = (
+        f"labelled {wanted!r}" if label is not None else f"{wanted!r} (by id, id prefix or label)"
+    )
+    raise NotFound(
+        f"no session {what} in {store.description}",
+        "list the sessions with `agent-uploader ls`",
+    )
+
+
+def _has_manifest(store: Store, sid: str) -> bool:
+    try:
+        store.get(f"sessions/{sid}{_SUFFIX}")
+    except ObjectNotFound:
+        return False
+    return True

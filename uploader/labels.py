@@ -1,0 +1,113 @@
+"""Labels that users give sessions (`label`): unique in a store, kept in `labels.json`.
+
+Not in the manifests: a manifest belongs to the `watch` that writes it, and a label
+written into it meanwhile would either be lost at the writer's next update or be taken
+for another writer's change (a conflict that pauses uploads). One small object beside
+`sessions/` also makes the uniqueness check one read. It is written conditionally where
+the store can (S3) and read back after writing elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+
+from .errors import UsageError, UserError
+from .reading import Damaged
+from .stores.base import ObjectNotFound, StorageConflict, Store, VersionedStore
+
+log = logging.getLogger(__name__)
+
+LABELS_KEY = "labels.json"
+MAX_LABEL = 200
+_ATTEMPTS = 5
+
+Labels = dict[str, str]
+
+
+def clean_label(text: str) -> str:
+    """A label as stored: one line, single spaces, 1-200 characters."""
+    label = " ".join(text.split())
+    if not label:
+        raise UsageError("the label is empty", "give some text, or --clear to remove a label")
+    if len(label) > MAX_LABEL:
+        raise UsageError(f"the label is {len(label)} characters long", f"keep it to {MAX_LABEL}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in label):
+        raise UsageError(f"the label {label!r} holds control characters")
+    return label
+
+
+def load_labels(store: Store) -> Labels:
+    return _read(store)[0]
+
+
+def _read(store: Store) -> tuple[Labels, str | None]:
+    try:
+        if isinstance(store, VersionedStore):
+            raw, version = store.get_versioned(LABELS_KEY)
+        else:
+            raw, version = store.get(LABELS_KEY), None
+    except ObjectNotFound:
+        return {}, None
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise Damaged(
+            f"{store.description}/{LABELS_KEY} is not valid JSON ({exc})",
+            "repair or delete it: it holds only the sessions' labels",
+        ) from exc
+    if not isinstance(data, dict):
+        raise Damaged(f"{store.description}/{LABELS_KEY} is not a map of session ids to labels")
+    return {str(k): str(v) for k, v in data.items()}, version
+
+
+def same_label(a: str, b: str) -> bool:
+    return a.casefold() == b.casefold()
+
+
+def set_label(store: Store, sid: str, label: str | None, others: Labels) -> Labels:
+    """Give `sid` the label (None removes it). `others` are labels the index does not hold
+    (those written into manifests by importers); a label held by another session is an
+    error naming it."""
+
+    def change(labels: Labels) -> Labels:
+        if label is not None:
+            for other, theirs in {**others, **labels}.items():
+                if other != sid and same_label(theirs, label):
+                    raise UserError(
+                        f"the label {label!r} is already on session {other}",
+                        f"labels are unique in a store: choose another, or clear it there "
+                        f"with `agent-uploader label --sid {other} --clear`",
+                    )
+        updated = {k: v for k, v in labels.items() if k != sid}
+        if label is not None:
+            updated[sid] = label
+        return updated
+
+    return update_labels(store, change)
+
+
+def update_labels(store: Store, change: Callable[[Labels], Labels]) -> Labels:
+    """Read, change and write the index without losing a concurrent change where the
+    store can tell (a conditional write, retried on a clash)."""
+    for _ in range(_ATTEMPTS):
+        labels, version = _read(store)
+        updated = change(dict(labels))
+        if updated == labels:
+            return labels
+        data = json.dumps(dict(sorted(updated.items())), indent=1, ensure_ascii=False).encode()
+        if isinstance(store, VersionedStore):
+            try:
+                store.put_if(LABELS_KEY, data, "application/json", version=version)
+            except StorageConflict:
+                log.debug("%s changed meanwhile; reading it again", LABELS_KEY)
+                continue
+            return updated
+        store.put(LABELS_KEY, data, "application/json")
+        if store.get(LABELS_KEY) == data:
+            return updated
+    raise UserError(
+        f"{store.description}/{LABELS_KEY} kept changing while it was written",
+        "another program is changing labels: try again in a moment",
+    )
