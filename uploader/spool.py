@@ -209,6 +209,31 @@ class Spool:
             folder.rmdir()  # only succeeds when nothing else waits
             fsync_dir(self.queue_dir)
 
+    # -- a session deleted from the store ------------------------------------------------
+
+    def holds(self, sid: str) -> bool:
+        """Does this spool keep anything of the session (state, data, manifest copy)?"""
+        return any(p.exists() for p in self._session_paths(sid))
+
+    def forget(self, sid: str) -> None:
+        """Drop everything of the session, so that a later watch of its file starts afresh
+        instead of naming segments that are gone. Only under the lock."""
+        for path in self._session_paths(sid):
+            if path.is_dir():
+                for child in path.iterdir():
+                    child.unlink(missing_ok=True)
+                path.rmdir()
+            else:
+                path.unlink(missing_ok=True)
+
+    def _session_paths(self, sid: str) -> list[Path]:
+        return [
+            self.state_dir / f"{sid}.json",
+            self.active_path(sid),
+            self.session_queue(sid),
+            self.manifest_cache(sid),
+        ]
+
     def sids_with_work(self) -> list[str]:
         try:
             return sorted(

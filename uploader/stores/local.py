@@ -96,14 +96,28 @@ class LocalStore:
         return iter(sorted(keys))
 
     def delete(self, keys: Iterable[str]) -> None:
+        folders = set()
         for key in keys:
+            path = self._path(key)
+            folders.add(path.parent)
             with contextlib.suppress(FileNotFoundError):
                 try:
-                    self._path(key).unlink()
+                    path.unlink()
                 except OSError as exc:
                     if isinstance(exc, FileNotFoundError):
                         raise
                     raise _translate(exc, f"deleting {key}") from exc
+        for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+            self._prune(folder)
+
+    def _prune(self, folder: Path) -> None:
+        """Remove folders left empty, up to the root: as in a bucket, no key, no folder."""
+        while folder != self.root and self.root in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (or gone): stop here
+                return
+            folder = folder.parent
 
     def close(self) -> None:
         pass
