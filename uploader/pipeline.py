@@ -243,15 +243,29 @@ class Pipeline:
         elif self._missing_since is None:
             self._missing_since = now
         elif now - self._missing_since >= MISSING_GRACE_S:
-            self._feed(self.reader.take_partial(), result)
-            self.seg.rotate()
-            self.seg.state.ended = True
-            self.seg.save()
-            self.spool.mark_ended(self.sid)
+            self._end(result)
             log.info("%s: source %s was deleted; session ends", self.sid, self.path)
-            result.ended = True
         if result.appended:
             self.seg.sync()
+        return result
+
+    def _end(self, result: StepResult) -> None:
+        """The source is complete: spool its unterminated last line too, close the segment
+        and mark the session for closing in the store."""
+        assert self.seg is not None and self.reader is not None
+        self._feed(self.reader.take_partial(), result)
+        self.seg.rotate()
+        self.seg.state.ended = True
+        self.seg.save()
+        self.spool.mark_ended(self.sid)
+        result.ended = True
+
+    def read_to_end(self) -> StepResult:
+        """Spool the whole of a finished file and end the session (`snapshot`)."""
+        result = StepResult()
+        while self.step().more:
+            pass
+        self._end(result)
         return result
 
     def has_news(self) -> bool:
