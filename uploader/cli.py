@@ -26,7 +26,13 @@ from .pipeline import FIRST_LINE_LIMIT
 from .segment import SegmentLimits
 from .sessionid import derive_sid, sid_from_name, validate_sid
 from .stores import DEFAULT_STORE_URL, Store, StoreOptions, open_store, resolve_store_url
-from .stores.base import StorageError, WriteOnlyStore
+from .stores.base import (
+    BucketNotFound,
+    StorageAuthError,
+    StorageError,
+    StorageUnavailable,
+    WriteOnlyStore,
+)
 from .units import parse_ms, parse_size
 
 log = logging.getLogger("uploader")
@@ -79,7 +85,15 @@ def _fail(exc: UserError) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="agent-uploader")
 def main() -> None:
-    """Keep coding-agent sessions safe: tail transcripts into a store, crash-safe."""
+    """Keep coding-agent sessions safe: tail transcripts into a store, crash-safe.
+
+    \b
+    Exit codes:
+      0  done
+      1  error (the message says what failed and what to do)
+      2  bad usage: a malformed flag or value, an ambiguous session id
+      3  session, checkpoint or generation not found (nothing on disk changed)
+    """
 
 
 def store_options(fn: Any) -> Any:
@@ -195,14 +209,23 @@ def _ui_options_for_host(fn: Any) -> Any:
     return _apply(fn, _ui_bind_port_token())
 
 
-def log_option(fn: Any) -> Any:
+def _log_option(default: str) -> Any:
     return click.option(
         "--log-level",
         type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-        default="INFO",
+        default=default,
         show_default=True,
         help="Log verbosity.",
-    )(fn)
+    )
+
+
+def log_option(fn: Any) -> Any:
+    return _log_option("INFO")(fn)
+
+
+def quiet_log_option(fn: Any) -> Any:
+    """For commands whose output is their result: only warnings and errors on stderr."""
+    return _log_option("WARNING")(fn)
 
 
 @main.command()
@@ -315,6 +338,8 @@ def _run(command: Callable[[dict[str, Any]], int], opts: dict[str, Any]) -> None
         code = command(opts)
     except UserError as exc:
         _fail(exc)
+    except StorageError as exc:
+        _fail(store_failure(exc))
     except KeyboardInterrupt:
         code = 130
     logging.shutdown()
@@ -326,6 +351,19 @@ def _run(command: Callable[[dict[str, Any]], int], opts: dict[str, Any]) -> None
         # everything is safe on disk, so do not wait for it.
         os._exit(code)
     raise SystemExit(code)
+
+
+def store_failure(exc: StorageError) -> UserError:
+    """A store call that failed in a command that does not retry: what to check."""
+    if isinstance(exc, StorageAuthError):
+        hint = "check the store's credentials (SUPABASE_KEY, the AWS settings) and permissions"
+    elif isinstance(exc, BucketNotFound):
+        hint = "check --store: the bucket or folder does not exist"
+    elif isinstance(exc, StorageUnavailable):
+        hint = "the store did not answer; check the network and try again"
+    else:
+        hint = "check --store and try again"
+    return UserError(f"the store failed: {exc}", hint)
 
 
 def store_from_opts(opts: dict[str, Any]) -> Store:
@@ -465,6 +503,9 @@ def check_readable(store: Store) -> None:
     except StorageError:
         check_store(store)
 
+
+# The commands that read sessions back live in their own module; importing it registers them.
+from . import cli_sessions  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

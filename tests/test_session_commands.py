@@ -1,0 +1,363 @@
+"""`replay`, `reload`, `verify`, `ls`, `label` and `delete` as a user runs them: real
+processes over a real store, checking what they print, exit with, and leave on disk."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import cli_env, run_cli, start_cli, wait_until
+from session_factory import (
+    CLAUDE_SID,
+    CODEX_SID,
+    FIXTURE_SESSIONS,
+    HOSTILE_SID,
+    OPENCLAW_SID,
+    PI_SID,
+    claude_lines,
+    codex_lines,
+    populated_store,
+    write_session,
+)
+
+from uploader.stores.local import LocalStore
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalStore:
+    store = LocalStore(tmp_path / "store")
+    populated_store(store)
+    return store
+
+
+def cli(store: LocalStore, *args: str, env: dict[str, str] | None = None) -> Any:
+    return run_cli(*args, env={"AGENT_UPLOADER_STORE": f"file://{store.root}", **(env or {})})
+
+
+def original(sid: str) -> bytes:
+    return b"".join(FIXTURE_SESSIONS[sid][0]())
+
+
+def segment_path(store: LocalStore, sid: str, seq: int) -> Path:
+    m = json.loads(store.get(f"sessions/{sid}/manifest.json"))
+    entry = next(s for s in m["segments"] if s["seq"] == seq)
+    return store.root / "sessions" / sid / entry["path"]
+
+
+def edit_manifest(store: LocalStore, sid: str, change: Any) -> None:
+    path = store.root / "sessions" / sid / "manifest.json"
+    m = json.loads(path.read_bytes())
+    change(m)
+    path.write_text(json.dumps(m))
+
+
+# -- exit codes and what stays on disk -------------------------------------------------
+
+
+def test_unknown_session_exits_3_and_writes_nothing(store: LocalStore, tmp_path: Path) -> None:
+    target = tmp_path / "new" / "x.jsonl"
+    done = cli(store, "reload", "--sid", "no-such-session", "--to", str(target))
+    assert done.returncode == 3
+    assert "no session 'no-such-session'" in done.stderr and "agent-uploader ls" in done.stderr
+    assert not target.parent.exists()
+
+
+def test_unknown_checkpoint_and_generation_exit_3(store: LocalStore, tmp_path: Path) -> None:
+    target = tmp_path / "x.jsonl"
+    done = cli(store, "reload", "--sid", CODEX_SID, "--checkpoint", "nope", "--to", str(target))
+    assert done.returncode == 3
+    assert "no checkpoint 'nope'" in done.stderr and "2026-03-14T11-40-00Z" in done.stderr
+    done = cli(store, "replay", "--sid", CODEX_SID, "--generation", "7")
+    assert done.returncode == 3 and "no generation 7" in done.stderr
+    assert not target.exists()
+
+
+def test_ambiguous_prefix_lists_matches_and_exits_2(store: LocalStore) -> None:
+    done = cli(store, "replay", "--sid", "0")  # the codex and the pi session
+    assert done.returncode == 2
+    assert CODEX_SID in done.stderr and PI_SID in done.stderr
+    assert done.stdout == ""
+
+
+def test_no_session_named_is_a_usage_error(store: LocalStore) -> None:
+    done = cli(store, "reload")
+    assert done.returncode == 2 and "--sid" in done.stderr
+
+
+def test_existing_target_needs_force(store: LocalStore, tmp_path: Path) -> None:
+    target = tmp_path / "keep.jsonl"
+    target.write_bytes(b"mine\n")
+    done = cli(store, "reload", "--sid", CLAUDE_SID, "--to", str(target))
+    assert done.returncode == 1 and "--force" in done.stderr
+    assert target.read_bytes() == b"mine\n"
+    done = cli(store, "reload", "--sid", CLAUDE_SID, "--to", str(target), "--force")
+    assert done.returncode == 0, done.stderr
+    assert target.read_bytes() == original(CLAUDE_SID)
+
+
+def test_reload_without_to_goes_where_the_agent_looks(store: LocalStore, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = {"HOME": str(home), "CODEX_HOME": str(home / "codex")}
+    expected = {
+        CODEX_SID: home / "codex/sessions/2026/03/14" / Path(FIXTURE_SESSIONS[CODEX_SID][1]).name,
+        CLAUDE_SID: home / f".claude/projects/-home-dev-shop-api/{CLAUDE_SID}.jsonl",
+        OPENCLAW_SID: home / f".openclaw/agents/main/sessions/{OPENCLAW_SID}.jsonl",
+        PI_SID: home / ".pi/agent/sessions/--home-dev-shop-api--"
+        / Path(FIXTURE_SESSIONS[PI_SID][1]).name,
+    }  # fmt: skip
+    for sid, path in expected.items():
+        done = cli(store, "reload", "--sid", sid, env=env)
+        assert done.returncode == 0, done.stderr
+        assert str(path) in done.stderr and "where its agent will find it" in done.stderr
+        assert path.read_bytes() == original(sid)
+    write_session(store, "plain", claude_lines(), agent="unknown")  # no agent, no place
+    done = cli(store, "reload", "--sid", "plain", env=env)
+    assert done.returncode == 2 and "--to PATH" in done.stderr
+
+
+def test_a_manifest_cannot_choose_where_reload_writes(tmp_path: Path) -> None:
+    store, home = LocalStore(tmp_path / "store"), tmp_path / "home"
+    env = {"HOME": str(home)}
+    climb = "/home/u/.openclaw/agents/../sessions/evil.jsonl"
+    write_session(store, "climb", claude_lines(), path=climb, agent="openclaw")
+    done = run_cli("reload", "--store", f"file://{store.root}", "--sid", "climb", env=env)
+    assert done.returncode == 2, done.stderr
+    assert not home.exists()
+    write_session(store, "cwd", claude_lines(), path="/x/evil.jsonl", agent="claude")
+    edit_manifest(store, "cwd", lambda m: m["source"].update(cwd="/../../etc"))
+    done = run_cli("reload", "--store", f"file://{store.root}", "--sid", "cwd", env=env)
+    assert done.returncode == 0, done.stderr
+    written = [p for p in home.rglob("*") if p.is_file()]
+    assert [p.relative_to(home).parts[:2] for p in written] == [(".claude", "projects")]
+
+
+# -- replay ------------------------------------------------------------------------------
+
+
+def test_replay_text_is_a_readable_conversation(store: LocalStore) -> None:
+    done = cli(store, "replay", "--sid", CLAUDE_SID[:6], "--format", "text")
+    assert done.returncode == 0, done.stderr
+    assert "user: " in done.stdout and "assistant" in done.stdout
+    assert "[tool Grep]" in done.stdout
+    assert "\x1b[" not in done.stdout  # no colour in a pipe
+
+
+def test_replay_at_a_checkpoint_stops_at_its_compaction_line(store: LocalStore) -> None:
+    done = cli(store, "replay", "--sid", CODEX_SID, "--checkpoint", "latest")
+    lines = codex_lines()
+    cut = next(i for i, line in enumerate(lines) if b'"type":"compacted"' in line)
+    assert done.stdout.encode() == b"".join(lines[: cut + 1])
+
+
+def test_replay_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    big = [json.dumps({"type": "user", "i": i, "pad": "x" * 200}).encode() + b"\n"
+           for i in range(40_000)]  # fmt: skip
+    write_session(store, "big", big, seg_lines=5000)
+    cmd = f"{sys.executable} -m uploader replay --sid big | head -n 1"
+    done = subprocess.run(
+        cmd, shell=True, capture_output=True, text=True, timeout=60,
+        env=cli_env({"AGENT_UPLOADER_STORE": f"file://{store.root}"}), check=False,
+    )  # fmt: skip
+    assert done.stdout == big[0].decode()
+    assert done.stderr == ""
+
+
+def test_replay_follow_prints_segments_as_they_arrive(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    lines = claude_lines()
+    write_session(store, CLAUDE_SID, lines[:5], seg_lines=5)
+    out = tmp_path / "follow.out"
+    with open(out, "wb") as f:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uploader", "replay", "--sid", CLAUDE_SID, "--follow",
+             "--interval", "100ms"],
+            stdout=f, stderr=subprocess.DEVNULL,
+            env=cli_env({"AGENT_UPLOADER_STORE": f"file://{store.root}"}),
+        )  # fmt: skip
+    try:
+        wait_until(lambda: out.read_bytes() == b"".join(lines[:5]), what="the first segment")
+        write_session(store, CLAUDE_SID, lines[:10], seg_lines=5)
+        wait_until(lambda: out.read_bytes() == b"".join(lines[:10]), what="the second segment")
+        write_session(store, CLAUDE_SID, lines, seg_lines=5, closed=True)
+        assert proc.wait(timeout=20) == 0  # ends by itself once the session is closed
+    finally:
+        proc.kill()
+    assert out.read_bytes() == b"".join(lines)
+
+
+# -- damage ------------------------------------------------------------------------------
+
+
+def flip_byte(store: LocalStore, sid: str) -> None:
+    path = segment_path(store, sid, 2)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def drop_segment(store: LocalStore, sid: str) -> None:
+    segment_path(store, sid, 2).unlink()
+
+
+def truncate_gzip(store: LocalStore, sid: str) -> None:
+    path = segment_path(store, sid, 2)
+    path.write_bytes(path.read_bytes()[:-12])
+
+
+def name_a_missing_segment(store: LocalStore, sid: str) -> None:
+    def add(m: dict[str, Any]) -> None:
+        last = dict(m["segments"][-1])
+        last.update(seq=last["seq"] + 1, path="segments/session-000099.jsonl.gz")
+        m["segments"].append(last)
+
+    edit_manifest(store, sid, add)
+
+
+def break_manifest(store: LocalStore, sid: str) -> None:
+    (store.root / "sessions" / sid / "manifest.json").write_bytes(b'{"version": 1, "segm')
+
+
+DAMAGE = {
+    "flipped byte": (flip_byte, "segment 2"),
+    "missing segment": (drop_segment, "segment 2"),
+    "truncated gzip": (truncate_gzip, "segment 2: is a truncated gzip"),
+    "manifest names a missing segment": (name_a_missing_segment, "is missing from the store"),
+    "manifest not JSON": (break_manifest, "not valid JSON"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_damage_is_found_by_verify_and_refused_by_reload(
+    store: LocalStore, tmp_path: Path, damage: str
+) -> None:
+    spoil, said = DAMAGE[damage]
+    spoil(store, CLAUDE_SID)
+    checked = cli(store, "verify", "--sid", CLAUDE_SID)
+    assert checked.returncode == 1, checked.stdout
+    assert CLAUDE_SID in checked.stdout and said in checked.stdout, checked.stdout
+
+    target = tmp_path / "restore" / "target.jsonl"
+    target.parent.mkdir()
+    target.write_bytes(b"the user's own file\n")
+    done = cli(store, "reload", "--sid", CLAUDE_SID, "--to", str(target), "--force")
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("Error: ") and "Traceback" not in done.stderr
+    assert target.read_bytes() == b"the user's own file\n"
+    assert [p.name for p in target.parent.iterdir()] == ["target.jsonl"]  # no temp file left
+
+
+def test_verify_all_names_only_the_damaged_session(store: LocalStore) -> None:
+    flip_byte(store, OPENCLAW_SID)
+    edit_manifest(store, PI_SID, lambda m: m["segments"].pop(1))  # a gap in seq
+    done = cli(store, "verify", "--all")
+    assert done.returncode == 1
+    rows = {line.split()[0]: line for line in done.stdout.splitlines() if line.strip()}
+    assert rows[CODEX_SID].endswith("ok") and rows[CLAUDE_SID].endswith("ok")
+    assert "problem" in rows[OPENCLAW_SID] and "problem" in rows[PI_SID]
+    assert f"problem: {PI_SID} segment 2: missing from the manifest (a gap in seq)" in done.stdout
+    report = json.loads(cli(store, "verify", "--all", "--json").stdout)
+    assert {r["sid"]: r["ok"] for r in report}[CODEX_SID] is True
+    assert {r["sid"]: r["ok"] for r in report}[OPENCLAW_SID] is False
+
+
+def test_verify_finds_a_checkpoint_whose_object_is_gone(store: LocalStore) -> None:
+    m = json.loads(store.get(f"sessions/{CLAUDE_SID}/manifest.json"))
+    cid = m["checkpoints"][0]["id"]
+    store.delete([f"sessions/{CLAUDE_SID}/checkpoints/{cid}.json"])
+    done = cli(store, "verify", "--sid", CLAUDE_SID)
+    assert done.returncode == 1
+    assert f"checkpoint {cid}" in done.stdout and "missing" in done.stdout
+
+
+# -- ls and label --------------------------------------------------------------------------
+
+
+def test_ls_lists_with_the_dashboards_filters(store: LocalStore) -> None:
+    done = cli(store, "ls")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].split()[:3] == ["ID", "TITLE", "AGENT"]
+    assert all(sid in done.stdout for sid in FIXTURE_SESSIONS)
+    items = json.loads(cli(store, "ls", "--json", "--agent", "claude").stdout)
+    assert {i["sid"] for i in items} == {CLAUDE_SID, HOSTILE_SID}
+    assert items[0]["lines"] > 0 and "title" in items[0]
+    items = json.loads(cli(store, "ls", "--json", "-q", "pagination", "--sort", "title").stdout)
+    titles = [i["title"] for i in items]
+    assert len(titles) >= 2 and titles == sorted(titles, key=str.casefold, reverse=True)
+    assert cli(store, "ls", "--sort", "nope").returncode == 2
+
+
+def test_labels_are_unique_and_name_sessions(store: LocalStore) -> None:
+    assert cli(store, "label", "--sid", CLAUDE_SID, "orders work").returncode == 0
+    clash = cli(store, "label", "--sid", CODEX_SID, "Orders  Work")
+    assert clash.returncode == 1 and CLAUDE_SID in clash.stderr
+    done = cli(store, "replay", "--label", "orders work")
+    assert done.stdout.encode() == original(CLAUDE_SID)
+    listed = json.loads(cli(store, "ls", "--json").stdout)
+    assert {i["sid"]: i["title"] for i in listed}[CLAUDE_SID] == "orders work"
+    assert cli(store, "label", "--sid", CLAUDE_SID, "--clear").returncode == 0
+    assert cli(store, "label", "--sid", CODEX_SID, "orders work").returncode == 0
+    assert cli(store, "replay", "--label", "nothing like it").returncode == 3
+
+
+# -- delete ------------------------------------------------------------------------------
+
+
+def test_delete_asks_first_and_keeps_an_archive(store: LocalStore, tmp_path: Path) -> None:
+    spool = ["--spool-dir", str(tmp_path / "spool")]
+    refused = cli(store, "delete", "--sid", CLAUDE_SID, *spool)  # no terminal to ask on
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert store.list(f"sessions/{CLAUDE_SID}/")
+    done = cli(store, "delete", "--sid", CLAUDE_SID, "--yes", *spool)
+    assert done.returncode == 0, done.stderr
+    assert list(store.list(f"sessions/{CLAUDE_SID}/")) == []
+    assert cli(store, "replay", "--sid", CLAUDE_SID).returncode == 3
+    archive = next(store.root.glob("archive/*"))
+    assert str(archive.relative_to(store.root)) in done.stderr
+    back = run_cli("replay", "--store", f"file://{archive}", "--sid", CLAUDE_SID)
+    assert back.stdout.encode() == original(CLAUDE_SID)
+    gone = cli(store, "delete", "--sid", CODEX_SID, "--yes", "--no-archive", *spool)
+    assert gone.returncode == 0
+    assert not any(CODEX_SID in key for key in store.list("archive/"))
+    assert not (store.root / "sessions" / CODEX_SID).exists()
+
+
+def test_delete_refuses_a_session_a_running_watch_writes(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    source = tmp_path / f"{CLAUDE_SID}.jsonl"
+    source.write_bytes(b"".join(claude_lines()))
+    spool = tmp_path / "spool"
+    log = tmp_path / "watch.log"
+    args = ["--store", f"file://{store.root}", "--spool-dir", str(spool)]
+    proc = start_cli(
+        "watch", "--file", str(source), *args, "--seg-lines", "5", "--ui-disable", log=log
+    )
+    try:
+        wait_until(lambda: bool(list(store.list(f"sessions/{CLAUDE_SID}/manifest"))),
+                   what="the manifest")  # fmt: skip
+        done = run_cli("delete", "--sid", CLAUDE_SID, "--yes", *args)
+        assert done.returncode == 1
+        assert "running `agent-uploader watch`" in done.stderr and str(spool) in done.stderr
+        assert list(store.list(f"sessions/{CLAUDE_SID}/manifest"))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0, log.read_text()
+    # Stopped: the deletion goes through, and the spool forgets the session, so that a
+    # later watch of the file uploads it afresh rather than naming deleted segments.
+    done = run_cli("delete", "--sid", CLAUDE_SID, "--yes", "--no-archive", *args)
+    assert done.returncode == 0, done.stderr
+    assert not (spool / "state" / f"{CLAUDE_SID}.json").exists()
+    proc = start_cli("watch", "--file", str(source), *args, "--ui-disable", log=log)
+    try:
+        wait_until(lambda: bool(list(store.list(f"sessions/{CLAUDE_SID}/manifest"))),
+                   what="the session uploaded again")  # fmt: skip
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0, log.read_text()
+    back = run_cli("replay", "--store", f"file://{store.root}", "--sid", CLAUDE_SID)
+    assert back.stdout.encode() == source.read_bytes()
