@@ -119,9 +119,14 @@ class Pipeline:
         st.seq = max(st.seq, int(last["seq"]) + 1)
         generation = int(last.get("generation", 1))
         same_gen = [s for s in segments if int(s.get("generation", 1)) == generation]
-        if not st.generation_reason and _file_starts_with(reader.fd, same_gen):
+        held = sum(int(s["bytes"]) for s in same_gen)
+        if (
+            not st.generation_reason
+            and _file_starts_with(reader.fd, same_gen)
+            and _continues_at_line_start(reader.fd, held)
+        ):
             st.generation = generation
-            st.offset = sum(int(s["bytes"]) for s in same_gen)
+            st.offset = held
             log.info("%s: store already holds the first %d bytes; continuing", self.sid, st.offset)
             reader.close()
             return SourceReader(self.path, offset=st.offset)
@@ -318,3 +323,11 @@ def _file_starts_with(fd: int, segments: list[dict[str, Any]]) -> bool:
         if digest.hexdigest() != s.get("sha256"):
             return False
     return True
+
+
+def _continues_at_line_start(fd: int, offset: int) -> bool:
+    """Is what follows `offset` a new line? Not when the store's copy ended in the middle
+    of a line that the file has since completed: continuing would split that line in two."""
+    if offset == 0 or os.fstat(fd).st_size == offset:
+        return True
+    return os.pread(fd, 1, offset - 1) == b"\n"
