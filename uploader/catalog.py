@@ -388,7 +388,11 @@ def find_session(store: Store, ref: str | None = None, *, label: str | None = No
         if matches:
             return matches[0]
     wanted = label if label is not None else str(ref)
-    labelled = sorted(sid for sid, text in load_labels(store).items() if same_label(text, wanted))
+    labelled = sorted(
+        sid
+        for sid, text in load_labels(store).items()
+        if same_label(text, wanted) and is_safe_sid(sid)
+    )
     if not labelled:  # labels that writers put into manifests (imported sessions)
         items = Catalog(store).sessions(wait=True)
         labelled = sorted(i.sid for i in items if i.label and same_label(i.label, wanted))

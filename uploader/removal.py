@@ -21,6 +21,7 @@ from . import manifest as mf
 from .errors import UserError
 from .labels import LABELS_KEY, load_labels, update_labels
 from .reading import Damaged, SessionNotFound
+from .sessionid import validate_sid
 from .spool import Spool, SpoolLocked
 from .stores.base import Store
 
@@ -42,6 +43,7 @@ def session_keys(store: Store, sid: str) -> list[str]:
 
 def remove_session(store: Store, sid: str, *, archive: bool = True) -> Removed:
     """Delete every object of the session (SessionNotFound if there are none)."""
+    sid = validate_sid(sid)  # "sid/segments" would otherwise delete part of a session
     keys = session_keys(store, sid)
     if not keys:
         raise SessionNotFound(
