@@ -15,7 +15,7 @@ from .catalog import Catalog, Query, SessionSummary, select
 from .reading import NotFound
 from .restore import plan_restore, write_restore
 from .sessionid import validate_sid
-from .stores import Store, StoreOptions, resolve_store_url
+from .stores import StorageError, Store, StoreOptions, resolve_store_url
 from .stores import open_store as _open_url
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,13 @@ def open_store(url: str | None = None, options: StoreOptions | None = None) -> S
 
 
 def list_sessions(store: Store, query: Query | None = None) -> list[SessionSummary]:
-    """The sessions in the store, newest first (or as `query` filters and sorts them)."""
-    return select(Catalog(store).sessions(wait=True), query or Query())
+    """The sessions in the store, newest first (or as `query` filters and sorts them).
+    A store that cannot be listed raises StorageError (never an empty list)."""
+    catalog = Catalog(store)
+    items = catalog.sessions(wait=True)
+    if catalog.last_error:
+        raise StorageError(catalog.last_error)
+    return select(items, query or Query())
 
 
 def restore(store: Store, sid: str, path: str | Path, checkpoint: str | None = None) -> bool:

@@ -37,7 +37,7 @@ from .reading import Plan, cut_lines, load_manifest, plan, segment_bytes, store_
 from .removal import ARCHIVE_PREFIX, released_by_spool, remove_session
 from .restore import check_target, write_restore
 from .stores import Store
-from .transcript import parse_lines, render_text
+from .transcript import ParseState, parse_line, render_text
 from .units import format_size
 from .verify import Report, verify_session
 
@@ -133,10 +133,15 @@ class _RawPrinter:
 class _TextPrinter:
     def __init__(self, agent: str) -> None:
         self.agent = agent
+        self.state = ParseState()  # a line's meaning may depend on earlier segments' lines
 
     def write(self, sid: str, data: bytes, first_index: int) -> None:
-        lines = ((first_index + i, line) for i, line in enumerate(data.splitlines(True)))
-        for text in render_text(parse_lines(lines, self.agent)):
+        entries = (
+            entry
+            for i, line in enumerate(data.splitlines(True))
+            for entry in parse_line(line, first_index + i, self.agent, self.state)
+        )
+        for text in render_text(entries):
             click.echo(text)
         sys.stdout.flush()
 

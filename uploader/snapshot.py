@@ -14,8 +14,12 @@ import asyncio
 import logging
 import socket
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from pathlib import Path
+from typing import Any, TypeVar
 
 from . import manifest as mf
 from .metrics import Metrics
@@ -32,6 +36,7 @@ from .stores.base import ObjectNotFound, Store
 log = logging.getLogger(__name__)
 
 COMPLETED = "completed"
+T = TypeVar("T")
 
 
 def snapshot(
@@ -50,20 +55,35 @@ def snapshot(
     if status != COMPLETED:
         log.info("snapshot of %s skipped: status is %r, not %r", sid, status, COMPLETED)
         return False
-    source = Path(path)
-    try:
-        if not source.is_file() or source.stat().st_size == 0:
-            log.info("snapshot of %s skipped: %s is missing or empty", sid, source)
-            return False
-        return _snapshot(store, source, validate_sid(sid), timeout_s, limits or SegmentLimits())
-    except Exception as exc:  # its caller is an agent's cleanup: report, never raise
-        log.error("snapshot of %s from %s failed: %s", sid, source, exc)
+    source = Path(str(path))
+    deadline = time.monotonic() + timeout_s
+    outcome: list[bool] = []
+
+    def work() -> None:
+        try:
+            if not source.is_file() or source.stat().st_size == 0:
+                log.info("snapshot of %s skipped: %s is missing or empty", sid, source)
+                outcome.append(False)
+                return
+            segments = limits or SegmentLimits()
+            outcome.append(_snapshot(store, source, validate_sid(sid), deadline, segments))
+        except Exception as exc:  # its caller is an agent's cleanup: report, never raise
+            log.error("snapshot of %s from %s failed: %s", sid, source, exc)
+            outcome.append(False)
+
+    # A daemon thread, and daemon threads for the store calls: a call stuck in its SDK
+    # (a store that accepts connections and never answers) cannot hold up the caller, not
+    # even its exit.
+    worker = threading.Thread(target=work, name=f"snapshot-{sid}", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if worker.is_alive():
+        log.error("snapshot of %s from %s gave up after %.0fs (timeout_s)", sid, source, timeout_s)
         return False
+    return outcome[0]
 
 
-def _snapshot(
-    store: Store, source: Path, sid: str, timeout_s: float, limits: SegmentLimits
-) -> bool:
+def _snapshot(store: Store, source: Path, sid: str, deadline: float, limits: SegmentLimits) -> bool:
     try:
         raw = store.get(mf.manifest_key(sid))
         existing = parse_manifest(raw, f"{store.description}/{mf.manifest_key(sid)}")
@@ -81,17 +101,16 @@ def _snapshot(
         if existing is not None and existing.get("closed") and not spool.pending(sid):
             log.info("snapshot of %s: the store already holds %s", sid, source)
             return True
-        asyncio.run(_ship(spool, store, sid, timeout_s))
+        asyncio.run(_ship(spool, store, sid, max(0.1, deadline - time.monotonic())))
     log.info("snapshot of %s: %s uploaded to %s", sid, source, store.description)
     return True
 
 
 async def _ship(spool: Spool, store: Store, sid: str, timeout_s: float) -> None:
-    pool = ThreadPoolExecutor(4, thread_name_prefix="snapshot")
     shipper = Shipper(
         spool,
         store,
-        executor=pool,
+        executor=DaemonExecutor(),
         concurrency=4,
         retry=RetryPolicy(cap=min(5.0, timeout_s)),
         writer=f"{socket.gethostname()}/snapshot",
@@ -100,8 +119,24 @@ async def _ship(spool: Spool, store: Store, sid: str, timeout_s: float) -> None:
     try:
         await asyncio.wait_for(shipper.drain_session(sid), timeout_s)
     except TimeoutError:
-        shipper.stop.set()
+        shipper.stop.set()  # no more retries
         raise TimeoutError(f"the store did not take it within {timeout_s:.0f}s") from None
-    finally:
-        # A store call stuck in its SDK must not hold up the agent's cleanup.
-        pool.shutdown(wait=False, cancel_futures=True)
+
+
+class DaemonExecutor(Executor):
+    """Runs each call in a daemon thread. concurrent.futures' own pools join their threads
+    at interpreter exit, so one store call stuck in an SDK would hold the exit up."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="snapshot-store", daemon=True).start()
+        return future
