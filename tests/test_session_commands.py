@@ -3,6 +3,7 @@ processes over a real store, checking what they print, exit with, and leave on d
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import subprocess
@@ -25,6 +26,7 @@ from session_factory import (
     write_session,
 )
 
+from uploader import cli_sessions
 from uploader.stores.local import LocalStore
 
 
@@ -361,3 +363,22 @@ def test_delete_refuses_a_session_a_running_watch_writes(tmp_path: Path) -> None
         assert proc.wait(timeout=30) == 0, log.read_text()
     back = run_cli("replay", "--store", f"file://{store.root}", "--sid", CLAUDE_SID)
     assert back.stdout.encode() == source.read_bytes()
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_reload_progress_shows_on_a_terminal_only(
+    monkeypatch: pytest.MonkeyPatch, terminal: bool
+) -> None:
+    err = FakeTerminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(cli_sessions, "PROGRESS_AFTER_S", 0.0)  # "a moment" has passed
+    with cli_sessions._Progress(1000, "reload 5b1e0c7a") as progress:
+        for _ in range(4):
+            progress(250)
+    shown = err.getvalue()
+    assert ("reload 5b1e0c7a" in shown and "100%" in shown) if terminal else shown == ""

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import run_cli
 from session_factory import (
     CLAUDE_SID,
     CODEX_SID,
@@ -707,3 +708,21 @@ def test_live_events_end_when_the_session_is_no_longer_watched(
         rest = read_events(events, lambda seen: "event: end" in seen, timeout=5)
     assert "event: end" in rest
     assert "view='html'" in error_of(c.get(f"/api/sessions/{LIVE_SID}/events?view=html"), 400)
+
+
+def test_a_label_set_with_the_cli_names_the_session_on_the_dashboard(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    write_session(store, CLAUDE_SID, claude_lines(), agent="claude")
+    sessions = Sessions(store)
+    with TestClient(create_app(sessions, UIConfig())) as c:
+        before = c.get("/api/sessions").json()["sessions"][0]["title"]
+        assert before != "orders pagination"
+        run = run_cli("label", "--store", f"file://{store.root}", "--sid", CLAUDE_SID[:8],
+                      "orders pagination")  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        sessions.catalog.refresh()
+        listed = c.get("/api/sessions").json()["sessions"][0]
+        assert (listed["title"], listed["label"]) == ("orders pagination", "orders pagination")
+        assert c.get("/api/resolve", params={"q": "Orders Pagination"}).json()["sid"] == CLAUDE_SID
+        page = c.get(f"/s/{CLAUDE_SID}")
+        assert "orders pagination" in page.text
