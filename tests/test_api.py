@@ -822,3 +822,22 @@ def test_clear_on_every_store(
     out = tmp_path / "restored.jsonl"
     assert uploader.restore(store, CLAUDE_SID, out) is True
     assert out.read_bytes() == b"".join(claude_lines())
+
+
+def test_restore_of_a_session_without_lines_is_false(
+    local_store: LocalStore, tmp_path: Path
+) -> None:
+    write_session(local_store, "empty", [], agent="claude")
+    target = tmp_path / "kept.jsonl"
+    target.write_bytes(b"mine\n")
+    assert uploader.restore(local_store, "empty", target) is False
+    assert target.read_bytes() == b"mine\n"
+
+
+def test_snapshot_leaves_a_session_a_watch_is_writing_alone(
+    local_store: LocalStore, source: Path
+) -> None:
+    write_session(local_store, CODEX_SID, codex_lines()[:5])  # open, written just now
+    before = local_store.get(f"sessions/{CODEX_SID}/manifest.json")
+    assert uploader.snapshot(local_store, source, CODEX_SID) is False
+    assert local_store.get(f"sessions/{CODEX_SID}/manifest.json") == before

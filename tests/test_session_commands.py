@@ -382,3 +382,131 @@ def test_reload_progress_shows_on_a_terminal_only(
             progress(250)
     shown = err.getvalue()
     assert ("reload 5b1e0c7a" in shown and "100%" in shown) if terminal else shown == ""
+
+
+# -- what a review found ---------------------------------------------------------------
+
+
+def test_follow_prints_the_rest_of_a_generation_before_the_next(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    lines = claude_lines()
+    write_session(store, CLAUDE_SID, lines[:10], seg_lines=5)
+    out = tmp_path / "follow.out"
+    with open(out, "wb") as f:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uploader", "replay", "--sid", CLAUDE_SID, "--follow",
+             "--interval", "300ms"],
+            stdout=f, stderr=subprocess.DEVNULL,
+            env=cli_env({"AGENT_UPLOADER_STORE": f"file://{store.root}"}),
+        )  # fmt: skip
+    try:
+        wait_until(lambda: out.read_bytes() == b"".join(lines[:10]), what="the first segments")
+        # In one upload: the old generation's last segment and the new generation.
+        gen2 = lines[:7]
+        write_session(store, CLAUDE_SID, lines[:15] + gen2, seg_lines=5, generations=[15],
+                      closed=True)  # fmt: skip
+        assert proc.wait(timeout=20) == 0
+    finally:
+        proc.kill()
+    assert out.read_bytes() == b"".join(lines[:15] + gen2)
+
+
+MALFORMED = {
+    "no seq": lambda m: m["segments"][1].pop("seq"),
+    "path climbs": lambda m: m["segments"][1].update(path="segments/../../x"),
+    "lines not a number": lambda m: m["segments"][1].update(lines="many"),
+    "segment not an object": lambda m: m["segments"].__setitem__(1, "x"),
+    "source not an object": lambda m: m.update(source="x"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_a_malformed_manifest_is_an_error_not_a_traceback(store: LocalStore, case: str) -> None:
+    edit_manifest(store, CLAUDE_SID, MALFORMED[case])
+    for args in (["replay", "--sid", CLAUDE_SID], ["verify", "--sid", CLAUDE_SID]):
+        done = cli(store, *args)
+        assert done.returncode == 1, done.stderr
+        assert "Traceback" not in done.stderr
+    assert "manifest" in cli(store, "verify", "--sid", CLAUDE_SID).stdout
+    listed = cli(store, "ls", "--json")  # the other sessions are still listed
+    assert listed.returncode == 0, listed.stderr
+    assert CODEX_SID in {i["sid"] for i in json.loads(listed.stdout)}
+
+
+def test_delete_refuses_an_open_session_another_writer_just_wrote(
+    tmp_path: Path, store: LocalStore
+) -> None:
+    write_session(store, "busy", claude_lines(), agent="claude")  # open, updated now
+    spool = ["--spool-dir", str(tmp_path / "spool")]
+    done = cli(store, "delete", "--sid", "busy", "--yes", *spool)
+    assert done.returncode == 1 and "--force" in done.stderr and "still open" in done.stderr
+    assert list(store.list("sessions/busy/manifest"))
+    done = cli(store, "delete", "--sid", "busy", "--yes", "--force", *spool)
+    assert done.returncode == 0, done.stderr
+    assert not list(store.list("sessions/busy/"))
+
+
+def test_reload_of_a_session_without_lines_exits_3(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    write_session(store, "empty", [], agent="claude")
+    target = tmp_path / "x.jsonl"
+    done = run_cli("reload", "--store", f"file://{store.root}", "--sid", "empty", "--to",
+                   str(target))  # fmt: skip
+    assert done.returncode == 3 and "no lines" in done.stderr
+    assert not target.exists()
+
+
+def test_reload_replaces_only_regular_files_and_keeps_them_private(
+    store: LocalStore, tmp_path: Path
+) -> None:
+    real = tmp_path / "real.jsonl"
+    real.write_bytes(b"keep\n")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    done = cli(store, "reload", "--sid", CLAUDE_SID, "--to", str(link), "--force")
+    assert done.returncode == 1 and "a link" in done.stderr
+    assert real.read_bytes() == b"keep\n" and link.is_symlink()
+    fresh = tmp_path / "fresh.jsonl"
+    assert cli(store, "reload", "--sid", CLAUDE_SID, "--to", str(fresh)).returncode == 0
+    assert fresh.stat().st_mode & 0o777 == 0o600  # transcripts hold secrets
+    real.chmod(0o640)
+    assert cli(store, "reload", "--sid", CLAUDE_SID, "--to", str(real), "--force").returncode == 0
+    assert real.stat().st_mode & 0o777 == 0o640 and real.read_bytes() == original(CLAUDE_SID)
+
+
+def test_replay_text_does_not_pass_terminal_controls(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    text = "hi \u001b]0;PWNED\u0007 \u001b[2J \u009b31m there"
+    evil = json.dumps({"type": "user", "message": {"role": "user", "content": text}}).encode()
+    evil += b"\n"
+    write_session(store, "esc", [evil], agent="claude")
+    done = run_cli("replay", "--store", f"file://{store.root}", "--sid", "esc", "--format", "text")
+    assert "hi" in done.stdout and "there" in done.stdout
+    assert not any(ch in done.stdout for ch in "\x1b\x07\x9b")
+
+
+def test_verify_all_of_an_empty_store(tmp_path: Path) -> None:
+    (tmp_path / "store").mkdir()
+    done = run_cli("verify", "--all", "--store", f"file://{tmp_path / 'store'}")
+    assert done.returncode == 0, done.stderr
+    assert "0 session(s) checked" in done.stderr
+
+
+def test_labels_of_deleted_sessions_do_not_block_and_ids_are_not_labels(
+    store: LocalStore,
+) -> None:
+    store.put("labels.json", json.dumps({"gone-session": "orders"}).encode(), "application/json")
+    assert cli(store, "label", "--sid", CLAUDE_SID, "orders").returncode == 0
+    assert json.loads(store.get("labels.json")) == {CLAUDE_SID: "orders"}
+    shadow = cli(store, "label", "--sid", HOSTILE_SID, PI_SID[:2])
+    assert shadow.returncode == 1 and PI_SID in shadow.stderr
+
+
+def test_a_checkpoint_of_another_generation_is_a_usage_error(
+    store: LocalStore, tmp_path: Path
+) -> None:
+    target = tmp_path / "never-written.jsonl"
+    done = cli(store, "reload", "--sid", CODEX_SID, "--checkpoint", "latest", "--generation",
+               "2", "--to", str(target))  # fmt: skip
+    assert done.returncode == 2 and "belongs to generation 1" in done.stderr
+    assert not target.exists()

@@ -726,3 +726,15 @@ def test_a_label_set_with_the_cli_names_the_session_on_the_dashboard(tmp_path: P
         assert c.get("/api/resolve", params={"q": "Orders Pagination"}).json()["sid"] == CLAUDE_SID
         page = c.get(f"/s/{CLAUDE_SID}")
         assert "orders pagination" in page.text
+
+
+def test_a_session_deleted_while_listed_is_not_found_not_a_redirect(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    write_session(store, CLAUDE_SID, claude_lines(), agent="claude", closed=True)
+    sessions = Sessions(store)
+    with TestClient(create_app(sessions, UIConfig())) as c:
+        assert c.get("/api/sessions").json()["total"] == 1  # listed, then deleted
+        store.delete(list(store.list(f"sessions/{CLAUDE_SID}/")))
+        page = c.get(f"/s/{CLAUDE_SID}", follow_redirects=False)
+        assert page.status_code == 404
+        assert c.get("/api/sessions").json()["total"] == 0

@@ -79,6 +79,8 @@ async def session_page(request: Request) -> Response:
     except SessionNotFound:
         # An id prefix or a label in the address: go to the session's own page.
         resolved = await run_in_threadpool(sessions.catalog.resolve, sid)
+        if resolved == sid:
+            raise  # listed a moment ago, deleted since: not found, not a redirect to itself
         query = request.url.query
         return RedirectResponse(f"/s/{resolved}" + (f"?{query}" if query else ""), 303)
     view = request.query_params.get("view", "chat")

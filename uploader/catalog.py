@@ -20,7 +20,14 @@ from typing import Any, Protocol
 
 from .errors import UsageError
 from .labels import Labels, load_labels, same_label
-from .reading import Damaged, NotFound, load_manifest, segment_bytes, store_fetch
+from .reading import (
+    Damaged,
+    NotFound,
+    SessionNotFound,
+    load_manifest,
+    segment_bytes,
+    store_fetch,
+)
 from .sessionid import is_safe_sid
 from .stores.base import ObjectNotFound, StorageError, Store
 from .titles import TITLE_SEGMENTS, first_message
@@ -316,7 +323,11 @@ class Catalog:
         a user gave the session."""
         if self.overlay is not None and sid in self.overlay.sids():
             return self._labelled(self.overlay.manifest(sid))
-        manifest = self._labelled(load_manifest(self.store, sid))
+        try:
+            manifest = self._labelled(load_manifest(self.store, sid))
+        except SessionNotFound:
+            self.forget(sid)  # deleted since the list was read
+            raise
         if title_of(manifest) == sid:
             # Written without first_message: find it here, so that a session's page and the
             # list (updated below) show the same title, not the id.

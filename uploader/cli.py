@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -334,6 +335,9 @@ def _run(command: Callable[[dict[str, Any]], int], opts: dict[str, Any]) -> None
     """Run a long-lived command: logging, Error/Hint for what the user can fix, and an
     exit that does not wait for a store call stuck in an SDK."""
     _setup_logging(opts["log_level"])
+    # SIGTERM unwinds like Ctrl+C, so that temp files are removed on the way out (watch
+    # installs its own handlers once its loop runs).
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         code = command(opts)
     except UserError as exc:
@@ -351,6 +355,10 @@ def _run(command: Callable[[dict[str, Any]], int], opts: dict[str, Any]) -> None
         # everything is safe on disk, so do not wait for it.
         os._exit(code)
     raise SystemExit(code)
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 def store_failure(exc: StorageError) -> UserError:

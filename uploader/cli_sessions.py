@@ -8,6 +8,7 @@ so that they work in pipes.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
@@ -18,6 +19,7 @@ from typing import Any
 
 import click
 
+from . import manifest as mf
 from .agentpaths import canonical_path
 from .catalog import AGENTS, SORT_KEYS, Catalog, Query, find_session, list_sids, select, title_of
 from .cli import (
@@ -34,12 +36,15 @@ from .cli import (
 from .errors import UsageError, UserError
 from .labels import clean_label, set_label
 from .reading import Plan, cut_lines, load_manifest, plan, segment_bytes, store_fetch
-from .removal import ARCHIVE_PREFIX, released_by_spool, remove_session
-from .restore import check_target, write_restore
+from .removal import ARCHIVE_PREFIX, own_writer, released_by_spool, remove_session
+from .restore import check_target, plan_restore, write_restore
 from .stores import Store
+from .stores.base import StorageError
 from .transcript import ParseState, parse_line, render_text
 from .units import format_size
 from .verify import Report, verify_session
+
+log = logging.getLogger(__name__)
 
 PROGRESS_AFTER_S = 0.5  # a restore quicker than this shows no progress bar
 
@@ -117,7 +122,7 @@ def _replay(opts: dict[str, Any]) -> int:
         # The reader went away (`| head`): a quiet end, and no second error at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except KeyboardInterrupt:
-        pass
+        return 130
     return 0
 
 
@@ -142,8 +147,13 @@ class _TextPrinter:
             for entry in parse_line(line, first_index + i, self.agent, self.state)
         )
         for text in render_text(entries):
-            click.echo(text)
+            click.echo(text.translate(_CONTROLS))
         sys.stdout.flush()
+
+
+# Terminal controls in transcript text (escape sequences can retitle a terminal, clear it
+# or write the clipboard): shown as U+FFFD. Tab and newline stay.
+_CONTROLS = {c: "\ufffd" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if c not in (9, 10)}
 
 
 def _print_pieces(
@@ -172,21 +182,28 @@ def _follow(
     printer: _RawPrinter | _TextPrinter,
     interval_s: float,
 ) -> None:
-    """Print segments as they are uploaded, until the session is closed (or Ctrl+C)."""
+    """Print segments as they are uploaded, until the session is closed (or Ctrl+C). A
+    new generation starts after the rest of the current one; a store that fails for a
+    moment is asked again at the next interval."""
     while True:
-        manifest = load_manifest(store, sid)
-        reading = plan(manifest)
-        if reading.generation != generation:
+        time.sleep(interval_s)
+        try:
+            manifest = load_manifest(store, sid)
+        except StorageError as exc:
+            log.warning("%s: %s; trying again", sid, exc)
+            continue
+        last = _print_pieces(store, plan(manifest, generation=generation), printer, after_seq=last)
+        newest = plan(manifest)
+        if newest.generation != generation:
             click.echo(
-                f"-- the source was truncated or replaced: generation {reading.generation} --",
+                f"-- the source was truncated or replaced: generation {newest.generation} --",
                 err=True,
             )
-            generation, last = reading.generation, 0
-        last = _print_pieces(store, reading, printer, after_seq=last)
+            generation = newest.generation
+            last = _print_pieces(store, newest, printer, after_seq=last)
         if manifest.get("closed"):
             click.echo("-- the session is closed --", err=True)
             return
-        time.sleep(interval_s)
 
 
 # -- reload -----------------------------------------------------------------------------
@@ -224,8 +241,9 @@ def reload(**opts: Any) -> None:
 
 def _reload(opts: dict[str, Any]) -> int:
     store, sid = _open(opts)
-    manifest = load_manifest(store, sid)
-    reading = plan(manifest, checkpoint=opts["checkpoint"], generation=opts["generation"])
+    manifest, reading = plan_restore(
+        store, sid, checkpoint=opts["checkpoint"], generation=opts["generation"]
+    )
     target: Path | None = opts["target"]
     home = target is None
     if target is None:
@@ -339,7 +357,7 @@ def _print_reports(reports: list[Report], store: Store) -> None:
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     for row in [headers, *rows]:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
@@ -439,8 +457,11 @@ def _label(opts: dict[str, Any]) -> int:
         raise UsageError("give the label TEXT, or --clear to remove it", "label --sid ID TEXT")
     text = None if opts["clear"] else clean_label(opts["text"])
     store, sid = _open(opts)
-    others = {i.sid: i.label for i in Catalog(store).sessions(wait=True) if i.label}
-    set_label(store, sid, text, others)
+    catalog = Catalog(store)
+    sessions = {i.sid: i.label or "" for i in catalog.sessions(wait=True)}
+    if catalog.last_error:
+        raise UserError(catalog.last_error, "check --store and try again")
+    set_label(store, sid, text, sessions)
     click.echo(f"labelled {sid} {text!r}" if text else f"removed the label of {sid}", err=True)
     return 0
 
@@ -452,6 +473,12 @@ def _label(opts: dict[str, Any]) -> int:
 @session_options
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--no-archive", is_flag=True, help="Keep no copy under archive/.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help=f"Delete a session that is still open and was written in the last "
+    f"{mf.ACTIVE_WINDOW_S // 60} minutes (a watch elsewhere may be writing it).",
+)
 @click.option(
     "--spool-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -477,8 +504,11 @@ def delete(**opts: Any) -> None:
 
 def _delete(opts: dict[str, Any]) -> int:
     store, sid = _open(opts)
+    spool_dir = opts["spool_dir"].expanduser()
     state_dir = opts["state_dir"].expanduser() if opts["state_dir"] else None
-    with released_by_spool(opts["spool_dir"].expanduser(), state_dir, sid) as in_spool:
+    with released_by_spool(spool_dir, state_dir, sid) as in_spool:
+        if not opts["force"]:
+            _refuse_if_written(store, sid, mine=own_writer(spool_dir))
         if not opts["yes"]:
             _confirm_delete(store, sid, archive=not opts["no_archive"], in_spool=in_spool)
         removed = remove_session(store, sid, archive=not opts["no_archive"])
@@ -488,6 +518,24 @@ def _delete(opts: dict[str, Any]) -> int:
         message += f"; a copy is kept under {archive}/ (read it with --store <store>/{archive})"
     click.echo(message, err=True)
     return 0
+
+
+def _refuse_if_written(store: Store, sid: str, *, mine: str | None) -> None:
+    """A watch elsewhere (another machine, another spool) would write the manifest back,
+    naming segments that are gone. This machine's own watch is stopped by now (its spool
+    is held), so a session only it wrote may go."""
+    try:
+        manifest = load_manifest(store, sid)
+    except UserError:
+        return  # a damaged session may be deleted
+    if mf.being_written(manifest) and manifest.get("writer") != mine:
+        age = mf.seconds_since_update(manifest) or 0.0
+        writer = manifest.get("writer") or "a watch"
+        raise UserError(
+            f"session {sid} is still open and was written {age / 60:.0f} min ago by {writer}",
+            "stop that watch first; or pass --force to delete it anyway (a watch that goes "
+            "on writing it will then upload an incomplete session)",
+        )
 
 
 def _confirm_delete(store: Store, sid: str, *, archive: bool, in_spool: bool) -> None:

@@ -66,21 +66,29 @@ def same_label(a: str, b: str) -> bool:
     return a.casefold() == b.casefold()
 
 
-def set_label(store: Store, sid: str, label: str | None, others: Labels) -> Labels:
-    """Give `sid` the label (None removes it). `others` are labels the index does not hold
-    (those written into manifests by importers); a label held by another session is an
-    error naming it."""
+def set_label(store: Store, sid: str, label: str | None, sessions: Labels) -> Labels:
+    """Give `sid` the label (None removes it). `sessions` maps every session in the store
+    to its current label (or ""), including labels that importers wrote into manifests.
+    A label held by another session, or one that reads as a session id or a prefix of
+    one, is an error; labels of sessions that no longer exist are dropped."""
 
     def change(labels: Labels) -> Labels:
         if label is not None:
-            for other, theirs in {**others, **labels}.items():
-                if other != sid and same_label(theirs, label):
+            for other in sessions:
+                if other.startswith(label):
+                    raise UserError(
+                        f"the label {label!r} reads as the id of session {other}",
+                        "a label must not be mistaken for a session id: choose another",
+                    )
+            current = {**sessions, **{k: v for k, v in labels.items() if k in sessions}}
+            for other, theirs in current.items():
+                if other != sid and theirs and same_label(theirs, label):
                     raise UserError(
                         f"the label {label!r} is already on session {other}",
                         f"labels are unique in a store: choose another, or clear it there "
                         f"with `agent-uploader label --sid {other} --clear`",
                     )
-        updated = {k: v for k, v in labels.items() if k != sid}
+        updated = {k: v for k, v in labels.items() if k != sid and k in sessions}
         if label is not None:
             updated[sid] = label
         return updated

@@ -84,6 +84,28 @@ def add_segment(manifest: dict[str, Any], meta: dict[str, Any]) -> None:
         manifest["source"] = meta["source"]
 
 
+#: An open session updated more recently than this is taken to have a writer at work.
+ACTIVE_WINDOW_S = 15 * 60
+
+
+def seconds_since_update(manifest: dict[str, Any]) -> float | None:
+    """Seconds since the manifest was last written, or None if it does not say."""
+    value = manifest.get("updated_at")
+    if not isinstance(value, str):
+        return None
+    try:
+        updated = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return max(0.0, datetime.now(tz=UTC).timestamp() - updated.timestamp())
+
+
+def being_written(manifest: dict[str, Any]) -> bool:
+    """Open, and written within ACTIVE_WINDOW_S: a watch somewhere probably writes it."""
+    age = seconds_since_update(manifest)
+    return not manifest.get("closed") and age is not None and age < ACTIVE_WINDOW_S
+
+
 def dumps(manifest: dict[str, Any]) -> bytes:
     manifest["updated_at"] = iso_now()
     return json.dumps(manifest, indent=1, ensure_ascii=False).encode()

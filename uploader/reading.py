@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import queue
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ from typing import Any, cast
 
 from . import manifest as mf
 from .codec import GZIP_ERRORS, decompressor
-from .errors import UserError
+from .errors import UsageError, UserError
 from .stores.base import ObjectNotFound, Store
 
 CHUNK = 256 << 10  # compressed bytes per gunzip call: bounds each chunk's size
@@ -63,7 +64,46 @@ def parse_manifest(raw: bytes, where: str) -> dict[str, Any]:
         raise Damaged(f"{where} is not valid JSON ({exc})", "run `agent-uploader verify`") from exc
     if not isinstance(manifest, dict) or not isinstance(manifest.get("segments"), list):
         raise Damaged(f"{where} is not a session manifest", "run `agent-uploader verify`")
+    problem = _shape_problem(manifest)
+    if problem:
+        raise Damaged(f"{where}: {problem}", "run `agent-uploader verify`")
     return manifest
+
+
+_SEGMENT_PATH = re.compile(r"^segments/[A-Za-z0-9][A-Za-z0-9._\-]*$")
+_CHECKPOINT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _shape_problem(manifest: dict[str, Any]) -> str | None:
+    """What makes the manifest unusable (valid JSON, wrong shape), or None. Readers rely on
+    every field they use having the right type; stored data must not crash them."""
+    for n, entry in enumerate(manifest["segments"], 1):
+        if not isinstance(entry, dict):
+            return f"segment entry {n} is not an object"
+        if not _count(entry.get("seq")) or not entry["seq"]:
+            return f"segment entry {n} has no valid seq ({entry.get('seq')!r})"
+        if not isinstance(entry.get("path"), str) or not _SEGMENT_PATH.match(entry["path"]):
+            return f"segment {entry['seq']} has no valid path ({entry.get('path')!r})"
+        for field in ("lines", "bytes", "gzip_bytes", "generation"):
+            if field in entry and not _count(entry[field]):
+                return f"segment {entry['seq']} has an invalid {field} ({entry[field]!r})"
+    checkpoints = manifest.get("checkpoints")
+    if checkpoints is not None and not isinstance(checkpoints, list):
+        return "its checkpoints are not a list"
+    for cp in checkpoints or ():
+        if not isinstance(cp, dict) or not isinstance(cp.get("id"), str):
+            return f"a checkpoint without an id: {json.dumps(cp)[:120]}"
+        if not _CHECKPOINT_ID.match(cp["id"]):
+            return f"checkpoint id {cp['id']!r} is not valid"
+        if not _count(cp.get("seq")) or not _count(cp.get("line_idx")):
+            return f"checkpoint {cp['id']} has no valid seq and line_idx"
+    if not isinstance(manifest.get("source", {}), dict):
+        return "its source is not an object"
+    return None
 
 
 def find_checkpoint(manifest: dict[str, Any], ref: str) -> dict[str, Any]:
@@ -149,7 +189,13 @@ def plan(
                 "which the manifest does not list",
                 "run `agent-uploader verify`",
             )
-        generation = int(owner.get("generation", 1))
+        owner_generation = int(owner.get("generation", 1))
+        if generation is not None and generation != owner_generation:
+            raise UsageError(
+                f"checkpoint {cp['id']} belongs to generation {owner_generation}, not {generation}",
+                "drop --generation: a checkpoint says which generation it is in",
+            )
+        generation = owner_generation
     if all_generations and cp is None:
         chosen = segments
         generation = None

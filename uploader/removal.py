@@ -54,7 +54,11 @@ def remove_session(store: Store, sid: str, *, archive: bool = True) -> Removed:
     labels = _labels(store)
     prefix = None
     if archive:
-        prefix = f"{ARCHIVE_PREFIX}/{time.strftime('%Y-%m-%dT%H-%M-%SZ', time.gmtime())}/"
+        now = time.time()
+        stamp = (
+            time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+        )
+        prefix = f"{ARCHIVE_PREFIX}/{stamp}/"
         for key in sorted(keys, key=lambda k: k == manifest):  # the manifest last
             store.put(prefix + key, store.get(key), _content_type(key))
         if sid in labels:
@@ -79,6 +83,11 @@ def _labels(store: Store) -> dict[str, str]:
 
 def _content_type(key: str) -> str:
     return mf.JSON_TYPE if key.endswith(".json") else mf.content_type(key)
+
+
+def own_writer(spool_dir: Path) -> str | None:
+    """The `writer` that this machine's watch (on that spool) puts in manifests."""
+    return Spool(spool_dir).existing_writer()
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 
 from .errors import UserError
 from .fsutil import fsync_dir
-from .reading import Plan, iter_bytes, load_manifest, plan, store_fetch
+from .reading import NotFound, Plan, iter_bytes, load_manifest, plan, store_fetch
 from .stores.base import Store
 
 #: Called with the number of bytes just written (a progress bar's `update`).
@@ -41,13 +42,23 @@ def plan_restore(
     """The manifest and the reading that rebuilds the session (NotFound if either the
     session, the checkpoint or the generation does not exist)."""
     manifest = load_manifest(store, sid)
-    return manifest, plan(manifest, checkpoint=checkpoint, generation=generation)
+    reading = plan(manifest, checkpoint=checkpoint, generation=generation)
+    if not reading.pieces:  # a source deleted before its first line: nothing to rebuild
+        raise NotFound(
+            f"session {sid} holds no lines yet", "nothing to restore; see `agent-uploader ls`"
+        )
+    return manifest, reading
 
 
 def check_target(target: Path, *, force: bool) -> None:
-    """May the file be written? Asked before anything is fetched."""
-    if target.is_dir():
-        raise UserError(f"{target} is a folder", "give --to the path of the file to write")
+    """May the file be written? Asked before anything is fetched. Only a regular file is
+    ever replaced: not a link (whose target would be left as it was), a device or a pipe."""
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        kind = "a link" if target.is_symlink() else "a folder" if target.is_dir() else "not a file"
+        raise UserError(
+            f"{target} is {kind}: only a regular file is replaced",
+            "give --to the path of the file to write",
+        )
     if target.exists() and not force:
         raise UserError(
             f"{target} already exists",
@@ -76,9 +87,14 @@ def write_atomically(
     Folders that had to be made for it are removed again if it fails."""
     made = _make_parents(target.parent)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.restore.tmp")
+    try:  # a replaced file keeps its mode; a new one is private: transcripts hold secrets
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o600
     size = 0
     try:
-        with open(tmp, "wb") as out:
+        with open(tmp, "wb", opener=lambda p, f: os.open(p, f, 0o600)) as out:
+            os.fchmod(out.fileno(), mode)
             for chunk in chunks:
                 out.write(chunk)
                 size += len(chunk)

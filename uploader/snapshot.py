@@ -36,6 +36,7 @@ from .stores.base import ObjectNotFound, Store
 log = logging.getLogger(__name__)
 
 COMPLETED = "completed"
+SNAPSHOT_WRITER = "/snapshot"  # the manifest's writer is "<host>/snapshot"
 T = TypeVar("T")
 
 
@@ -89,6 +90,13 @@ def _snapshot(store: Store, source: Path, sid: str, deadline: float, limits: Seg
         existing = parse_manifest(raw, f"{store.description}/{mf.manifest_key(sid)}")
     except ObjectNotFound:
         existing = None
+    if existing is not None and mf.being_written(existing):
+        writer = str(existing.get("writer", ""))
+        if not writer.endswith(SNAPSHOT_WRITER):
+            # A watch is at work on this session: taking it over would pause its uploads
+            # (another writer's manifest); the watch uploads the file anyway.
+            log.warning("snapshot of %s skipped: %s is writing it", sid, writer or "a watch")
+            return False
     with tempfile.TemporaryDirectory(prefix="agent-uploader-snapshot-") as tmp:
         spool = Spool(Path(tmp))
         spool.prepare()
@@ -113,7 +121,7 @@ async def _ship(spool: Spool, store: Store, sid: str, timeout_s: float) -> None:
         executor=DaemonExecutor(),
         concurrency=4,
         retry=RetryPolicy(cap=min(5.0, timeout_s)),
-        writer=f"{socket.gethostname()}/snapshot",
+        writer=f"{socket.gethostname()}{SNAPSHOT_WRITER}",
         metrics=Metrics(),
     )
     try:

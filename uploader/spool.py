@@ -18,6 +18,7 @@ import errno
 import fcntl
 import json
 import os
+import socket
 import time
 import uuid
 from dataclasses import dataclass
@@ -132,6 +133,15 @@ class Spool:
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
+
+    @property
+    def writer(self) -> str:
+        """The manifest's `writer` for sessions this spool uploads: host and spool id."""
+        return f"{socket.gethostname()}/{self.spool_id}"
+
+    def existing_writer(self) -> str | None:
+        """`writer`, without creating the spool id if there is none yet."""
+        return self.writer if (self.root / "spool-id").exists() else None
 
     @property
     def spool_id(self) -> str:

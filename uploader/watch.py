@@ -14,7 +14,6 @@ import contextlib
 import logging
 import shutil
 import signal
-import socket
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -162,7 +161,7 @@ class Watcher:
             executor=store_pool,
             concurrency=cfg.concurrency,
             retry=cfg.retry,
-            writer=f"{socket.gethostname()}/{spool.spool_id}",
+            writer=spool.writer,
             metrics=self.metrics,
         )
         # Segments left by an earlier run go first: the shipper starts before any
