@@ -43,7 +43,8 @@ def test_help_documents_every_option_and_env_var() -> None:
     for option in [
         "--file", "--sid", "--store", "--bucket", "--seg-bytes", "--seg-lines", "--seg-ms",
         "--poll-ms", "--no-gzip", "--gzip-level", "--spool-dir", "--state-dir",
-        "--concurrency", "--dry-run", "--ui-bind", "--ui-port", "--ui-dist", "--ui-disable",
+        "--concurrency", "--dry-run", "--dir", "--include", "--exclude", "--idle-close",
+        "--scan-ms", "--ui-bind", "--ui-port", "--ui-dist", "--ui-disable",
         "--s3-endpoint-url", "--s3-region", "--log-level",
         "AGENT_SESSION_FILE", "AGENT_SID", "AGENT_UPLOADER_STORE", "SUPABASE_BUCKET",
         "AGENT_UI_BIND", "AGENT_UI_PORT", "AGENT_UI_DIST",
@@ -56,8 +57,11 @@ def test_python_dash_m_and_version() -> None:
     assert result.returncode == 0 and "agent-uploader" in result.stdout
 
 
-def test_no_file_given(tmp_path: Path) -> None:
-    assert_one_clear_error(watch(tmp_path), 2, "Error: no session file given", "--file")
+def test_no_file_given_and_no_agent_folders(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path), "CODEX_HOME": str(tmp_path / "codex")}
+    result = run_cli("watch", "--spool-dir", str(tmp_path / "spool"), env=env)
+    assert_one_clear_error(result, 2, "Error: no session file or folder given", "--dir")
+    assert not (tmp_path / "spool").exists()
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ import click
 
 from . import __version__
 from .codec import DEFAULT_LEVEL, codec_name
+from .discovery import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, Filters, agent_folders
 from .errors import UsageError, UserError
 from .formats import read_meta
 from .pipeline import FIRST_LINE_LIMIT
@@ -236,7 +237,44 @@ def quiet_log_option(fn: Any) -> Any:
     envvar="AGENT_SESSION_FILE",
     show_envvar=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Session NDJSON file to tail (required).",
+    help="Session NDJSON file to tail.",
+)
+@click.option(
+    "--dir",
+    "dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Watch every session file in this folder, recursively (repeatable). Without "
+    "--file or --dir: the agents' own folders that exist.",
+)
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="GLOB",
+    help="With --dir: files to watch, by name or path below the folder (repeatable).  "
+    "[default: *.jsonl]",
+)
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="With --dir: files to skip (repeatable; *.lock and *.trajectory.jsonl always).",
+)
+@click.option(
+    "--idle-close",
+    "idle_close",
+    type=DURATION,
+    default="5m",
+    show_default=True,
+    help="With --dir: close a file unchanged this long (its segment is uploaded); it is "
+    "opened again when it grows.",
+)
+@click.option(
+    "--scan-ms",
+    type=DURATION,
+    default="2s",
+    show_default=True,
+    help="With --dir: how often the folders are scanned for new and grown files.",
 )
 @click.option(
     "--sid",
@@ -399,28 +437,12 @@ def _watch(opts: dict[str, Any]) -> int:
 
     path: Path | None = opts["file"]
     if path is None:
-        raise UsageError("no session file given", "pass --file PATH or set AGENT_SESSION_FILE")
-    path = path.expanduser()
-    if not path.exists():
-        raise UserError(
-            f"session file {path} does not exist",
-            "check the path; the agent creates it when a session starts",
-        )
-    if not path.is_file():
-        raise UserError(f"{path} is not a regular file")
-    first = _first_line(path)
-    if opts["sid"] == "auto":
-        if sid_from_name(path.name) is None and not first.endswith(b"\n"):
-            # The id may be in the first line: wait for it, so the session gets the same
-            # id on every start.
-            log.info("waiting for the first line of %s to name the session (or pass --sid)",
-                     path)  # fmt: skip
-            while not first.endswith(b"\n") and len(first) < FIRST_LINE_LIMIT:
-                time.sleep(opts["poll_ms"] / 1000)
-                first = _first_line(path)
-        sid = derive_sid(path, read_meta(path, first or None).first_line_id)
+        dirs = _watch_folders(opts)
+        sid = None
     else:
-        sid = validate_sid(opts["sid"])
+        if opts["dirs"]:
+            raise UsageError("both --file and --dir were given", "watch one file, or folders")
+        path, sid, dirs = path.expanduser(), _file_sid(path.expanduser(), opts), []
     store = store_from_opts(opts)
     limits = SegmentLimits(
         max_bytes=opts["seg_bytes"],
@@ -439,6 +461,13 @@ def _watch(opts: dict[str, Any]) -> int:
         concurrency=opts["concurrency"],
         dry_run=opts["dry_run"],
         shutdown_timeout_s=opts["shutdown_timeout"] / 1000,
+        dirs=dirs,
+        filters=Filters(
+            include=tuple(opts["include"]) or DEFAULT_INCLUDE,
+            exclude=DEFAULT_EXCLUDE + tuple(opts["exclude"]),
+        ),
+        idle_s=opts["idle_close"] / 1000,
+        scan_s=opts["scan_ms"] / 1000,
     )
     watcher = Watcher(config, store)
     # The dashboard's port is taken first: a busy port fails before anything is created.
@@ -457,6 +486,51 @@ def _watch(opts: dict[str, Any]) -> int:
     if not opts["dry_run"]:
         check_store(store)
     return asyncio.run(watcher.run())
+
+
+def _watch_folders(opts: dict[str, Any]) -> list[Path]:
+    """--dir folders, or the agents' own folders that exist (saying which)."""
+    if opts["sid"] != "auto":
+        raise UsageError("--sid names one file's session", "with --dir, each file gets its own")
+    dirs = [d.expanduser().absolute() for d in opts["dirs"]]
+    for folder in dirs:
+        if not folder.is_dir():
+            raise UserError(f"folder {folder} does not exist", "check --dir")
+    if dirs:
+        return dirs
+    found = agent_folders()
+    if not found:
+        raise UsageError(
+            "no session file or folder given, and no agent folders found "
+            "(~/.codex/sessions, ~/.claude/projects, ~/.openclaw/agents/*/sessions, "
+            "~/.pi/agent/sessions)",
+            "pass --file PATH or --dir FOLDER",
+        )
+    for agent, folder in found:
+        log.info("found %s sessions in %s", agent, folder)
+    return [folder for _, folder in found]
+
+
+def _file_sid(path: Path, opts: dict[str, Any]) -> str:
+    """The one file's session id (--sid, or derived as `auto` says)."""
+    if not path.exists():
+        raise UserError(
+            f"session file {path} does not exist",
+            "check the path; the agent creates it when a session starts",
+        )
+    if not path.is_file():
+        raise UserError(f"{path} is not a regular file")
+    if opts["sid"] != "auto":
+        return validate_sid(opts["sid"])
+    first = _first_line(path)
+    if sid_from_name(path.name) is None and not first.endswith(b"\n"):
+        # The id may be in the first line: wait for it, so the session gets the same id on
+        # every start.
+        log.info("waiting for the first line of %s to name the session (or pass --sid)", path)
+        while not first.endswith(b"\n") and len(first) < FIRST_LINE_LIMIT:
+            time.sleep(opts["poll_ms"] / 1000)
+            first = _first_line(path)
+    return derive_sid(path, read_meta(path, first or None).first_line_id)
 
 
 @main.command()

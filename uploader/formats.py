@@ -31,6 +31,7 @@ class SessionMeta:
     git_commit: str | None = None
     git_branch: str | None = None
     cwd: str | None = None
+    title: str | None = None  # from the agent's own index (OpenClaw sessions.json)
     parsed: bool = False  # the first line has been seen (or is too long to parse)
 
     def to_json(self) -> dict[str, Any]:
@@ -101,6 +102,8 @@ def source_info(meta: SessionMeta, path: str, host: str) -> dict[str, Any]:
         info["git_branch"] = meta.git_branch
     if meta.git_commit:
         info["git_commit"] = meta.git_commit
+    if meta.title:
+        info["title"] = meta.title
     return info
 
 

@@ -149,6 +149,7 @@ class Pipeline:
         nl = head.find(b"\n")
         meta = read_meta(self.path, head[: nl + 1] if nl >= 0 else None)
         meta.parsed = nl >= 0 or len(head) == FIRST_LINE_LIMIT
+        meta.title = self.seg.meta.title
         self.seg.meta = meta
 
     # -- steady state ------------------------------------------------------------------
@@ -272,6 +273,35 @@ class Pipeline:
             pass
         self._end(result)
         return result
+
+    def last_change(self) -> float | None:
+        """When the file last changed (its mtime), as wall-clock seconds."""
+        if self.reader is None:
+            return None
+        try:
+            return os.fstat(self.reader.fd).st_mtime
+        except OSError:
+            return None
+
+    def end_without_source(self) -> bool:
+        """The file is gone while nothing read it (closed while idle): end the session with
+        what the spool has. False if there was nothing to end."""
+        state = self.states.load(self.sid)
+        if state is None or state.ended:
+            return False
+        self.seg = seg = Segmenter(self.spool, self.states, state, self.limits)
+        seg.recover()
+        seg.rotate()
+        state.ended = True
+        seg.save()
+        seg.close()
+        self.spool.mark_ended(self.sid)
+        return True
+
+    def set_title(self, title: str | None) -> None:
+        """The session's title from the agent's own index: in the next segment's source."""
+        if self.seg is not None and title and self.seg.meta.title != title:
+            self.seg.meta.title = title
 
     def has_news(self) -> bool:
         return self.reader is not None and self.reader.has_news()

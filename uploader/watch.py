@@ -24,6 +24,7 @@ from typing import Protocol
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
+from .discovery import Filters
 from .errors import UserError
 from .live import LiveSessions
 from .metrics import Metrics
@@ -54,8 +55,8 @@ SECOND_SIGNAL_S = 1.0
 
 @dataclass
 class WatchConfig:
-    file: Path
-    sid: str
+    file: Path | None  # one file (--file), or else the folders below
+    sid: str | None
     spool_dir: Path
     state_dir: Path | None
     limits: SegmentLimits
@@ -64,6 +65,10 @@ class WatchConfig:
     dry_run: bool = False
     shutdown_timeout_s: float = 10.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    dirs: list[Path] = field(default_factory=list)
+    filters: Filters = field(default_factory=Filters)
+    idle_s: float = 300.0  # a folder's file unchanged this long is closed until it grows
+    scan_s: float = 2.0  # how often the folders are scanned for new and grown files
 
 
 def check_store(store: Store) -> None:
@@ -117,7 +122,7 @@ class Watcher:
         self.store = store
         self.spool = Spool(spool_dir, None if config.dry_run else config.state_dir)
         self.stop_reading = asyncio.Event()
-        self._wakers: list[FileWaker] = []
+        self._wakers: set[FileWaker] = set()
         self._stop_signal_at: float | None = None
         self.pipelines: dict[str, Pipeline] = {}
         self.live = LiveSessions(self.spool, self._states)
@@ -208,34 +213,53 @@ class Watcher:
         self, shipper: Shipper, io_pool: ThreadPoolExecutor, observer: BaseObserver
     ) -> None:
         cfg = self.config
+        observer.daemon = True
+        observer.start()
+        if cfg.file is not None and cfg.sid is not None:
+            await self.tail_one(cfg.file, cfg.sid, shipper, io_pool, observer)
+        else:
+            from .folders import FolderWatch
+
+            await FolderWatch(self, shipper, io_pool, observer).run()
+
+    async def tail_one(
+        self,
+        path: Path,
+        sid: str,
+        shipper: Shipper,
+        io_pool: ThreadPoolExecutor,
+        observer: BaseObserver,
+        *,
+        idle_s: float | None = None,
+        title: str | None = None,
+    ) -> Pipeline | None:
+        """Tail one file until the session ends, reading stops, or (with idle_s) the file
+        has not changed for idle_s seconds: then its segment is closed and uploaded, and
+        nothing of it stays open. Returns the pipeline, None if it never opened."""
         loop = asyncio.get_running_loop()
         pipeline = Pipeline(
-            cfg.file,
-            cfg.sid,
-            self.spool,
-            StateStore(self.spool.state_dir),
-            cfg.limits,
+            path, sid, self.spool, StateStore(self.spool.state_dir), self.config.limits,
             self.metrics,
-        )
+        )  # fmt: skip
         manifest = None
-        if not pipeline.states.path(cfg.sid).exists():
+        if not pipeline.states.path(sid).exists():
             # A session new to this spool may exist in the store: continue it. The store
             # may be down; Ctrl+C must still work while this is retried.
-            fetch = asyncio.ensure_future(shipper.manifest(cfg.sid))
+            fetch = asyncio.ensure_future(shipper.manifest(sid))
             stop = asyncio.ensure_future(self.stop_reading.wait())
             await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
             stop.cancel()
             if not fetch.done():
                 fetch.cancel()
-                return
+                return None
             manifest = fetch.result()
         await loop.run_in_executor(io_pool, pipeline.open, manifest)
-        self.pipelines[cfg.sid] = pipeline
-        observer.daemon = True
-        observer.start()
+        pipeline.set_title(title)
+        self.pipelines[sid] = pipeline
         waker = FileWaker(observer, pipeline.path, loop)
-        self._wakers.append(waker)
-        log.info("watching %s as session %s -> %s", pipeline.path, cfg.sid, self.store.description)
+        self._wakers.add(waker)
+        if idle_s is None:
+            log.info("watching %s as session %s -> %s", path, sid, self.store.description)
         rotated = 0
         try:
             while not self.stop_reading.is_set():
@@ -248,21 +272,28 @@ class Watcher:
                     shipper.wake.set()
                 if result.ended:
                     shipper.wake.set()
-                    return
+                    return pipeline
+                idle_left = _idle_left(pipeline, idle_s)
                 if not result.more and not self._news(pipeline, result):
+                    if idle_left is not None and idle_left <= 0:
+                        return pipeline  # closed until it grows (the caller watches for that)
                     waker.arm()
                     # A write between the check and the arming fired no event: look again.
                     timeout = self._timeout(pipeline, result)
+                    if idle_left is not None:
+                        timeout = min(timeout, idle_left)
                     if self._news(pipeline, result) or await waker.wait(timeout):
                         waker.disarm()  # a write came: no more events until the next step
                 # Bursts of appends become one read, not one read per line.
                 pause = MIN_STEP_INTERVAL_S - (time.monotonic() - started)
                 if pause > 0 and not self.stop_reading.is_set():
                     await asyncio.sleep(pause)
+            return pipeline
         finally:
             waker.disarm()
+            self._wakers.discard(waker)
             await loop.run_in_executor(io_pool, pipeline.finish)
-            self.pipelines.pop(cfg.sid, None)
+            self.pipelines.pop(sid, None)
             shipper.wake.set()
 
     @staticmethod
@@ -300,3 +331,11 @@ class Watcher:
                 left,
                 self.spool.queue_dir,
             )
+
+
+def _idle_left(pipeline: Pipeline, idle_s: float | None) -> float | None:
+    """Seconds until the file counts as idle (its last change idle_s ago), or None."""
+    if idle_s is None:
+        return None
+    changed = pipeline.last_change()
+    return None if changed is None else changed + idle_s - time.time()

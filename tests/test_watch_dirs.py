@@ -1,0 +1,110 @@
+"""`watch` over whole agent folders: real trees in each agent's layout (FORMATS.md), one
+real process, files that appear, grow, go idle, wake up and are renamed when they end."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+
+from conftest import start_cli, wait_until
+from session_factory import (
+    CLAUDE_SID,
+    CODEX_SID,
+    OPENCLAW_SID,
+    PI_SID,
+    claude_lines,
+    codex_lines,
+    openclaw_lines,
+    pi_lines,
+)
+from storeview import manifest, rebuild
+
+from uploader.catalog import list_sids
+from uploader.stores.local import LocalStore
+
+SECOND_CLAUDE = "6c2f1d8b-3e5a-4d66-8b72-1e3f9c8a2d4b"
+IDLE_OPENCLAW = "8e4a0b21-6d3f-4c9b-a012-3f7d5e9c2b88"
+
+
+def lines_of(n: int, tag: str) -> bytes:
+    return b"".join(
+        json.dumps({"type": "message", "tag": tag, "i": i}).encode() + b"\n" for i in range(n)
+    )
+
+
+def test_watch_finds_the_agent_folders_and_keeps_every_session_exact(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    codex = home / ".codex/sessions/2026/03/14" / f"rollout-2026-03-14T09-12-05-{CODEX_SID}.jsonl"
+    claude = home / ".claude/projects/-home-dev-shop-api" / f"{CLAUDE_SID}.jsonl"
+    claw_dir = home / ".openclaw/agents/main/sessions"
+    claw = claw_dir / f"{OPENCLAW_SID}.jsonl"
+    idle_claw = claw_dir / f"{IDLE_OPENCLAW}.jsonl"
+    pi = (
+        home
+        / ".pi/agent/sessions/--home-dev-shop-api--"
+        / f"2026-03-14T10-00-00-000Z_{PI_SID}.jsonl"
+    )
+    for path, content in [
+        (codex, b"".join(codex_lines())),
+        (claude, b"".join(claude_lines())),
+        (claw, b"".join(openclaw_lines())),
+        (idle_claw, lines_of(3, "old")),
+        (pi, b"".join(pi_lines())),
+    ]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    (claw_dir / f"{OPENCLAW_SID}.jsonl.lock").write_text("pid 1")
+    (claw_dir / f"{OPENCLAW_SID}.trajectory.jsonl").write_bytes(lines_of(2, "trajectory"))
+    (claw_dir / "sessions.json").write_text(json.dumps({
+        "agent:main:main": {"sessionId": OPENCLAW_SID, "updatedAt": 1773478803000,
+                            "label": "PR digest", "displayName": "ignored"},
+    }))  # fmt: skip
+
+    store = LocalStore(tmp_path / "store")
+    log = tmp_path / "watch.log"
+    env = {"HOME": str(home), "CODEX_HOME": str(home / ".codex")}
+    proc = start_cli(
+        "watch", "--store", f"file://{store.root}", "--spool-dir", str(tmp_path / "spool"),
+        "--idle-close", "1s", "--scan-ms", "200ms", "--poll-ms", "100", "--ui-disable",
+        env=env, log=log,
+    )  # fmt: skip
+    try:
+
+        def stored(path: Path, sid: str) -> bool:
+            return rebuild(store, sid) == path.read_bytes()
+
+        sessions = {codex: CODEX_SID, claude: CLAUDE_SID, claw: OPENCLAW_SID, pi: PI_SID,
+                    idle_claw: IDLE_OPENCLAW}  # fmt: skip
+        for path, sid in sessions.items():
+            wait_until(lambda p=path, s=sid: stored(p, s), what=f"{sid} uploaded")
+
+        # A new session appears; an idle one wakes up and grows.
+        second = claude.parent / f"{SECOND_CLAUDE}.jsonl"
+        second.write_bytes(lines_of(4, "new"))
+        time.sleep(1.5)  # codex has been idle for over --idle-close: closed by now
+        with open(codex, "ab") as f:
+            f.write(lines_of(3, "later"))
+        wait_until(lambda: stored(second, SECOND_CLAUDE), what="the new session")
+        wait_until(lambda: stored(codex, CODEX_SID), what="the woken session")
+
+        # OpenClaw ends a session by renaming it: the end, not a new session.
+        with open(claw, "ab") as f:
+            f.write(lines_of(2, "last words"))
+        ended = claw_dir / f"{OPENCLAW_SID}.jsonl.deleted.2026-04-13T00-53-49.392Z"
+        claw.rename(ended)
+        wait_until(lambda: (manifest(store, OPENCLAW_SID) or {}).get("closed") is True,
+                   what="the renamed session closed")  # fmt: skip
+        assert rebuild(store, OPENCLAW_SID) == ended.read_bytes()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0, log.read_text()
+
+    text = log.read_text()
+    for agent in ("Codex", "Claude Code", "OpenClaw", "pi"):
+        assert f"found {agent} sessions in" in text, text
+    assert sorted(list_sids(store)) == sorted([*sessions.values(), SECOND_CLAUDE])
+    assert (manifest(store, OPENCLAW_SID) or {})["source"]["title"] == "PR digest"
+    for path, sid in [(codex, CODEX_SID), (claude, CLAUDE_SID), (pi, PI_SID)]:
+        assert rebuild(store, sid) == path.read_bytes(), sid

@@ -1,0 +1,206 @@
+"""`watch --dir`: every session file in some folders, one pipeline each while it changes.
+
+A scan every --scan-ms finds new files and files that grew. A file is tailed (with its
+own file events, as with --file) until it has not changed for --idle-close; then its
+segment is closed and uploaded and nothing of it stays open: thousands of old sessions
+cost no file handle, thread, inotify watch or store request. The next scan that sees it
+grow opens it again, from its saved state.
+
+A file that disappears ends its session. OpenClaw renames a transcript when its session
+ends (`<id>.jsonl.deleted.<time>`): the renamed file is read to its end first, as the
+same session (same inode, same first bytes), never as a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from watchdog.observers.api import BaseObserver
+
+from .discovery import OpenClawIndex, Seen, ended_copy, read_sessions_json, scan
+from .formats import read_meta
+from .pipeline import FIRST_LINE_LIMIT, Pipeline
+from .sessionid import derive_sid, sid_from_name
+from .shipper import Shipper
+from .state import StateStore
+
+if TYPE_CHECKING:
+    from .watch import Watcher
+
+log = logging.getLogger(__name__)
+
+CATCH_UP = 8  # files read at once when many change together (a first run over old files)
+
+
+class FolderWatch:
+    def __init__(
+        self,
+        watcher: Watcher,
+        shipper: Shipper,
+        io_pool: ThreadPoolExecutor,
+        observer: BaseObserver,
+    ) -> None:
+        self.watcher = watcher
+        self.config = watcher.config
+        self.shipper = shipper
+        self.io_pool = io_pool
+        self.observer = observer
+        self.states = StateStore(watcher.spool.state_dir)
+        self.tasks: dict[Path, asyncio.Task[None]] = {}
+        self.sids: dict[Path, str] = {}
+        self.settled: Seen = {}  # files read to their end and closed, as they stood then
+        self.indexes: dict[Path, tuple[int, OpenClawIndex | None]] = {}
+        self.gate = asyncio.Semaphore(CATCH_UP)
+        self._warned: set[Path] = set()
+
+    async def run(self) -> None:
+        roots = ", ".join(str(d) for d in self.config.dirs)
+        log.info("watching %s -> %s", roots, self.watcher.store.description)
+        loop = asyncio.get_running_loop()
+        stop = self.watcher.stop_reading
+        try:
+            while not stop.is_set():
+                seen = await loop.run_in_executor(
+                    self.io_pool, scan, self.config.dirs, self.config.filters
+                )
+                await self._step(seen)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.config.scan_s)
+        finally:
+            if self.tasks:
+                await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+
+    async def _step(self, seen: Seen) -> None:
+        loop = asyncio.get_running_loop()
+        indexes = await loop.run_in_executor(self.io_pool, self._indexes, seen)
+        running = {p for p, t in self.tasks.items() if not t.done()}
+        for path in [p for p, t in self.tasks.items() if t.done()]:
+            del self.tasks[path]
+        taken = {self.sids[p] for p in running}
+        for path, stamp in seen.items():
+            index = indexes.get(path.parent)
+            if path in running:
+                sid = self.sids[path]
+                pipeline = self.watcher.pipelines.get(sid)
+                if pipeline is not None and index is not None:
+                    pipeline.set_title(index.titles.get(sid))
+                continue
+            if self.settled.get(path) == stamp:
+                continue  # unchanged since it was closed
+            found = self.sids.get(path) or await loop.run_in_executor(self.io_pool, _sid_of, path)
+            if found is None:
+                continue  # no id in its name and no complete first line yet
+            sid = found
+            if sid in taken:
+                if path not in self._warned:
+                    log.warning("%s: session id %s is already watched from another file; "
+                                "skipping it", path, sid)  # fmt: skip
+                    self._warned.add(path)
+                continue
+            self.sids[path] = sid
+            if not await loop.run_in_executor(self.io_pool, self._needs_reading, sid, stamp):
+                self.settled[path] = stamp
+                continue
+            # A session its agent no longer lists as active is complete: close it as soon
+            # as it is read.
+            idle_s = 0.0 if index and sid not in index.active else self.config.idle_s
+            title = index.titles.get(sid) if index else None
+            taken.add(sid)
+            self.tasks[path] = asyncio.create_task(self._tail(path, sid, idle_s, title))
+        for path in [p for p in self.sids if p not in seen and p not in self.tasks]:
+            sid = self.sids.pop(path)
+            self.settled.pop(path, None)
+            await self._ended(path, sid)
+
+    def _needs_reading(self, sid: str, stamp: tuple[int, int]) -> bool:
+        """Is there anything in the file the spool has not taken? Files a previous run
+        read to their end are not opened at all."""
+        state = self.states.load(sid)
+        if state is None or state.ended:
+            return True
+        try:
+            saved_at = self.states.path(sid).stat().st_mtime_ns
+        except OSError:
+            return True
+        size, mtime = stamp
+        return size != state.offset or mtime > saved_at
+
+    async def _tail(self, path: Path, sid: str, idle_s: float, title: str | None) -> None:
+        async with self.gate:
+            pipeline = await self.watcher.tail_one(
+                path, sid, self.shipper, self.io_pool, self.observer,
+                idle_s=idle_s, title=title,
+            )  # fmt: skip
+        if pipeline is None or pipeline.seg is None or pipeline.seg.state.ended:
+            return
+        with contextlib.suppress(OSError):
+            st = path.stat()
+            if st.st_size == pipeline.seg.state.offset:
+                self.settled[path] = (st.st_size, st.st_mtime_ns)
+                log.debug("%s: idle, closed until it grows", path)
+
+    async def _ended(self, path: Path, sid: str) -> None:
+        """The file is gone while closed: read what its renamed copy has past the spooled
+        offset, then end the session."""
+        loop = asyncio.get_running_loop()
+        copy = await loop.run_in_executor(self.io_pool, ended_copy, path)
+        if copy is not None:
+            log.info("%s: renamed to %s; the session ends", path, copy.name)
+            pipeline = Pipeline(
+                copy, sid, self.watcher.spool, self.states, self.config.limits,
+                self.watcher.metrics,
+            )  # fmt: skip
+            await loop.run_in_executor(self.io_pool, self._read_copy, pipeline)
+        else:
+            pipeline = Pipeline(
+                path, sid, self.watcher.spool, self.states, self.config.limits,
+                self.watcher.metrics,
+            )  # fmt: skip
+            if await loop.run_in_executor(self.io_pool, pipeline.end_without_source):
+                log.info("%s: deleted; the session ends", path)
+        self.shipper.wake.set()
+
+    @staticmethod
+    def _read_copy(pipeline: Pipeline) -> None:
+        state = pipeline.states.load(pipeline.sid)
+        if state is not None and state.ended:
+            return
+        try:
+            pipeline.open(None)
+            pipeline.read_to_end()
+        finally:
+            pipeline.finish()
+
+    def _indexes(self, seen: Seen) -> dict[Path, OpenClawIndex | None]:
+        """OpenClaw's sessions.json of each folder, read again only when it changed."""
+        out: dict[Path, OpenClawIndex | None] = {}
+        for folder in {p.parent for p in seen}:
+            try:
+                mtime = (folder / "sessions.json").stat().st_mtime_ns
+            except OSError:
+                continue
+            cached = self.indexes.get(folder)
+            if cached is None or cached[0] != mtime:
+                cached = (mtime, read_sessions_json(folder))
+                self.indexes[folder] = cached
+            out[folder] = cached[1]
+        return out
+
+
+def _sid_of(path: Path) -> str | None:
+    """The session id as `watch --sid auto` derives it, once the first line is complete."""
+    if sid_from_name(path.name) is not None:
+        return derive_sid(path, None)
+    try:
+        with open(path, "rb") as f:
+            first = f.readline(FIRST_LINE_LIMIT)
+    except OSError:
+        return None
+    if not first.endswith(b"\n") and len(first) < FIRST_LINE_LIMIT:
+        return None
+    return derive_sid(path, read_meta(path, first).first_line_id)
