@@ -586,8 +586,8 @@ def check_readable(store: Store) -> None:
         check_store(store)
 
 
-# The commands that read sessions back live in their own module; importing it registers them.
-from . import cli_sessions  # noqa: E402, F401
+# The other commands live in their own modules; importing them registers them.
+from . import cli_sessions, cli_sweep  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

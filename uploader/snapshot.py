@@ -57,20 +57,45 @@ def snapshot(
         log.info("snapshot of %s skipped: status is %r, not %r", sid, status, COMPLETED)
         return False
     source = Path(str(path))
+    try:
+        if not source.is_file() or source.stat().st_size == 0:
+            log.info("snapshot of %s skipped: %s is missing or empty", sid, source)
+            return False
+        upload_whole(store, source, sid, timeout_s=timeout_s, limits=limits)
+    except Exception as exc:  # its caller is an agent's cleanup: report, never raise
+        log.error("snapshot of %s from %s failed: %s", sid, source, exc)
+        return False
+    return True
+
+
+class BeingWritten(Exception):
+    """A watch is at work on this session: taking it over would pause its uploads (the
+    manifest would be another writer's), and the watch uploads the file anyway."""
+
+
+#: What upload_whole did.
+UPLOADED, ALREADY_THERE = "uploaded", "already in the store"
+
+
+def upload_whole(
+    store: Store,
+    source: Path,
+    sid: str,
+    *,
+    timeout_s: float = 60.0,
+    limits: SegmentLimits | None = None,
+) -> str:
+    """Upload the file at `source` as session `sid`, closed; UPLOADED or ALREADY_THERE.
+    Raises what went wrong (BeingWritten, TimeoutError after timeout_s, store errors)."""
+    sid = validate_sid(sid)
     deadline = time.monotonic() + timeout_s
-    outcome: list[bool] = []
+    outcome: list[str | BaseException] = []
 
     def work() -> None:
         try:
-            if not source.is_file() or source.stat().st_size == 0:
-                log.info("snapshot of %s skipped: %s is missing or empty", sid, source)
-                outcome.append(False)
-                return
-            segments = limits or SegmentLimits()
-            outcome.append(_snapshot(store, source, validate_sid(sid), deadline, segments))
-        except Exception as exc:  # its caller is an agent's cleanup: report, never raise
-            log.error("snapshot of %s from %s failed: %s", sid, source, exc)
-            outcome.append(False)
+            outcome.append(_upload(store, source, sid, deadline, limits or SegmentLimits()))
+        except BaseException as exc:
+            outcome.append(exc)
 
     # A daemon thread, and daemon threads for the store calls: a call stuck in its SDK
     # (a store that accepts connections and never answers) cannot hold up the caller, not
@@ -79,12 +104,13 @@ def snapshot(
     worker.start()
     worker.join(timeout_s)
     if worker.is_alive():
-        log.error("snapshot of %s from %s gave up after %.0fs (timeout_s)", sid, source, timeout_s)
-        return False
+        raise TimeoutError(f"gave up after {timeout_s:.0f}s (timeout_s): the store did not answer")
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
     return outcome[0]
 
 
-def _snapshot(store: Store, source: Path, sid: str, deadline: float, limits: SegmentLimits) -> bool:
+def _upload(store: Store, source: Path, sid: str, deadline: float, limits: SegmentLimits) -> str:
     try:
         raw = store.get(mf.manifest_key(sid))
         existing = parse_manifest(raw, f"{store.description}/{mf.manifest_key(sid)}")
@@ -93,10 +119,7 @@ def _snapshot(store: Store, source: Path, sid: str, deadline: float, limits: Seg
     if existing is not None and mf.being_written(existing):
         writer = str(existing.get("writer", ""))
         if not writer.endswith(SNAPSHOT_WRITER):
-            # A watch is at work on this session: taking it over would pause its uploads
-            # (another writer's manifest); the watch uploads the file anyway.
-            log.warning("snapshot of %s skipped: %s is writing it", sid, writer or "a watch")
-            return False
+            raise BeingWritten(f"{writer or 'a watch'} is writing session {sid}; left to it")
     with tempfile.TemporaryDirectory(prefix="agent-uploader-snapshot-") as tmp:
         spool = Spool(Path(tmp))
         spool.prepare()
@@ -108,10 +131,10 @@ def _snapshot(store: Store, source: Path, sid: str, deadline: float, limits: Seg
             pipeline.finish()
         if existing is not None and existing.get("closed") and not spool.pending(sid):
             log.info("snapshot of %s: the store already holds %s", sid, source)
-            return True
+            return ALREADY_THERE
         asyncio.run(_ship(spool, store, sid, max(0.1, deadline - time.monotonic())))
     log.info("snapshot of %s: %s uploaded to %s", sid, source, store.description)
-    return True
+    return UPLOADED
 
 
 async def _ship(spool: Spool, store: Store, sid: str, timeout_s: float) -> None:
