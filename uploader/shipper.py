@@ -55,6 +55,8 @@ class Shipper:
         self._session_locks: dict[str, asyncio.Lock] = {}
         self._manifests: dict[str, dict[str, Any]] = {}
         self.own = Ownership(store, writer)
+        # Fields a one-shot writer adds to a session's manifest (an importer's label).
+        self.manifest_extra: dict[str, dict[str, Any]] = {}
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -98,6 +100,7 @@ class Shipper:
         return found
 
     async def _write_manifest(self, sid: str, manifest: dict[str, Any]) -> None:
+        manifest.update(self.manifest_extra.get(sid, {}))
         data, key = mf.dumps(manifest), mf.manifest_key(sid)
         await self._store_call(f"PUT {key}", self.own.write_manifest, key, data, mf.JSON_TYPE)
         self._manifests[sid] = manifest

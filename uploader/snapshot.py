@@ -84,16 +84,19 @@ def upload_whole(
     *,
     timeout_s: float = 60.0,
     limits: SegmentLimits | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> str:
     """Upload the file at `source` as session `sid`, closed; UPLOADED or ALREADY_THERE.
-    Raises what went wrong (BeingWritten, TimeoutError after timeout_s, store errors)."""
+    `extra` fields go into the manifest (an importer's label and title). Raises what
+    went wrong (BeingWritten, TimeoutError after timeout_s, store errors)."""
     sid = validate_sid(sid)
     deadline = time.monotonic() + timeout_s
     outcome: list[str | BaseException] = []
 
     def work() -> None:
         try:
-            outcome.append(_upload(store, source, sid, deadline, limits or SegmentLimits()))
+            segments = limits or SegmentLimits()
+            outcome.append(_upload(store, source, sid, deadline, segments, extra or {}))
         except BaseException as exc:
             outcome.append(exc)
 
@@ -110,7 +113,14 @@ def upload_whole(
     return outcome[0]
 
 
-def _upload(store: Store, source: Path, sid: str, deadline: float, limits: SegmentLimits) -> str:
+def _upload(
+    store: Store,
+    source: Path,
+    sid: str,
+    deadline: float,
+    limits: SegmentLimits,
+    extra: dict[str, Any],
+) -> str:
     try:
         raw = store.get(mf.manifest_key(sid))
         existing = parse_manifest(raw, f"{store.description}/{mf.manifest_key(sid)}")
@@ -132,12 +142,14 @@ def _upload(store: Store, source: Path, sid: str, deadline: float, limits: Segme
         if existing is not None and existing.get("closed") and not spool.pending(sid):
             log.info("snapshot of %s: the store already holds %s", sid, source)
             return ALREADY_THERE
-        asyncio.run(_ship(spool, store, sid, max(0.1, deadline - time.monotonic())))
+        asyncio.run(_ship(spool, store, sid, max(0.1, deadline - time.monotonic()), extra))
     log.info("snapshot of %s: %s uploaded to %s", sid, source, store.description)
     return UPLOADED
 
 
-async def _ship(spool: Spool, store: Store, sid: str, timeout_s: float) -> None:
+async def _ship(
+    spool: Spool, store: Store, sid: str, timeout_s: float, extra: dict[str, Any]
+) -> None:
     shipper = Shipper(
         spool,
         store,
@@ -147,6 +159,7 @@ async def _ship(spool: Spool, store: Store, sid: str, timeout_s: float) -> None:
         writer=f"{socket.gethostname()}{SNAPSHOT_WRITER}",
         metrics=Metrics(),
     )
+    shipper.manifest_extra[sid] = extra
     try:
         await asyncio.wait_for(shipper.drain_session(sid), timeout_s)
     except TimeoutError:

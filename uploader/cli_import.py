@@ -1,0 +1,65 @@
+"""The `import` command: legacy one-JSON-file-per-session workspaces into the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .cli import _run, log_option, main, store_from_opts, store_options
+from .errors import UserError
+from .legacy import LEGACY_DIR, import_workspace
+
+
+@main.command(name="import")
+@click.argument("workspace", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--agent-id", default="main", show_default=True, help="The agent they belong to.")
+@click.option("--dry-run", is_flag=True, help="Change nothing; report what would happen.")
+@click.option("--no-backup", is_flag=True, help="Leave the originals where they are.")
+@click.option("-v", "--verbose", is_flag=True, help="One line per file.")
+@store_options
+@log_option
+def import_command(**opts: Any) -> None:
+    """Import sessions of the old layout (WORKSPACE/.sessions/<id>.json) into the store.
+
+    Each becomes an NDJSON transcript (one message per line, timestamps kept), uploaded
+    as a closed session with its label and display name. The originals move to
+    .sessions/backup_old_format/ unless --no-backup. A corrupt file is reported and the
+    rest go on; importing twice imports nothing twice.
+    """
+    _run(_import, opts)
+
+
+def _import(opts: dict[str, Any]) -> int:
+    workspace: Path = opts["workspace"].expanduser()
+    if not (workspace / LEGACY_DIR).is_dir():
+        raise UserError(
+            f"no {LEGACY_DIR} folder in {workspace}", "give the workspace that holds .sessions/"
+        )
+    store = None
+    if not opts["dry_run"]:
+        from .watch import check_store
+
+        store = store_from_opts(opts)
+        check_store(store)
+    report = import_workspace(
+        workspace, store, opts["agent_id"], dry_run=opts["dry_run"], backup=not opts["no_backup"]
+    )
+    if opts["verbose"] or opts["dry_run"]:
+        for line in report.lines:
+            click.echo(line)
+    backup = "none" if report.backup is None or opts["dry_run"] else str(report.backup)
+    rows = [
+        ("found", str(report.found)),
+        ("imported", "0 (dry run)" if opts["dry_run"] else str(report.imported)),
+        ("skipped (already in the store)", str(report.skipped)),
+        ("errors", str(len(report.errors))),
+        ("backup", backup),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        click.echo(f"{key.ljust(width)}  {value}")
+    for error in report.errors:
+        click.echo(f"error: {error}", err=True)
+    return 1 if report.errors else 0
