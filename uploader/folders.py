@@ -140,7 +140,7 @@ class FolderWatch:
             return
         with contextlib.suppress(OSError):
             st = path.stat()
-            if st.st_size == pipeline.seg.state.offset:
+            if _nothing_to_read(path, pipeline.seg.state.offset, st.st_size):
                 self.settled[path] = (st.st_size, st.st_mtime_ns)
                 log.debug("%s: idle, closed until it grows", path)
 
@@ -190,6 +190,18 @@ class FolderWatch:
                 self.indexes[folder] = cached
             out[folder] = cached[1]
         return out
+
+
+def _nothing_to_read(path: Path, offset: int, size: int) -> bool:
+    """Is everything past `offset` an unfinished last line (or nothing)? Then the file
+    needs no reading until it changes; otherwise a write came after the last read."""
+    if size == offset:
+        return True
+    if size < offset or size - offset > FIRST_LINE_LIMIT:
+        return False
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return b"\n" not in f.read(size - offset)
 
 
 def _sid_of(path: Path) -> str | None:
