@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_cli, start_cli, wait_until
+from conftest import open_url, run_cli, start_cli, store_args, wait_until
 from storeview import manifest, rebuild
 
 from uploader.catalog import list_sids
@@ -54,11 +54,14 @@ def sweep(folder: Path, archive: Path, *args: str) -> tuple[int, dict[str, Any]]
     return done.returncode, json.loads(done.stdout.splitlines()[-1])
 
 
-def test_sweep_uploads_finished_sessions_and_archives_them(folder: Path, tmp_path: Path) -> None:
-    store, archive = LocalStore(tmp_path / "store"), tmp_path / "archive"
+def test_sweep_uploads_finished_sessions_and_archives_them(
+    folder: Path, tmp_path: Path, store_url: str, request: pytest.FixtureRequest
+) -> None:
+    store, archive = open_url(request, store_url), tmp_path / "archive"
+    target = ["--store", store_url, *store_args(request)]
     originals = {DONE_1: (folder / f"{DONE_1}.jsonl").read_bytes(),
                  DONE_2: transcript("d2")}  # fmt: skip
-    code, result = sweep(folder, archive, "--store", f"file://{store.root}")
+    code, result = sweep(folder, archive, *target)
     assert code == 1  # the malformed name is reported
     assert result["jobId"] == "sweep-main" and result["success"] is True
     assert result["message"] == "Uploaded 2 sessions, 0 failed"
@@ -77,7 +80,7 @@ def test_sweep_uploads_finished_sessions_and_archives_them(folder: Path, tmp_pat
     # Twice: nothing uploaded twice, even a file whose move failed last time.
     (folder / f"{DONE_1}.jsonl").write_bytes(originals[DONE_1])
     keys = sorted(store.list("sessions/"))
-    _, result = sweep(folder, archive, "--store", f"file://{store.root}")
+    _, result = sweep(folder, archive, *target)
     assert result["itemsProcessed"] == 1
     assert sorted(store.list("sessions/")) == keys
 
