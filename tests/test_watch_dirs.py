@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -108,3 +109,111 @@ def test_watch_finds_the_agent_folders_and_keeps_every_session_exact(tmp_path: P
     assert (manifest(store, OPENCLAW_SID) or {})["source"]["title"] == "PR digest"
     for path, sid in [(codex, CODEX_SID), (claude, CLAUDE_SID), (pi, PI_SID)]:
         assert rebuild(store, sid) == path.read_bytes(), sid
+
+
+def start_dir_watch(tmp_path: Path, folder: Path, *args: str) -> tuple[object, LocalStore, Path]:
+    store, log = LocalStore(tmp_path / "store"), tmp_path / "watch.log"
+    proc = start_cli(
+        "watch", "--dir", str(folder), "--store", f"file://{store.root}",
+        "--spool-dir", str(tmp_path / "spool"), "--scan-ms", "200ms", "--poll-ms", "100",
+        "--ui-disable", *args, log=log,
+    )  # fmt: skip
+    return proc, store, log
+
+
+def stop(proc: object, log: Path) -> None:
+    assert isinstance(proc, subprocess.Popen)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0, log.read_text()
+
+
+def test_many_busy_files_in_one_folder_are_all_tailed(tmp_path: Path) -> None:
+    """Twelve sessions written at once in one folder: more than the catch-up gate, and
+    sharing one folder watch."""
+    folder = tmp_path / "projects" / "-home-dev-shop"
+    folder.mkdir(parents=True)
+    sids = [f"{n:08x}-1111-4222-8333-444444444444" for n in range(12)]
+    proc, store, log = start_dir_watch(tmp_path, tmp_path / "projects", "--seg-lines", "5")
+    try:
+        for round_ in range(6):
+            for sid in sids:
+                with open(folder / f"{sid}.jsonl", "ab") as f:
+                    f.write(lines_of(2, f"{sid}-{round_}"))
+            time.sleep(0.2)
+        for sid in sids:
+            wait_until(lambda s=sid: len((manifest(store, s) or {}).get("segments", [])) >= 2,
+                       what=f"{sid} tailed")  # fmt: skip
+    finally:
+        stop(proc, log)
+    assert "Traceback" not in log.read_text()
+    for sid in sids:
+        assert rebuild(store, sid) == (folder / f"{sid}.jsonl").read_bytes(), sid
+
+
+def test_lines_spooled_before_a_kill_are_uploaded_at_the_next_start(tmp_path: Path) -> None:
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    source = folder / f"{SECOND_CLAUDE}.jsonl"
+    source.write_bytes(lines_of(3, "before"))
+    spool = tmp_path / "spool"
+    proc, store, log = start_dir_watch(tmp_path, folder)
+    try:
+        wait_until(lambda: spool_offset(spool, SECOND_CLAUDE) == source.stat().st_size,
+                   what="the lines spooled")  # fmt: skip
+    finally:
+        assert isinstance(proc, subprocess.Popen)
+        proc.kill()  # SIGKILL: the active segment is still in the spool
+        proc.wait(timeout=30)
+    proc, store, log = start_dir_watch(tmp_path, folder, "--idle-close", "1s")
+    try:
+        wait_until(lambda: rebuild(store, SECOND_CLAUDE) == source.read_bytes(),
+                   what="the spooled lines uploaded")  # fmt: skip
+    finally:
+        stop(proc, log)
+
+
+def spool_offset(spool: Path, sid: str) -> int | None:
+    try:
+        return int(json.loads((spool / "state" / f"{sid}.json").read_bytes())["offset"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def test_a_subagent_transcript_is_a_session_of_its_own(tmp_path: Path) -> None:
+    project = tmp_path / "projects" / "-home-dev-shop"
+    parent = project / f"{CLAUDE_SID}.jsonl"
+    sub = project / CLAUDE_SID / "subagents" / "agent-a1b2c3.jsonl"
+    sub.parent.mkdir(parents=True)
+    parent.write_bytes(b"".join(claude_lines()))
+    sub.write_bytes(b"".join(claude_lines()[:3]))  # its lines carry the parent's sessionId
+    proc, store, log = start_dir_watch(tmp_path, tmp_path / "projects", "--idle-close", "1s")
+    try:
+        wait_until(lambda: rebuild(store, CLAUDE_SID) == parent.read_bytes(), what="parent")
+        wait_until(lambda: rebuild(store, f"{CLAUDE_SID}-agent-a1b2c3") == sub.read_bytes(),
+                   what="the subagent")  # fmt: skip
+    finally:
+        stop(proc, log)
+    generations = {s.get("generation", 1) for s in (manifest(store, CLAUDE_SID) or {})["segments"]}
+    assert generations == {1}
+
+
+def test_a_folder_gone_for_a_moment_does_not_end_its_sessions(tmp_path: Path) -> None:
+    root = tmp_path / "projects"
+    folder = root / "-home-dev-shop"
+    folder.mkdir(parents=True)
+    source = folder / f"{SECOND_CLAUDE}.jsonl"
+    source.write_bytes(lines_of(5, "first"))
+    proc, store, log = start_dir_watch(tmp_path, root, "--idle-close", "500ms")
+    try:
+        wait_until(lambda: rebuild(store, SECOND_CLAUDE) == source.read_bytes(), what="upload")
+        time.sleep(1.0)  # idle: closed
+        folder.rename(tmp_path / "away")
+        time.sleep(0.3)  # about one scan
+        (tmp_path / "away").rename(folder)
+        with open(source, "ab") as f:
+            f.write(lines_of(2, "after"))
+        wait_until(lambda: rebuild(store, SECOND_CLAUDE) == source.read_bytes(), what="growth")
+    finally:
+        stop(proc, log)
+    m = manifest(store, SECOND_CLAUDE) or {}
+    assert not m.get("closed") and {s.get("generation", 1) for s in m["segments"]} == {1}

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +74,8 @@ def scan(roots: list[Path], filters: Filters) -> Seen:
                     continue
                 with contextlib.suppress(OSError):  # gone meanwhile
                     st = path.stat()
-                    seen[path] = (st.st_size, st.st_mtime_ns)
+                    if stat.S_ISREG(st.st_mode):  # a pipe would block the reader
+                        seen[path] = (st.st_size, st.st_mtime_ns)
     return seen
 
 
@@ -98,6 +100,13 @@ class OpenClawIndex:
 
     active: frozenset[str]
     titles: dict[str, str]
+
+    # A topic transcript (`<id>-topic-<thread>`) belongs to the session `<id>` lists.
+    def is_active(self, sid: str) -> bool:
+        return sid in self.active or sid[:36] in self.active
+
+    def title_of(self, sid: str) -> str | None:
+        return self.titles.get(sid) or self.titles.get(sid[:36])
 
 
 def read_sessions_json(folder: Path) -> OpenClawIndex | None:

@@ -20,14 +20,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from watchdog.observers.api import BaseObserver
-
 from .discovery import OpenClawIndex, Seen, ended_copy, read_sessions_json, scan
 from .formats import read_meta
 from .pipeline import FIRST_LINE_LIMIT, Pipeline
-from .sessionid import derive_sid, sid_from_name
+from .sessionid import derive_sid, is_safe_sid, sid_from_name, stable_sid
 from .shipper import Shipper
 from .state import StateStore
+from .wake import FolderWatches
 
 if TYPE_CHECKING:
     from .watch import Watcher
@@ -35,6 +34,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CATCH_UP = 8  # files read at once when many change together (a first run over old files)
+MISSING_SCANS = 3  # scans a file must be missing from before its session ends
+INACTIVE_IDLE_S = 10.0  # --idle-close for a file its agent no longer lists as active
 
 
 class FolderWatch:
@@ -43,13 +44,13 @@ class FolderWatch:
         watcher: Watcher,
         shipper: Shipper,
         io_pool: ThreadPoolExecutor,
-        observer: BaseObserver,
+        watches: FolderWatches,
     ) -> None:
         self.watcher = watcher
         self.config = watcher.config
         self.shipper = shipper
         self.io_pool = io_pool
-        self.observer = observer
+        self.watches = watches
         self.states = StateStore(watcher.spool.state_dir)
         self.tasks: dict[Path, asyncio.Task[None]] = {}
         self.sids: dict[Path, str] = {}
@@ -57,6 +58,7 @@ class FolderWatch:
         self.indexes: dict[Path, tuple[int, OpenClawIndex | None]] = {}
         self.gate = asyncio.Semaphore(CATCH_UP)
         self._warned: set[Path] = set()
+        self.missing: dict[Path, int] = {}  # consecutive scans a known file was not seen in
 
     async def run(self) -> None:
         roots = ", ".join(str(d) for d in self.config.dirs)
@@ -68,7 +70,10 @@ class FolderWatch:
                 seen = await loop.run_in_executor(
                     self.io_pool, scan, self.config.dirs, self.config.filters
                 )
-                await self._step(seen)
+                try:
+                    await self._step(seen)
+                except Exception:  # one bad scan must not stop the watch of every file
+                    log.exception("folder scan failed; trying again at the next scan")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.config.scan_s)
         finally:
@@ -83,12 +88,13 @@ class FolderWatch:
             del self.tasks[path]
         taken = {self.sids[p] for p in running}
         for path, stamp in seen.items():
+            self.missing.pop(path, None)
             index = indexes.get(path.parent)
             if path in running:
                 sid = self.sids[path]
                 pipeline = self.watcher.pipelines.get(sid)
                 if pipeline is not None and index is not None:
-                    pipeline.set_title(index.titles.get(sid))
+                    pipeline.set_title(index.title_of(sid))
                 continue
             if self.settled.get(path) == stamp:
                 continue  # unchanged since it was closed
@@ -106,15 +112,24 @@ class FolderWatch:
             if not await loop.run_in_executor(self.io_pool, self._needs_reading, sid, stamp):
                 self.settled[path] = stamp
                 continue
-            # A session its agent no longer lists as active is complete: close it as soon
-            # as it is read.
-            idle_s = 0.0 if index and sid not in index.active else self.config.idle_s
-            title = index.titles.get(sid) if index else None
+            # A session its agent no longer lists as active is complete: close it soon.
+            idle_s = self.config.idle_s
+            if index is not None and not index.is_active(sid):
+                idle_s = min(idle_s, INACTIVE_IDLE_S)
+            title = index.title_of(sid) if index else None
             taken.add(sid)
             self.tasks[path] = asyncio.create_task(self._tail(path, sid, idle_s, title))
         for path in [p for p in self.sids if p not in seen and p not in self.tasks]:
+            # Gone for several scans, not one: a folder that could not be listed for a
+            # moment, or a rename-and-recreate, does not end a session.
+            self.missing[path] = self.missing.get(path, 0) + 1
+            if self.missing[path] < MISSING_SCANS:
+                continue
+            del self.missing[path]
             sid = self.sids.pop(path)
             self.settled.pop(path, None)
+            if sid in self.sids.values():
+                continue  # moved: the session goes on from its new path
             await self._ended(path, sid)
 
     def _needs_reading(self, sid: str, stamp: tuple[int, int]) -> bool:
@@ -128,14 +143,30 @@ class FolderWatch:
         except OSError:
             return True
         size, mtime = stamp
-        return size != state.offset or mtime > saved_at
+        # state.bytes: lines in the active segment (a kill before it closed) to upload.
+        return size != state.offset or mtime > saved_at or state.bytes > 0
 
     async def _tail(self, path: Path, sid: str, idle_s: float, title: str | None) -> None:
-        async with self.gate:
+        # The gate bounds the files being read to their end at once (a first run over
+        # thousands), not the files being tailed: it is let go once the file is caught up.
+        await self.gate.acquire()
+        held = True
+
+        def caught_up() -> None:
+            nonlocal held
+            if held:
+                held = False
+                self.gate.release()
+
+        try:
+            if self.watcher.stop_reading.is_set():
+                return  # stopping: do not open what waited for the gate
             pipeline = await self.watcher.tail_one(
-                path, sid, self.shipper, self.io_pool, self.observer,
-                idle_s=idle_s, title=title,
+                path, sid, self.shipper, self.io_pool, self.watches,
+                idle_s=idle_s, title=title, caught_up=caught_up,
             )  # fmt: skip
+        finally:
+            caught_up()
         if pipeline is None or pipeline.seg is None or pipeline.seg.state.ended:
             return
         with contextlib.suppress(OSError):
@@ -215,4 +246,9 @@ def _sid_of(path: Path) -> str | None:
         return None
     if not first.endswith(b"\n") and len(first) < FIRST_LINE_LIMIT:
         return None
-    return derive_sid(path, read_meta(path, first).first_line_id)
+    # The id in a first line names the session the file belongs to, but a file without an
+    # id in its name is a transcript of its own (Claude's <sid>/subagents/agent-<id>.jsonl):
+    # sharing its parent's id would splice the two.
+    first_id = read_meta(path, first).first_line_id
+    own = f"{first_id}-{path.stem}" if first_id else ""
+    return own if is_safe_sid(own) else stable_sid(path)

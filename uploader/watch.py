@@ -16,6 +16,7 @@ import shutil
 import signal
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +44,7 @@ from .stores.base import (
     StorageUnreachable,
 )
 from .stores.dryrun import DryRunStore
-from .wake import FileWaker
+from .wake import FileWaker, FolderWatches
 
 log = logging.getLogger(__name__)
 
@@ -215,12 +216,13 @@ class Watcher:
         cfg = self.config
         observer.daemon = True
         observer.start()
+        watches = FolderWatches(observer)
         if cfg.file is not None and cfg.sid is not None:
-            await self.tail_one(cfg.file, cfg.sid, shipper, io_pool, observer)
+            await self.tail_one(cfg.file, cfg.sid, shipper, io_pool, watches)
         else:
             from .folders import FolderWatch
 
-            await FolderWatch(self, shipper, io_pool, observer).run()
+            await FolderWatch(self, shipper, io_pool, watches).run()
 
     async def tail_one(
         self,
@@ -228,10 +230,11 @@ class Watcher:
         sid: str,
         shipper: Shipper,
         io_pool: ThreadPoolExecutor,
-        observer: BaseObserver,
+        watches: FolderWatches,
         *,
         idle_s: float | None = None,
         title: str | None = None,
+        caught_up: Callable[[], None] | None = None,
     ) -> Pipeline | None:
         """Tail one file until the session ends, reading stops, or (with idle_s) the file
         has not changed for idle_s seconds: then its segment is closed and uploaded, and
@@ -256,7 +259,7 @@ class Watcher:
         await loop.run_in_executor(io_pool, pipeline.open, manifest)
         pipeline.set_title(title)
         self.pipelines[sid] = pipeline
-        waker = FileWaker(observer, pipeline.path, loop)
+        waker = FileWaker(watches, pipeline.path, loop)
         self._wakers.add(waker)
         if idle_s is None:
             log.info("watching %s as session %s -> %s", path, sid, self.store.description)
@@ -273,6 +276,9 @@ class Watcher:
                 if result.ended:
                     shipper.wake.set()
                     return pipeline
+                if caught_up is not None and not result.more:
+                    caught_up()  # read to its end once: the rest is tailing
+                    caught_up = None
                 idle_left = _idle_left(pipeline, idle_s)
                 if not result.more and not self._news(pipeline, result):
                     if idle_left is not None and idle_left <= 0:
@@ -290,9 +296,11 @@ class Watcher:
                     await asyncio.sleep(pause)
             return pipeline
         finally:
-            waker.disarm()
-            self._wakers.discard(waker)
-            await loop.run_in_executor(io_pool, pipeline.finish)
+            try:
+                waker.disarm()
+                self._wakers.discard(waker)
+            finally:  # whatever happened, the segment is closed and the file released
+                await loop.run_in_executor(io_pool, pipeline.finish)
             self.pipelines.pop(sid, None)
             shipper.wake.set()
 
