@@ -4,6 +4,7 @@ already-imported files, with and without --dry-run."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from conftest import run_cli
@@ -112,3 +113,12 @@ def test_import_without_backup_twice_skips_what_is_there(tmp_path: Path) -> None
 def test_a_workspace_without_sessions_is_a_clear_error(tmp_path: Path) -> None:
     done = run_cli("import", str(tmp_path), "--store", f"file://{tmp_path / 'store'}")
     assert done.returncode == 1 and "no .sessions folder" in done.stderr
+
+
+def test_the_same_workspace_by_another_path_imports_nothing_twice(tmp_path: Path) -> None:
+    ws, store = workspace(tmp_path), LocalStore(tmp_path / "store")
+    run_import(ws, store, "--no-backup")
+    keys = sorted(store.list(""))
+    _, out, _ = run_import(Path(os.path.relpath(ws)), store, "--no-backup")
+    assert table(out)["imported"] == "0"
+    assert sorted(store.list("")) == keys

@@ -4,9 +4,11 @@ stand-in on 127.0.0.1 that answers 200, 409, 413, 500 or drops the connection.""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +27,12 @@ DONE_2 = "cccccccc-0000-4000-8000-000000000003"
 KEY = "s3cret"
 
 
+def finished(path: Path, data: bytes) -> None:
+    """A transcript its agent finished writing a while ago."""
+    path.write_bytes(data)
+    os.utime(path, (time.time() - 600, time.time() - 600))
+
+
 def transcript(tag: str, n: int = 4) -> bytes:
     return b"".join(
         json.dumps({"type": "message", "tag": tag, "i": i, "text": "h\u00e9"}).encode() + b"\n"
@@ -38,10 +46,10 @@ def folder(tmp_path: Path) -> Path:
     sessions = tmp_path / "sessions"
     sessions.mkdir()
     for sid in (ACTIVE, DONE_1):
-        (sessions / f"{sid}.jsonl").write_bytes(transcript(sid))
-    (sessions / f"{DONE_2}.jsonl.deleted.2026-04-13T00-53-49.392Z").write_bytes(transcript("d2"))
+        finished(sessions / f"{sid}.jsonl", transcript(sid))
+    finished(sessions / f"{DONE_2}.jsonl.deleted.2026-04-13T00-53-49.392Z", transcript("d2"))
     (sessions / f"{ACTIVE}.jsonl.lock").write_text("pid 1")
-    (sessions / "notes.jsonl").write_bytes(transcript("not a session"))
+    finished(sessions / "notes.jsonl", transcript("not a session"))
     (sessions / "sessions.json").write_text(
         json.dumps({"agent:main:main": {"sessionId": ACTIVE, "updatedAt": 1}})
     )
@@ -78,7 +86,7 @@ def test_sweep_uploads_finished_sessions_and_archives_them(
     assert (folder / f"{ACTIVE}.jsonl.lock").exists()
 
     # Twice: nothing uploaded twice, even a file whose move failed last time.
-    (folder / f"{DONE_1}.jsonl").write_bytes(originals[DONE_1])
+    finished(folder / f"{DONE_1}.jsonl", originals[DONE_1])
     keys = sorted(store.list("sessions/"))
     _, result = sweep(folder, archive, *target)
     assert result["itemsProcessed"] == 1
@@ -176,7 +184,7 @@ def test_a_full_archive_disk_keeps_the_upload(folder: Path, tmp_path: Path) -> N
         pytest.skip("mounting a tmpfs needs root")
     try:
         big = transcript("big", 2000)  # larger than the archive disk
-        (folder / f"{DONE_1}.jsonl").write_bytes(big)
+        finished(folder / f"{DONE_1}.jsonl", big)
         store = LocalStore(tmp_path / "store")
         code, result = sweep(folder, tiny, "--store", f"file://{store.root}")
         assert code == 1
@@ -202,7 +210,7 @@ def test_a_jobs_file_runs_each_sweep_on_its_interval(tmp_path: Path) -> None:
     for agent in ("main", "ops"):
         sessions = tmp_path / agent / "sessions"
         sessions.mkdir(parents=True)
-        (sessions / f"{DONE_1}.jsonl").write_bytes(transcript(agent))
+        finished(sessions / f"{DONE_1}.jsonl", transcript(agent))
         args = [str(sessions), str(tmp_path / agent / "archive"), agent]
         specs.append({"id": f"upload-{agent}", "type": "session_upload", "description": agent,
                       "intervalMinutes": 0.01, "args": args})  # fmt: skip
@@ -222,3 +230,28 @@ def test_a_jobs_file_runs_each_sweep_on_its_interval(tmp_path: Path) -> None:
     assert rounds[0]["itemsProcessed"] == 1 and rounds[-1]["itemsProcessed"] == 0
     for agent in ("main", "ops"):
         assert (tmp_path / agent / "archive" / f"{DONE_1}.jsonl").read_bytes() == transcript(agent)
+
+
+def test_transcripts_still_being_written_are_left_alone(folder: Path, tmp_path: Path) -> None:
+    """Not listed as active, but locked by their agent or written a moment ago."""
+    (folder / f"{DONE_1}.jsonl.lock").write_text("pid 2")
+    with open(folder / f"{DONE_2}.jsonl.deleted.2026-04-13T00-53-49.392Z", "ab") as f:
+        f.write(transcript("just now", 1))
+    store = LocalStore(tmp_path / "store")
+    _, result = sweep(folder, tmp_path / "archive", "--store", f"file://{store.root}")
+    assert result["itemsProcessed"] == 0
+    assert list(list_sids(store)) == [] and not (tmp_path / "archive").exists()
+
+
+def test_the_archive_may_not_be_the_sessions_folder(folder: Path) -> None:
+    code, result = sweep(folder, folder, "--store", f"file://{folder.parent / 'store'}")
+    assert code == 1 and result["success"] is False and "archive" in result["message"]
+
+
+def test_jobs_with_the_same_id_are_refused(tmp_path: Path) -> None:
+    job = {"id": "upload", "type": "session_upload", "intervalMinutes": 5,
+           "args": ["/x", "/y", "main"]}  # fmt: skip
+    jobs = tmp_path / "jobs.json"
+    jobs.write_text(json.dumps([job, job]))
+    done = run_cli("sweep", "--jobs", str(jobs), "--store", f"file://{tmp_path / 's'}")
+    assert done.returncode == 1 and "used by another job" in done.stderr

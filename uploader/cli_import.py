@@ -8,8 +8,9 @@ from typing import Any
 import click
 
 from .cli import _run, log_option, main, store_from_opts, store_options
-from .errors import UserError
+from .errors import UsageError, UserError
 from .legacy import LEGACY_DIR, import_workspace
+from .sessionid import is_safe_sid
 
 
 @main.command(name="import")
@@ -32,11 +33,14 @@ def import_command(**opts: Any) -> None:
 
 
 def _import(opts: dict[str, Any]) -> int:
-    workspace: Path = opts["workspace"].expanduser()
+    # Absolute: the path goes into each transcript, which must be the same on every run.
+    workspace: Path = opts["workspace"].expanduser().resolve()
     if not (workspace / LEGACY_DIR).is_dir():
         raise UserError(
             f"no {LEGACY_DIR} folder in {workspace}", "give the workspace that holds .sessions/"
         )
+    if not is_safe_sid(opts["agent_id"]):
+        raise UsageError(f"--agent-id {opts['agent_id']!r} is not a plain name")
     store = None
     if not opts["dry_run"]:
         from .watch import check_store

@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 NEXUS_TIMEOUT_S = 30.0
+RECENT_S = 60.0  # a transcript changed this recently is taken to be still written
 
 
 class Critical(Exception):
@@ -83,7 +85,10 @@ def nexus_sink(url: str, key: str, agent_id: str, client: httpx.Client | None = 
     endpoint = url.rstrip("/") + "/sessions"
 
     def send(path: Path, sid: str) -> str | None:
-        transcript = path.read_bytes().decode("utf-8", errors="replace")
+        try:
+            transcript = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:  # a lossy copy would be archived as if sent whole
+            raise SinkRefused(f"not valid UTF-8 ({exc}); left in place") from exc
         body = {"agentId": agent_id, "sessionId": sid, "transcript": transcript}
         try:
             response = http.post(endpoint, params={"code": key}, json=body)
@@ -104,6 +109,8 @@ def sweep(sessions_dir: Path, archive_dir: Path, job_id: str, sink: Sink) -> Swe
     """One sweep of the folder. Never raises: a critical failure is `success: false`."""
     result = SweepResult(job_id)
     try:
+        if archive_dir.absolute() == sessions_dir.absolute():
+            raise Critical(f"the archive folder is the sessions folder ({sessions_dir})")
         complete, result.errors = _complete_files(sessions_dir)
     except Critical as exc:
         result.success, result.message = False, str(exc)
@@ -111,7 +118,12 @@ def sweep(sessions_dir: Path, archive_dir: Path, job_id: str, sink: Sink) -> Swe
         return result
     for path, sid in complete:
         try:
+            before = _stamp(path)
             warning = sink(path, sid)
+            if _stamp(path) != before:
+                # Written to while it was sent: what was sent is not all of it. The next
+                # sweep sends it again (the store continues the session).
+                raise SinkRefused("changed while it was uploaded; left for the next sweep")
         except (SinkRefused, BeingWritten, StorageError, TimeoutError, OSError, ValueError) as exc:
             result.failed += 1
             result.errors.append(f"{path.name}: {exc}")
@@ -155,12 +167,29 @@ def _complete_files(sessions_dir: Path) -> tuple[list[tuple[Path, str]], list[st
             log.warning("%s: malformed session file name; skipped", path)
             continue
         if name.endswith(".zst"):
-            problems.append(f"{name}: compressed (.zst) transcripts are not uploaded; skipped")
+            log.info("%s: compressed (.zst) copy; not uploaded", path)
             continue
-        if sid in active:
+        if sid in active or _in_use(path):
             continue
         complete.append((path, sid_from_name(name) or sid))
     return complete, problems
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _in_use(path: Path) -> bool:
+    """Still being written, whatever sessions.json says: its agent holds a lock file for it,
+    or it changed in the last minute."""
+    transcript = path.name.split(".jsonl", 1)[0] + ".jsonl"
+    if (path.parent / f"{transcript}.lock").exists():
+        return True
+    try:
+        return time.time() - path.stat().st_mtime < RECENT_S
+    except OSError:
+        return True
 
 
 def move_atomically(path: Path, archive_dir: Path) -> Path:
@@ -213,7 +242,7 @@ def load_jobs(path: Path) -> list[Job]:
         raise ValueError(f"{path} is not valid JSON ({exc})") from exc
     if not isinstance(data, list) or not data:
         raise ValueError(f"{path} must hold a non-empty JSON list of jobs")
-    jobs = []
+    jobs: list[Job] = []
     for n, item in enumerate(data, 1):
         where = f"{path}: job {n}"
         if not isinstance(item, dict):
@@ -228,6 +257,8 @@ def load_jobs(path: Path) -> list[Job]:
         if isinstance(interval, bool) or not isinstance(interval, int | float) or interval <= 0:
             raise ValueError(f"{where}: intervalMinutes must be a number above 0")
         job_id = str(item.get("id") or f"job-{n}")
+        if any(job.id == job_id for job in jobs):
+            raise ValueError(f"{where}: id {job_id!r} is used by another job")
         jobs.append(Job(job_id, float(interval), Path(args[0]).expanduser(),
                         Path(args[1]).expanduser(), args[2]))  # fmt: skip
     return jobs
