@@ -44,39 +44,70 @@ def agent_folders() -> list[tuple[str, Path]]:
     return [(agent, path) for agent, path in candidates if path.is_dir()]
 
 
-@dataclass(frozen=True)
 class Filters:
-    include: tuple[str, ...] = DEFAULT_INCLUDE
-    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    """--include / --exclude: globs on a file's name, or on its path below the folder."""
 
-    def matches(self, root: Path, path: Path) -> bool:
-        """Globs match the file's name, or its path below the watched folder."""
-        names = (path.name, path.relative_to(root).as_posix())
-        if not any(fnmatch.fnmatch(n, g) for g in self.include for n in names):
-            return False
-        return not any(fnmatch.fnmatch(n, g) for g in self.exclude for n in names)
+    def __init__(
+        self, include: tuple[str, ...] = DEFAULT_INCLUDE, exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    ) -> None:
+        self.include, self.exclude = include, exclude
+        # Compiled once: a scan matches every file of every folder, every couple of seconds.
+        self._include, self._exclude = _compile(include), _compile(exclude)
+        self._by_path = any("/" in g for g in include + exclude)
+
+    def matches(self, name: str, relative: str) -> bool:
+        names = (name, relative) if self._by_path else (name,)
+        return any(self._include.match(n) for n in names) and not any(
+            self._exclude.match(n) for n in names
+        )
 
 
-#: path -> (size, mtime in ns): what a scan saw.
+def _compile(globs: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs) or "(?!)")
+
+
+@dataclass
+class Scan:
+    """What a scan saw: the matching files (path -> (size, mtime in ns)), and the folders
+    that hold an OpenClaw sessions.json."""
+
+    files: dict[Path, tuple[int, int]]
+    indexed: list[Path]
+
+
+#: path -> (size, mtime in ns)
 Seen = dict[Path, tuple[int, int]]
 
 
-def scan(roots: list[Path], filters: Filters) -> Seen:
-    """Every matching regular file under the roots, with its size and mtime."""
-    seen: Seen = {}
+def scan(roots: list[Path], filters: Filters) -> Scan:
+    """Every matching regular file under the roots (hidden folders aside), with its size
+    and mtime: one scandir per folder and one stat per matching file."""
+    found = Scan({}, [])
     for root in roots:
-        for folder, dirs, files in os.walk(root):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            base = Path(folder)
-            for name in files:
-                path = base / name
-                if not filters.matches(root, path):
+        stack = [(str(root), "")]
+        while stack:
+            folder, relative = stack.pop()
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:  # gone meanwhile, or not readable
+                continue
+            for entry in entries:
+                name = entry.name
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        if not name.startswith("."):
+                            stack.append((entry.path, f"{relative}{name}/"))
+                        continue
+                    if name == "sessions.json":
+                        found.indexed.append(Path(folder))
+                    if not filters.matches(name, relative + name):
+                        continue
+                    st = entry.stat()
+                except OSError:  # gone meanwhile
                     continue
-                with contextlib.suppress(OSError):  # gone meanwhile
-                    st = path.stat()
-                    if stat.S_ISREG(st.st_mode):  # a pipe would block the reader
-                        seen[path] = (st.st_size, st.st_mtime_ns)
-    return seen
+                if stat.S_ISREG(st.st_mode):  # a pipe would block the reader
+                    found.files[Path(entry.path)] = (st.st_size, st.st_mtime_ns)
+    return found
 
 
 def ended_copy(path: Path) -> Path | None:

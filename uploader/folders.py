@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .discovery import OpenClawIndex, Seen, ended_copy, read_sessions_json, scan
+from .discovery import OpenClawIndex, Scan, Seen, ended_copy, read_sessions_json, scan
 from .formats import read_meta
 from .pipeline import FIRST_LINE_LIMIT, Pipeline
 from .sessionid import derive_sid, is_safe_sid, sid_from_name, stable_sid
@@ -80,24 +80,29 @@ class FolderWatch:
             if self.tasks:
                 await asyncio.gather(*self.tasks.values(), return_exceptions=True)
 
-    async def _step(self, seen: Seen) -> None:
+    async def _step(self, scanned: Scan) -> None:
         loop = asyncio.get_running_loop()
-        indexes = await loop.run_in_executor(self.io_pool, self._indexes, seen)
+        seen = scanned.files
+        indexes = await loop.run_in_executor(self.io_pool, self._indexes, scanned.indexed)
         running = {p for p, t in self.tasks.items() if not t.done()}
         for path in [p for p, t in self.tasks.items() if t.done()]:
-            del self.tasks[path]
+            task = self.tasks.pop(path)
+            error = None if task.cancelled() else task.exception()
+            if error is not None:  # tried again at the next scan; say why
+                log.error("%s: stopped: %s", path, error, exc_info=error)
         taken = {self.sids[p] for p in running}
         for path, stamp in seen.items():
-            self.missing.pop(path, None)
-            index = indexes.get(path.parent)
+            if self.missing:
+                self.missing.pop(path, None)
+            if self.settled.get(path) == stamp:
+                continue  # unchanged since it was closed: the common case, kept cheap
+            index = indexes.get(path.parent) if indexes else None
             if path in running:
                 sid = self.sids[path]
                 pipeline = self.watcher.pipelines.get(sid)
                 if pipeline is not None and index is not None:
                     pipeline.set_title(index.title_of(sid))
                 continue
-            if self.settled.get(path) == stamp:
-                continue  # unchanged since it was closed
             found = self.sids.get(path) or await loop.run_in_executor(self.io_pool, _sid_of, path)
             if found is None:
                 continue  # no id in its name and no complete first line yet
@@ -207,10 +212,10 @@ class FolderWatch:
         finally:
             pipeline.finish()
 
-    def _indexes(self, seen: Seen) -> dict[Path, OpenClawIndex | None]:
+    def _indexes(self, folders: list[Path]) -> dict[Path, OpenClawIndex | None]:
         """OpenClaw's sessions.json of each folder, read again only when it changed."""
         out: dict[Path, OpenClawIndex | None] = {}
-        for folder in {p.parent for p in seen}:
+        for folder in folders:
             try:
                 mtime = (folder / "sessions.json").stat().st_mtime_ns
             except OSError:
