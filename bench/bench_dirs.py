@@ -44,6 +44,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
+from harness import cpu_seconds, print_report, stop_all  # noqa: E402
 from session_factory import CLAUDE_SID, claude_lines  # noqa: E402
 from storeview import rebuild  # noqa: E402
 
@@ -347,26 +348,6 @@ def stop_watch(child: Child, timeout: float = 90) -> int:
     return code
 
 
-def cleanup() -> None:
-    for child in reversed(CHILDREN):
-        if child.proc.returncode is not None:
-            continue
-        with contextlib.suppress(ProcessLookupError):
-            child.proc.terminate()
-        try:
-            child.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            child.proc.kill()
-            child.proc.wait(5)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User+sys CPU of a live process (all its threads), from /proc."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def status_mb(pid: int, key: str) -> float:
     """VmHWM (peak RSS since exec) or VmRSS of a live process, MiB."""
     with open(f"/proc/{pid}/status", encoding="ascii") as f:
@@ -603,7 +584,7 @@ def main() -> int:
         print("\ninterrupted; stopping the children and removing the temp dir", flush=True)
         return 130
     finally:
-        cleanup()
+        stop_all(CHILDREN)
         if args.keep:
             print(f"kept {tmp}")
         else:
@@ -762,23 +743,16 @@ def bench(args: argparse.Namespace, tmp: Path) -> int:
     )
 
     print()
-    print(
+    code = print_report(
         f"agent-uploader watch --dir benchmark: Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, seed {args.seed}, "
         f"load average {load_before:.2f} at start, {os.getloadavg()[0]:.2f} at end"
-        + (" (under cProfile: CPU inflated)" if args.profile else "")
+        + (" (under cProfile: CPU inflated)" if args.profile else ""),
+        rows,
     )
     for line in bad:
         print(f"  MISMATCH {line}")
-    w0 = max(len(r[0]) for r in rows)
-    w1 = max(len(r[1]) for r in rows)
-    print(f"{'figure':<{w0}}  {'value':<{w1}}  {'target':<8}  ok")
-    print(f"{'-' * w0}  {'-' * w1}  {'-' * 8}  --")
-    for name, value, target, ok in rows:
-        print(f"{name:<{w0}}  {value:<{w1}}  {target:<8}  {ok}".rstrip())
-    missed = [r[0] for r in rows if r[3] == "NO"]
-    print(f"\ntargets missed: {', '.join(missed)}" if missed else "\nall targets met")
-    return 1 if missed else 0
+    return code
 
 
 if __name__ == "__main__":

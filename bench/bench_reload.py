@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import UnsyncedStore, print_report
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
@@ -47,7 +49,6 @@ from session_factory import big_session_lines, write_session  # noqa: E402
 
 from uploader import codec  # noqa: E402
 from uploader import manifest as mf  # noqa: E402
-from uploader.stores.local import LocalStore  # noqa: E402
 from uploader.units import format_size, parse_size  # noqa: E402
 
 MB = 1_000_000  # all "MB" and "MB/s" figures are 10^6 bytes; MiB where it says so
@@ -65,16 +66,6 @@ SMALL_SID = "019ce1a2-0000-7000-8000-00000000001e"
 
 
 # -- the sessions --------------------------------------------------------------------------
-
-
-class UnsyncedStore(LocalStore):
-    """The local store's layout without its fsyncs: generation only (a temp dir needs no
-    durability)."""
-
-    def put(self, key: str, data: bytes, content_type: str, *, create_only: bool = False) -> None:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
 
 
 @dataclass
@@ -435,21 +426,13 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     )
 
     print()
-    print(
+    return print_report(
         f"agent-uploader reload benchmark: Python {platform.python_version()}, decompressor "
         f"{decompressor_name()}, {os.cpu_count()} CPUs, {platform.system()} "
         f"{platform.machine()}, best of {args.repeat}, load average {load_before:.2f} at "
-        f"start, {os.getloadavg()[0]:.2f} at end"
+        f"start, {os.getloadavg()[0]:.2f} at end",
+        rows,
     )
-    w0 = max(len(r[0]) for r in rows)
-    w1 = max(len(r[1]) for r in rows)
-    print(f"{'figure':<{w0}}  {'value':<{w1}}  {'target':<8}  ok")
-    print(f"{'-' * w0}  {'-' * w1}  {'-' * 8}  --")
-    for name, value, target, ok in rows:
-        print(f"{name:<{w0}}  {value:<{w1}}  {target:<8}  {ok}".rstrip())
-    missed = [r[0] for r in rows if r[3] == "NO"]
-    print(f"\ntargets missed: {', '.join(missed)}" if missed else "\nall targets met")
-    return 1 if missed else 0
 
 
 if __name__ == "__main__":

@@ -40,6 +40,8 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
+from harness import UnsyncedStore
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
@@ -56,7 +58,6 @@ from session_factory import (  # noqa: E402
 from ui.service import Sessions  # noqa: E402
 from uploader import manifest as mf  # noqa: E402
 from uploader.reading import SegmentCache  # noqa: E402
-from uploader.stores.local import LocalStore  # noqa: E402
 from uploader.titles import first_message  # noqa: E402
 
 MB = 1_000_000  # all "MB" figures are 10^6 bytes; MiB where it says so
@@ -76,16 +77,6 @@ FLAT_SLACK = 4 * SEG_BYTES
 
 
 # -- stores --------------------------------------------------------------------------------
-
-
-class UnsyncedStore(LocalStore):
-    """The local store's layout without its fsyncs: generation only (a temp dir needs no
-    durability, and 20,000 fsyncs would dominate the set-up time)."""
-
-    def put(self, key: str, data: bytes, content_type: str, *, create_only: bool = False) -> None:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
 
 
 @dataclass

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import json
 import math
 import os
@@ -43,6 +42,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
 from typing import Any
+
+from harness import cpu_seconds, print_report, stop_all
 
 MB = 1_000_000  # all "MB" figures are 10^6 bytes
 BUCKET = "bench"
@@ -706,7 +707,7 @@ EXTRA_WATCH_ARGS: list[str] = []
 def spawn(name: str, args: list[str], log: Path, env: dict[str, str]) -> Child:
     with open(log, "ab") as out:
         # A session of its own: Ctrl+C reaches only this script, which then stops the
-        # children itself (in `cleanup`), in order.
+        # children itself (in `stop_all`), in order.
         proc = subprocess.Popen(
             args, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
@@ -739,32 +740,6 @@ def reap(child: Child, timeout: float) -> resource.struct_rusage:
             child.proc.kill()
             deadline = time.monotonic() + 10
         time.sleep(0.01)
-
-
-def cleanup() -> None:
-    for child in reversed(CHILDREN):
-        if child.proc.returncode is not None:
-            continue
-        with contextlib.suppress(ProcessLookupError):
-            child.proc.terminate()
-        try:
-            child.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            child.proc.kill()
-            child.proc.wait(5)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User+sys CPU of a live process (all its threads) from /proc, else psutil."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except FileNotFoundError:
-        import psutil  # only where /proc is missing (macOS)
-
-        t = psutil.Process(pid).cpu_times()
-        return float(t.user + t.system)
 
 
 def wait_for(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.02) -> float:
@@ -1129,7 +1104,7 @@ def main() -> int:
         print("\ninterrupted; stopping the children and removing the temp dir", flush=True)
         return 130
     finally:
-        cleanup()
+        stop_all(CHILDREN)
         if args.keep:
             print(f"kept {tmp}")
         else:
@@ -1263,21 +1238,13 @@ def bench(args: argparse.Namespace, tmp: Path) -> int:
     row("steady+idle: peak RSS", f"{st['rss_mb']:.0f} MB")
 
     print()
-    print(
+    return print_report(
         f"agent-uploader watch benchmark: Python {platform.python_version()}, isal "
         f"{isal_version}, codec {codec_name(DEFAULT_LEVEL)}, {os.cpu_count()} CPUs, "
         f"{platform.system()} {platform.machine()}, seed {args.seed}, load average "
-        f"{load_before:.2f} at start, {os.getloadavg()[0]:.2f} at end"
+        f"{load_before:.2f} at start, {os.getloadavg()[0]:.2f} at end",
+        rows,
     )
-    w0 = max(len(r[0]) for r in rows)
-    w1 = max(len(r[1]) for r in rows)
-    print(f"{'figure':<{w0}}  {'value':<{w1}}  {'target':<8}  ok")
-    print(f"{'-' * w0}  {'-' * w1}  {'-' * 8}  --")
-    for name, value, target, ok in rows:
-        print(f"{name:<{w0}}  {value:<{w1}}  {target:<8}  {ok}".rstrip())
-    missed = [r[0] for r in rows if r[3] == "NO"]
-    print(f"\ntargets missed: {', '.join(missed)}" if missed else "\nall targets met")
-    return 1 if missed else 0
 
 
 if __name__ == "__main__":

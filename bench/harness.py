@@ -1,0 +1,74 @@
+"""What the benchmarks share: their children, their report table, a fsync-free store."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout, uninstalled
+
+from uploader.stores.local import LocalStore
+
+
+class UnsyncedStore(LocalStore):
+    """The local store's layout without its fsyncs: for generating data only (a temp dir
+    needs no durability, and thousands of fsyncs would dominate the set-up time)."""
+
+    def put(self, key: str, data: bytes, content_type: str, *, create_only: bool = False) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+class HasProc(Protocol):
+    proc: subprocess.Popen[bytes]
+
+
+def stop_all(children: Iterable[HasProc]) -> None:
+    """Terminate (then kill) every child still running, the last started first."""
+    for child in reversed(list(children)):
+        if child.proc.returncode is not None:
+            continue
+        with contextlib.suppress(ProcessLookupError):
+            child.proc.terminate()
+        try:
+            child.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            child.proc.kill()
+            child.proc.wait(5)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User+sys CPU of a live process (all its threads) from /proc, else psutil."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except FileNotFoundError:
+        import psutil  # only where /proc is missing (macOS)
+
+        t = psutil.Process(pid).cpu_times()
+        return float(t.user + t.system)
+
+
+#: (figure, value, target, "yes" / "NO" / "")
+Row = tuple[str, str, str, str]
+
+
+def print_report(header: str, rows: list[Row]) -> int:
+    """The figures as a table under `header`; 1 if a target was missed."""
+    print(header)
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    print(f"{'figure':<{w0}}  {'value':<{w1}}  {'target':<8}  ok")
+    print(f"{'-' * w0}  {'-' * w1}  {'-' * 8}  --")
+    for name, value, target, ok in rows:
+        print(f"{name:<{w0}}  {value:<{w1}}  {target:<8}  {ok}".rstrip())
+    missed = [r[0] for r in rows if r[3] == "NO"]
+    print(f"\ntargets missed: {', '.join(missed)}" if missed else "\nall targets met")
+    return 1 if missed else 0
