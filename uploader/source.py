@@ -36,6 +36,7 @@ class SourceReader:
         self._partial: list[bytes] = []  # bytes after that, waiting for their newline
         self._partial_len = 0
         st = os.fstat(self.fd)
+        self._mtime_ns = st.st_mtime_ns  # as the last status() saw it
         head_len = min(HEAD_BYTES, offset)
         self.identity = SourceIdentity(
             st.st_dev, st.st_ino, head_len, _head_hash(self.fd, head_len)
@@ -113,14 +114,17 @@ class SourceReader:
         return b"".join(parts)
 
     def has_news(self) -> bool:
-        """Has the path changed since the last read (grown, shrunk, replaced, gone)?"""
+        """Has the path changed since the last read (grown, shrunk, replaced, gone, or
+        rewritten in place to the same size)?"""
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
             return True
         ident = self.identity
-        return (st.st_dev, st.st_ino) != (ident.dev, ident.ino) or (
-            st.st_size != self.offset + self._partial_len
+        return (
+            (st.st_dev, st.st_ino) != (ident.dev, ident.ino)
+            or st.st_size != self.offset + self._partial_len
+            or st.st_mtime_ns != self._mtime_ns
         )
 
     def _refresh_head(self) -> None:
@@ -137,6 +141,7 @@ class SourceReader:
         ident = self.identity
         if (st.st_dev, st.st_ino) != (ident.dev, ident.ino):
             return SourceStatus.REPLACED
+        self._mtime_ns = st.st_mtime_ns
         if st.st_size < self.offset + self._partial_len:
             return SourceStatus.TRUNCATED
         if ident.head_len and _head_hash(self.fd, ident.head_len) != ident.head_sha256:

@@ -269,6 +269,7 @@ class Watcher:
                 waker.event.clear()
                 started = time.monotonic()
                 result = await loop.run_in_executor(io_pool, pipeline.step)
+                waker.stepped()
                 assert pipeline.seg is not None
                 if pipeline.seg.rotated != rotated:
                     rotated = pipeline.seg.rotated
@@ -279,30 +280,47 @@ class Watcher:
                 if caught_up is not None and not result.more:
                     caught_up()  # read to its end once: the rest is tailing
                     caught_up = None
-                idle_left = _idle_left(pipeline, idle_s)
+                if result.appended:
+                    # More lines may be on their way: a burst of appends becomes one read,
+                    # not one read per line, and a busy file is read at this pace without
+                    # file events (wake.py).
+                    pause = MIN_STEP_INTERVAL_S - (time.monotonic() - started)
+                    if pause > 0 and not self.stop_reading.is_set():
+                        await asyncio.sleep(pause)
                 if not result.more and not self._news(pipeline, result):
+                    idle_left = _idle_left(pipeline, idle_s)
                     if idle_left is not None and idle_left <= 0:
                         return pipeline  # closed until it grows (the caller watches for that)
-                    waker.arm()
-                    # A write between the check and the arming fired no event: look again.
-                    timeout = self._timeout(pipeline, result)
-                    if idle_left is not None:
-                        timeout = min(timeout, idle_left)
-                    if self._news(pipeline, result) or await waker.wait(timeout):
-                        waker.disarm()  # a write came: no more events until the next step
-                # Bursts of appends become one read, not one read per line.
-                pause = MIN_STEP_INTERVAL_S - (time.monotonic() - started)
-                if pause > 0 and not self.stop_reading.is_set():
-                    await asyncio.sleep(pause)
+                    await self._wait(pipeline, result, waker, idle_s)
+                    waker.disarm()
             return pipeline
         finally:
             try:
-                waker.disarm()
+                waker.release()
                 self._wakers.discard(waker)
             finally:  # whatever happened, the segment is closed and the file released
                 await loop.run_in_executor(io_pool, pipeline.finish)
             self.pipelines.pop(sid, None)
             shipper.wake.set()
+
+    async def _wait(
+        self, pipeline: Pipeline, result: StepResult, waker: FileWaker, idle_s: float | None
+    ) -> None:
+        """Until the file changes or a step is due. A poll that finds the file as it was
+        costs one stat here, not a step."""
+        while not self.stop_reading.is_set():
+            waker.arm()
+            if self._news(pipeline, result):  # a write before the arming fired no event
+                return
+            timeout = self._timeout(pipeline, result)
+            idle_left = _idle_left(pipeline, idle_s)
+            if idle_left is not None:
+                timeout = min(timeout, idle_left)
+            if await waker.wait(timeout):
+                return  # the file changed, or we are stopping
+            if timeout < self.config.poll_s or result.spool_full:
+                return  # a rotation, state save or idle close is due; or retry the spool
+            waker.event.clear()
 
     @staticmethod
     def _news(pipeline: Pipeline, result: StepResult) -> bool:
