@@ -7,12 +7,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 from browser_fixtures import browser, page  # noqa: F401
 from supabase_fixtures import supabase_server, supabase_standin_session  # noqa: F401
 
+from uploader.state import StateStore
 from uploader.stores import Store, StoreOptions, open_store
 from uploader.stores.local import LocalStore
 from uploader.stores.s3 import S3Store
@@ -152,3 +155,13 @@ def wait_until(
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what or check}")
+
+
+def saved_state(spool: Path, sid: str) -> dict[str, Any] | None:
+    """The resume state a `watch` saved in its spool, as a dict; None if there is none
+    (or it cannot be read yet)."""
+    try:
+        state = StateStore(spool / "state").load(sid)
+    except (OSError, ValueError):
+        return None
+    return asdict(state) if state is not None else None

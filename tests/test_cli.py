@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -11,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, start_cli, wait_until
+from conftest import run_cli, saved_state, start_cli, wait_until
 from httpstub import fixed_status_server
 from storeview import rebuild, store_from_url
 
@@ -156,13 +155,10 @@ def test_full_spool_disk_pauses_reading_and_loses_nothing(tmp_path: Path, tiny_d
     proc = start_cli("watch", "--file", str(source), "--store", store_url, "--no-gzip",
                      "--seg-bytes", "400KiB", "--poll-ms", "100",
                      "--spool-dir", str(tiny_disk / "spool"), log=log)  # fmt: skip
-    state = tiny_disk / "spool" / "state" / f"{SID}.json"
 
     def offset() -> int:
-        try:
-            return int(json.loads(state.read_bytes())["offset"])
-        except (OSError, ValueError):
-            return -1
+        state = saved_state(tiny_disk / "spool", SID)
+        return -1 if state is None else int(state["offset"])
 
     try:
         wait_until(lambda: offset() == source.stat().st_size, timeout=60, what="all read")

@@ -12,7 +12,6 @@ file exactly once, in order, byte for byte.
 
 from __future__ import annotations
 
-import json
 import random
 import signal
 import subprocess
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import open_url, start_cli, store_args, wait_until
+from conftest import open_url, saved_state, start_cli, store_args, wait_until
 from storeview import generations, manifest, rebuild, segment_bytes
 
 from uploader.stores import Store
@@ -112,11 +111,7 @@ def _log_since(log: Path, pos: int) -> bytes:
 
 
 def _state(spool: Path) -> dict[str, Any] | None:
-    try:
-        data: dict[str, Any] = json.loads((spool / "state" / f"{SID}.json").read_bytes())
-    except FileNotFoundError:
-        return None
-    return data
+    return saved_state(spool, SID)
 
 
 def _queued(spool: Path) -> list[Path]:

@@ -8,9 +8,10 @@ import json
 import signal
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import open_url, run_cli, start_cli, store_args, wait_until
+from conftest import open_url, run_cli, saved_state, start_cli, store_args, wait_until
 from session_factory import (
     CLAUDE_SID,
     CODEX_SID,
@@ -50,12 +51,8 @@ def upto_checkpoints(lines: list[bytes]) -> list[bytes]:
     return [b"".join(lines[: i + 1]) for i, line in enumerate(lines) if is_compaction(line)]
 
 
-def spool_state(spool: Path, sid: str) -> dict[str, int]:
-    try:
-        data: dict[str, int] = json.loads((spool / "state" / f"{sid}.json").read_bytes())
-    except (OSError, ValueError):
-        return {}
-    return data
+def spool_state(spool: Path, sid: str) -> dict[str, Any]:
+    return saved_state(spool, sid) or {}
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))

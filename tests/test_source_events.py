@@ -8,7 +8,6 @@ bytes of each generation in the store, rebuilt from the manifest (sha256 checked
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import open_url, start_cli, store_args, wait_until
+from conftest import open_url, saved_state, start_cli, store_args, wait_until
 from storeview import generations, manifest, rebuild, segment_bytes, store_from_url
 
 from uploader.stores import Store
@@ -81,11 +80,7 @@ class Watch:
         assert proc.poll() is None, self.log_text()
 
     def state(self) -> dict[str, Any] | None:
-        try:
-            data: dict[str, Any] = json.loads((self.spool / "state" / f"{SID}.json").read_bytes())
-        except FileNotFoundError:
-            return None
-        return data
+        return saved_state(self.spool, SID)
 
     def wait_read(self, offset: int, generation: int = 1, timeout: float = 30) -> None:
         """Until the spool holds the source up to `offset` in that generation."""

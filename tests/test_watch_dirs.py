@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import start_cli, wait_until
+from conftest import saved_state, start_cli, wait_until
 from session_factory import (
     CLAUDE_SID,
     CODEX_SID,
@@ -173,10 +173,8 @@ def test_lines_spooled_before_a_kill_are_uploaded_at_the_next_start(tmp_path: Pa
 
 
 def spool_offset(spool: Path, sid: str) -> int | None:
-    try:
-        return int(json.loads((spool / "state" / f"{sid}.json").read_bytes())["offset"])
-    except (OSError, ValueError, KeyError):
-        return None
+    state = saved_state(spool, sid)
+    return None if state is None else int(state["offset"])
 
 
 def test_a_subagent_transcript_is_a_session_of_its_own(tmp_path: Path) -> None:

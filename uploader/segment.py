@@ -69,6 +69,7 @@ class Segmenter:
         self.rotated = 0  # segments closed by this process, for the shipper's wake-up
         self.lines_appended = 0
         self._dirty_since: float | None = None  # wall time of the first unsaved append
+        self._saved_at = 0.0  # wall time of the last state save
 
     # -- start-up repair -------------------------------------------------------------
 
@@ -230,15 +231,20 @@ class Segmenter:
         self.save()
 
     def sync_due(self) -> float | None:
-        """When appended bytes must be made durable (None: nothing waits). Saving the state
-        at most four times a second keeps a busy source cheap; a kill in between only means the
-        unsaved lines are cut from the active segment and read from the source again."""
-        return None if self._dirty_since is None else self._dirty_since + SYNC_INTERVAL_S
+        """When appended bytes must be made durable (None: nothing waits): at once after a
+        quiet spell, so a line written now and then is saved in the step that read it, but
+        at most four times a second, which keeps a busy source cheap. A kill in between only
+        means the unsaved lines are cut from the active segment and read from the source
+        again."""
+        if self._dirty_since is None:
+            return None
+        return max(self._dirty_since, self._saved_at + SYNC_INTERVAL_S)
 
     def save(self) -> None:
         self.state.meta = self.meta.to_json()
         self.states.save(self.state)
         self._dirty_since = None
+        self._saved_at = time.time()
 
     # -- rotation ----------------------------------------------------------------------
 

@@ -9,8 +9,10 @@ state moves on to the next seq, so a kill at any point is repaired at start.
 from __future__ import annotations
 
 import builtins
+import errno
 import json
-from dataclasses import asdict, dataclass, field
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +50,9 @@ class ResumeState:
     ended: bool = False  # the source was deleted and everything read is spooled
 
     def to_bytes(self) -> builtins.bytes:
-        data = asdict(self)
+        # Saved after every batch of lines: a shallow copy, not asdict()'s deep one.
+        data = dict(vars(self))
+        data["identity"] = vars(self.identity) if self.identity is not None else None
         data["version"] = STATE_VERSION
         return json.dumps(data, sort_keys=True).encode()
 
@@ -62,11 +66,29 @@ class ResumeState:
         return state
 
 
+# Appended states before the file is rewritten with the last one alone: it stays small
+# (tens of KB) and the rewrite's cost is spread over that many saves.
+COMPACT_AFTER = 64
+_datasync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
+
+
 class StateStore:
-    """One JSON file per session under the state dir."""
+    """One file per session under the state dir, in JSON lines: the last complete line is
+    the session's state.
+
+    A save appends a line and fdatasyncs it: about 70 us of CPU, where writing a temp
+    file, fsyncing, renaming it over the old one and fsyncing the folder cost 350 us, the
+    biggest cost of a session that grows a line a second. A crash during an append can
+    only leave a torn last line, which `load` passes over for the one before it: the
+    state as it was before that save, which start-up repairs from like any other. The
+    first save of each StateStore, and every COMPACT_AFTER-th, rewrites the file
+    atomically with the one line (temp file, fsync, rename, fsync the folder): that drops
+    a torn line before anything is appended after it, and bounds the file.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._appended: dict[str, int] = {}  # sid -> lines appended since our last rewrite
 
     def path(self, sid: str) -> Path:
         return self.root / f"{sid}.json"
@@ -76,7 +98,41 @@ class StateStore:
             raw = self.path(sid).read_bytes()
         except FileNotFoundError:
             return None
-        return ResumeState.from_bytes(raw)
+        return _last_state(raw)
 
     def save(self, state: ResumeState) -> None:
-        atomic_write(self.path(state.sid), state.to_bytes())
+        path = self.path(state.sid)
+        line = state.to_bytes() + b"\n"
+        appended = self._appended.pop(state.sid, None)
+        if appended is not None and appended < COMPACT_AFTER:
+            try:
+                _append_synced(path, line)
+            except FileNotFoundError:
+                pass  # the spool forgot the session meanwhile: written anew below
+            else:
+                self._appended[state.sid] = appended + 1
+                return
+        # On any failure above or here, the next save rewrites the file again.
+        atomic_write(path, line)
+        self._appended[state.sid] = 0
+
+
+def _append_synced(path: Path, line: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+    try:
+        if os.write(fd, line) != len(line):
+            raise OSError(errno.ENOSPC, "state not saved: the disk is full", str(path))
+        _datasync(fd)
+    finally:
+        os.close(fd)
+
+
+def _last_state(raw: builtins.bytes) -> ResumeState:
+    """The state in the last line that is whole (a crash may have torn the one after)."""
+    error: Exception = ValueError("empty state file")
+    for line in reversed(raw.splitlines()):
+        try:
+            return ResumeState.from_bytes(line)
+        except (ValueError, TypeError) as exc:
+            error = exc
+    raise ValueError(f"no readable state: {error}")
