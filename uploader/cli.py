@@ -274,7 +274,8 @@ def quiet_log_option(fn: Any) -> Any:
     type=DURATION,
     default="2s",
     show_default=True,
-    help="With --dir: how often the folders are scanned for new and grown files.",
+    help="With --dir: how often the folders are scanned for new and grown files (files "
+    "unchanged for 10 minutes are looked at about every 30 s).",
 )
 @click.option(
     "--sid",

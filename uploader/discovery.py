@@ -1,8 +1,9 @@
 """Finding session files in folders (`watch --dir`), and what the agents' folders say.
 
-A scan walks the folders and stats the matching files: at a few thousand files it costs
-a few milliseconds, so polling every couple of seconds finds new files and wakes idle
-ones without a file handle, a thread or an inotify watch per file.
+A scan walks the folders and stats the matching files, skipping what cannot have changed
+(see Scanner): at a thousand files it costs well under a millisecond, so polling every
+couple of seconds finds new files and wakes idle ones without a file handle, a thread or
+an inotify watch per file.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ import fnmatch
 import json
 import logging
 import os
+import random
 import re
 import stat
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .agentpaths import codex_home
@@ -68,46 +72,145 @@ def _compile(globs: tuple[str, ...]) -> re.Pattern[str]:
 
 @dataclass
 class Scan:
-    """What a scan saw: the matching files (path -> (size, mtime in ns)), and the folders
-    that hold an OpenClaw sessions.json."""
+    """What a scan saw: the matching files (path -> (size, mtime in ns)), those of them
+    that are new or changed since the last scan, and the folders that hold an OpenClaw
+    sessions.json."""
 
     files: dict[Path, tuple[int, int]]
     indexed: list[Path]
+    changed: set[Path] = field(default_factory=set)
 
 
 #: path -> (size, mtime in ns)
 Seen = dict[Path, tuple[int, int]]
 
+# A folder whose mtime is this recent when it is listed is listed again at the next scan:
+# a file created in the same tick of the file system's clock would not change its mtime.
+RACY_S = 2.0
+RELIST_S = 60.0  # every folder is listed again this often anyway (odd file systems)
+WARM_S = 600.0  # a file changed this recently is statted at every scan
+COLD_S = 30.0  # any other file about this often: a resumed old session waits that long
 
-def scan(roots: list[Path], filters: Filters) -> Scan:
-    """Every matching regular file under the roots (hidden folders aside), with its size
-    and mtime: one scandir per folder and one stat per matching file."""
-    found = Scan({}, [])
-    for root in roots:
-        stack = [(str(root), "")]
-        while stack:
-            folder, relative = stack.pop()
-            try:
-                entries = list(os.scandir(folder))
-            except OSError:  # gone meanwhile, or not readable
-                continue
-            for entry in entries:
-                name = entry.name
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        if not name.startswith("."):
-                            stack.append((entry.path, f"{relative}{name}/"))
-                        continue
-                    if name == "sessions.json":
-                        found.indexed.append(Path(folder))
-                    if not filters.matches(name, relative + name):
-                        continue
-                    st = entry.stat()
-                except OSError:  # gone meanwhile
+
+@dataclass
+class _Listing:
+    """One folder as it was last listed."""
+
+    mtime_ns: int
+    listed_at: float
+    subfolders: list[tuple[str, str]]  # (path, path below the root, ending in /)
+    files: list[Path]  # the matching files
+    indexed: bool  # holds a sessions.json
+
+
+class Scanner:
+    """Finds the session files under some folders and notices them change, cheaply enough
+    to run every couple of seconds over thousands of files (`watch --dir`).
+
+    A folder is listed again only when its mtime says a file was created, renamed or
+    deleted in it. A file is statted at every scan while it is warm (changed in the last
+    WARM_S), else about every COLD_S: a thousand old sessions cost a few dozen stats a
+    scan, not a thousand, and one that grows again is noticed within COLD_S.
+    """
+
+    def __init__(
+        self,
+        roots: list[Path],
+        filters: Filters,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.roots = roots
+        self.filters = filters
+        self.clock = clock
+        self._listings: dict[str, _Listing] = {}
+        self._stamps: Seen = {}
+        self._next_stat: dict[Path, float] = {}  # when a cold file is statted again
+
+    def scan(self) -> Scan:
+        """Every matching regular file under the roots (hidden folders aside), with its
+        size and mtime as last statted."""
+        now = self.clock()
+        found = Scan({}, [])
+        listings: dict[str, _Listing] = {}
+        for root in self.roots:
+            stack = [(str(root), "")]
+            while stack:
+                folder, relative = stack.pop()
+                listing = self._list(folder, relative, now)
+                if listing is None:
                     continue
-                if stat.S_ISREG(st.st_mode):  # a pipe would block the reader
-                    found.files[Path(entry.path)] = (st.st_size, st.st_mtime_ns)
-    return found
+                listings[folder] = listing
+                stack.extend(listing.subfolders)
+                if listing.indexed:
+                    found.indexed.append(Path(folder))
+                # In a folder listed again, every file is statted: one may have been
+                # replaced by another of the same name.
+                relisted = listing.listed_at == now
+                for path in listing.files:
+                    self._stamp(path, now, found, due=relisted)
+        if any(listings.get(f) is not old for f, old in self._listings.items()):
+            # Some folder was listed again or is gone: forget the files that are gone.
+            self._next_stat = {p: t for p, t in self._next_stat.items() if p in found.files}
+        self._listings = listings
+        self._stamps = found.files
+        return found
+
+    def _list(self, folder: str, relative: str, now: float) -> _Listing | None:
+        """The folder's listing: the last one while its mtime says nothing changed (a new
+        one has listed_at == now)."""
+        try:
+            mtime_ns = os.stat(folder).st_mtime_ns
+        except OSError:  # gone meanwhile, or not readable
+            return None
+        last = self._listings.get(folder)
+        if (
+            last is not None
+            and last.mtime_ns == mtime_ns
+            and last.listed_at - mtime_ns / 1e9 >= RACY_S
+            and now - last.listed_at < RELIST_S
+        ):
+            return last
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return None
+        listing = _Listing(mtime_ns, now, [], [], False)
+        for entry in entries:
+            name = entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if not name.startswith("."):
+                        listing.subfolders.append((entry.path, f"{relative}{name}/"))
+                    continue
+            except OSError:  # gone meanwhile
+                continue
+            if name == "sessions.json":
+                listing.indexed = True
+            if self.filters.matches(name, relative + name):
+                listing.files.append(Path(entry.path))
+        return listing
+
+    def _stamp(self, path: Path, now: float, found: Scan, *, due: bool) -> None:
+        """Record the file's (size, mtime): statted now if it is new, warm or due, else
+        as it was last time."""
+        last = self._stamps.get(path)
+        if last is not None and not due and now < self._next_stat.get(path, 0.0):
+            found.files[path] = last
+            return
+        try:
+            st = os.stat(path)
+        except OSError:  # gone meanwhile
+            return
+        if not stat.S_ISREG(st.st_mode):  # a pipe would block the reader
+            return
+        if now - st.st_mtime < WARM_S:
+            self._next_stat.pop(path, None)
+        else:  # spread over the interval, so that no scan stats them all at once
+            self._next_stat[path] = now + COLD_S * (0.5 + random.random() / 2)
+        stamp = found.files[path] = (st.st_size, st.st_mtime_ns)
+        if stamp != last:
+            found.changed.add(path)
 
 
 def ended_copy(path: Path) -> Path | None:

@@ -1,10 +1,12 @@
 """`watch --dir`: every session file in some folders, one pipeline each while it changes.
 
-A scan every --scan-ms finds new files and files that grew. A file is tailed (with its
-own file events, as with --file) until it has not changed for --idle-close; then its
-segment is closed and uploaded and nothing of it stays open: thousands of old sessions
-cost no file handle, thread, inotify watch or store request. The next scan that sees it
-grow opens it again, from its saved state.
+A scan every --scan-ms finds new files and files that grew (discovery.Scanner: long-idle
+files are looked at about every 30 s). A file is tailed (with its own file events, as
+with --file) until it has not changed for --idle-close; then its segment is closed and
+uploaded and nothing of it stays open: thousands of old sessions cost no file handle,
+thread, inotify watch or store request. The next scan that sees it grow opens it again,
+from its saved state. Each scan looks only at the files that are new, changed or not
+settled yet.
 
 A file that disappears ends its session. OpenClaw renames a transcript when its session
 ends (`<id>.jsonl.deleted.<time>`): the renamed file is read to its end first, as the
@@ -20,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .discovery import OpenClawIndex, Scan, Seen, ended_copy, read_sessions_json, scan
+from .discovery import OpenClawIndex, Scan, Scanner, Seen, ended_copy, read_sessions_json
 from .formats import read_meta
 from .pipeline import FIRST_LINE_LIMIT, Pipeline
 from .sessionid import derive_sid, is_safe_sid, sid_from_name, stable_sid
@@ -55,6 +57,7 @@ class FolderWatch:
         self.tasks: dict[Path, asyncio.Task[None]] = {}
         self.sids: dict[Path, str] = {}
         self.settled: Seen = {}  # files read to their end and closed, as they stood then
+        self.pending: set[Path] = set()  # seen files not settled: looked at every scan
         self.indexes: dict[Path, tuple[int, OpenClawIndex | None]] = {}
         self.gate = asyncio.Semaphore(CATCH_UP)
         self._warned: set[Path] = set()
@@ -65,11 +68,10 @@ class FolderWatch:
         log.info("watching %s -> %s", roots, self.watcher.store.description)
         loop = asyncio.get_running_loop()
         stop = self.watcher.stop_reading
+        scanner = Scanner(self.config.dirs, self.config.filters)
         try:
             while not stop.is_set():
-                seen = await loop.run_in_executor(
-                    self.io_pool, scan, self.config.dirs, self.config.filters
-                )
+                seen = await loop.run_in_executor(self.io_pool, scanner.scan)
                 try:
                     await self._step(seen)
                 except Exception:  # one bad scan must not stop the watch of every file
@@ -91,11 +93,16 @@ class FolderWatch:
             if error is not None:  # tried again at the next scan; say why
                 log.error("%s: stopped: %s", path, error, exc_info=error)
         taken = {self.sids[p] for p in running}
-        for path, stamp in seen.items():
-            if self.missing:
-                self.missing.pop(path, None)
-            if self.settled.get(path) == stamp:
-                continue  # unchanged since it was closed: the common case, kept cheap
+        for path in [p for p in self.missing if p in seen]:
+            del self.missing[path]
+        # Only new and changed files, and those not settled yet: the thousands that are
+        # as they were when they were closed cost nothing here.
+        self.pending |= scanned.changed
+        for path in list(self.pending):
+            stamp = seen.get(path)
+            if stamp is None or self.settled.get(path) == stamp:
+                self.pending.discard(path)  # gone (see below), or unchanged since closed
+                continue
             index = indexes.get(path.parent) if indexes else None
             if path in running:
                 sid = self.sids[path]
@@ -116,6 +123,7 @@ class FolderWatch:
             self.sids[path] = sid
             if not await loop.run_in_executor(self.io_pool, self._needs_reading, sid, stamp):
                 self.settled[path] = stamp
+                self.pending.discard(path)
                 continue
             # A session its agent no longer lists as active is complete: close it soon.
             idle_s = self.config.idle_s
