@@ -700,6 +700,8 @@ class Child:
     peak_rss_mb: float | None = None  # VmHWM read just before the stop
 
 
+REPO = Path(__file__).resolve().parent.parent
+
 CHILDREN: list[Child] = []
 EXTRA_WATCH_ARGS: list[str] = []
 
@@ -761,6 +763,8 @@ def free_port() -> int:
 def child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_", "SUPABASE_", "AWS_"))}
     env.update(AWS_ENV)
+    # The checkout's code, not whatever `uploader` the interpreter has installed.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
