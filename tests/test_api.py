@@ -841,3 +841,28 @@ def test_snapshot_leaves_a_session_a_watch_is_writing_alone(
     before = local_store.get(f"sessions/{CODEX_SID}/manifest.json")
     assert uploader.snapshot(local_store, source, CODEX_SID) is False
     assert local_store.get(f"sessions/{CODEX_SID}/manifest.json") == before
+
+
+def test_the_api_is_there_whatever_was_imported_first() -> None:
+    """The package imports its parts on first use, so that a command starts without them;
+    every name must still be the API's, also after the CLI's modules were imported."""
+    code = (
+        "import sys, uploader\n"
+        "assert 'uploader.catalog' not in sys.modules and 'httpx' not in sys.modules\n"
+        "import uploader.cli\n"
+        "assert 'httpx' not in sys.modules  # only a Nexus sweep needs it\n"
+        "for name in uploader.__all__:\n"
+        "    assert getattr(uploader, name) is not None, name\n"
+        "    assert not isinstance(getattr(uploader, name), type(sys)), name\n"
+        "assert uploader.restore.__module__ == 'uploader.api'\n"
+        "assert uploader.snapshot.__module__ == 'uploader.snapshots'\n"
+        "assert sorted(dir(uploader)) == sorted(uploader.__all__)\n"
+        "try:\n"
+        "    uploader.no_such_name\n"
+        "except AttributeError as exc:\n"
+        "    assert 'no_such_name' in str(exc)\n"
+        "else:\n"
+        "    raise AssertionError('no AttributeError')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

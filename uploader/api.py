@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .catalog import Catalog, Query, SessionSummary, select
 from .reading import NotFound
-from .restore import plan_restore, write_restore
+from .restoring import plan_restore, write_restore
 from .sessionid import validate_sid
 from .stores import StorageError, Store, StoreOptions, resolve_store_url
 from .stores import open_store as _open_url

@@ -37,7 +37,7 @@ from .errors import UsageError, UserError
 from .labels import clean_label, set_label
 from .reading import Plan, cut_lines, load_manifest, plan, segment_bytes, store_fetch
 from .removal import ARCHIVE_PREFIX, own_writer, released_by_spool, remove_session
-from .restore import check_target, plan_restore, write_restore
+from .restoring import check_target, plan_restore, write_restore
 from .stores import Store
 from .stores.base import StorageError
 from .transcript import ParseState, parse_line, render_text

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .sessionid import is_safe_sid
-from .snapshot import ALREADY_THERE, upload_whole
+from .snapshots import ALREADY_THERE, upload_whole
 from .stores.base import Store
 from .sweep import move_atomically
 

@@ -3,7 +3,7 @@
 For agents whose sessions should be uploaded once they are finished rather than tailed.
 `sessions.json` in the sessions folder lists the active sessions (FORMATS.md, OpenClaw);
 every other transcript there is complete. Each is uploaded to the store (as a closed
-session, through `watch`'s own segmenting: see snapshot.py) or posted to a Nexus
+session, through `watch`'s own segmenting: see snapshots.py) or posted to a Nexus
 collector, then moved to the archive folder. A file that fails stays where it is for
 the next sweep and never stops the others; running a sweep twice uploads nothing twice.
 """
@@ -22,15 +22,16 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from .discovery import read_sessions_json
 from .fsutil import fsync_dir
 from .sessionid import sid_from_name
-from .snapshot import BeingWritten, upload_whole
+from .snapshots import BeingWritten, upload_whole
 from .stores.base import StorageError, Store
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,8 @@ def store_sink(store: Store, timeout_s: float = 120.0) -> Sink:
 
 def nexus_sink(url: str, key: str, agent_id: str, client: httpx.Client | None = None) -> Sink:
     """POST {url}/sessions?code={key} with {"agentId", "sessionId", "transcript"}."""
+    import httpx  # 60 ms of imports that only a Nexus sweep needs, not every command
+
     http = client or httpx.Client(timeout=NEXUS_TIMEOUT_S)
     endpoint = url.rstrip("/") + "/sessions"
 
