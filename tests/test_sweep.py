@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import open_url, run_cli, start_cli, store_args, wait_until
-from storeview import manifest, rebuild
+from storeview import generations, manifest, rebuild
 
 from uploader.catalog import list_sids
 from uploader.stores.local import LocalStore
@@ -255,3 +255,23 @@ def test_jobs_with_the_same_id_are_refused(tmp_path: Path) -> None:
     jobs.write_text(json.dumps([job, job]))
     done = run_cli("sweep", "--jobs", str(jobs), "--store", f"file://{tmp_path / 's'}")
     assert done.returncode == 1 and "used by another job" in done.stderr
+
+
+def test_a_reset_copy_and_its_new_file_keep_their_order_in_the_store(
+    tmp_path: Path, store_url: str, request: pytest.FixtureRequest
+) -> None:
+    """OpenClaw renames a reset session's transcript to `<id>.jsonl.reset.<time>` and
+    starts `<id>.jsonl` again: the new file must be the session's latest generation,
+    whichever name sorts first."""
+    sessions, archive = tmp_path / "sessions", tmp_path / "archive"
+    sessions.mkdir()
+    old, new = transcript("before the reset", 6), transcript("after", 3)
+    finished(sessions / f"{DONE_1}.jsonl", new)
+    reset_copy = sessions / f"{DONE_1}.jsonl.reset.2026-04-13T00-53-49.392Z"
+    reset_copy.write_bytes(old)
+    os.utime(reset_copy, (time.time() - 3600, time.time() - 3600))
+    code, result = sweep(sessions, archive, "--store", store_url, *store_args(request))
+    assert code == 0 and result["itemsProcessed"] == 2, result
+    store = open_url(request, store_url)
+    assert list(generations(store, DONE_1).values()) == [old, new]
+    assert rebuild(store, DONE_1) == new

@@ -175,7 +175,17 @@ def _complete_files(sessions_dir: Path) -> tuple[list[tuple[Path, str]], list[st
         if sid in active or _in_use(path):
             continue
         complete.append((path, sid_from_name(name) or sid))
+    # Oldest first: a session's `.reset.` copy is older than the file that replaced it,
+    # and the session's latest generation must be the newer one.
+    complete.sort(key=lambda item: (_mtime(item[0]), item[0].name))
     return complete, problems
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:  # gone meanwhile: the sink reports it
+        return 0
 
 
 def _stamp(path: Path) -> tuple[int, int, int]:
