@@ -122,3 +122,18 @@ def test_the_same_workspace_by_another_path_imports_nothing_twice(tmp_path: Path
     _, out, _ = run_import(Path(os.path.relpath(ws)), store, "--no-backup")
     assert table(out)["imported"] == "0"
     assert sorted(store.list("")) == keys
+
+
+def test_a_session_whose_id_cannot_name_a_folder_gets_a_stable_one(tmp_path: Path) -> None:
+    ws, store = tmp_path / "ws", LocalStore(tmp_path / "store")
+    (ws / ".sessions").mkdir(parents=True)
+    (ws / ".sessions" / "main.json").write_text(json.dumps(legacy("agent:main:main", "ops", 2)))
+    code, out, _ = run_import(ws, store, "--no-backup")
+    assert code == 0 and table(out)["imported"] == "1", out
+    [sid] = list_sids(store)
+    assert sid.startswith("legacy-") and ":" not in sid
+    header = json.loads(rebuild(store, sid).splitlines()[0])
+    assert (header["id"], header["legacyId"]) == (sid, "agent:main:main")
+    assert (manifest(store, sid) or {})["label"] == "ops"
+    _, out, _ = run_import(ws, store, "--no-backup")  # the same id again: nothing twice
+    assert table(out)["skipped (already in the store)"] == "1"

@@ -39,6 +39,7 @@ class Corrupt(ValueError):
 @dataclass
 class LegacySession:
     sid: str
+    original_id: str | None  # the legacy id, when it could not be the session id itself
     messages: list[dict[str, Any]]
     label: str | None
     display_name: str | None
@@ -48,6 +49,8 @@ class LegacySession:
         """The session as NDJSON; the same bytes for the same file, every time."""
         header = {"type": "session", "version": 3, "id": self.sid,
                   "timestamp": self.created_at, "cwd": str(workspace)}  # fmt: skip
+        if self.original_id is not None:
+            header["legacyId"] = self.original_id
         lines = [_line(header)]
         parent = None
         for n, message in enumerate(self.messages):
@@ -78,9 +81,10 @@ def read_legacy(path: Path) -> LegacySession:
         raise Corrupt(f"not readable as JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise Corrupt("not a JSON object")
-    sid = str(data.get("session_id") or path.stem)
-    if not is_safe_sid(sid):
-        raise Corrupt(f"session id {sid!r} is not usable")
+    original = str(data.get("session_id") or path.stem)
+    # An id that cannot name a store folder ("agent:main:main") gets one derived from it:
+    # the same everywhere, so a second import still finds the session there.
+    sid = original if is_safe_sid(original) else derived_sid(original)
     messages = data.get("messages")
     if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
         raise Corrupt("its 'messages' is not a list of objects")
@@ -88,11 +92,16 @@ def read_legacy(path: Path) -> LegacySession:
     metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
     return LegacySession(
         sid=sid,
+        original_id=original if original != sid else None,
         messages=messages,
         label=_text(metadata.get("label")),
         display_name=_text(metadata.get("display_name")),
         created_at=_text(data.get("created_at")) or _text(data.get("updated_at")),
     )
+
+
+def derived_sid(original: str) -> str:
+    return "legacy-" + hashlib.sha256(original.encode()).hexdigest()[:24]
 
 
 def _text(value: Any) -> str | None:
