@@ -167,3 +167,18 @@ def test_full_spool_disk_pauses_reading_and_loses_nothing(tmp_path: Path, tiny_d
         assert proc.wait(timeout=30) == 0, log.read_text()
     assert "spool disk full; reading paused" in log.read_text()
     assert rebuild(store_from_url(store_url), SID) == source.read_bytes()
+
+
+def test_a_damaged_state_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    source = tmp_path / f"{SID}.jsonl"
+    source.write_bytes(b'{"type":"user"}\n')
+    state = tmp_path / "spool" / "state" / f"{SID}.json"
+    state.parent.mkdir(parents=True)
+    state.write_bytes(b'{"sid": "cut sh')
+    done = run_cli("watch", "--file", str(source), "--store", f"file://{tmp_path / 'store'}",
+                   "--spool-dir", str(tmp_path / "spool"), "--ui-disable")  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"Error: the spool's state of session {SID} ({state}) cannot be read" in done.stderr
+    assert "Hint: nothing of that session was read or uploaded" in done.stderr
+    assert state.read_bytes() == b'{"sid": "cut sh'

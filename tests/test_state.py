@@ -79,3 +79,14 @@ def test_a_state_file_with_no_whole_line_is_an_error_not_a_fresh_start(tmp_path:
     (tmp_path / f"{SID}.json").write_bytes(b'{"sid": "7d3e')
     with pytest.raises(ValueError, match="no readable state"):
         StateStore(tmp_path).load(SID)
+
+
+def test_a_damaged_whole_line_is_an_error_not_an_older_state(tmp_path: Path) -> None:
+    """Only a crash mid-append can leave a bad line, and only as the last, unterminated
+    one: a bad line with its newline is damage, which must not pass as a rollback."""
+    store = StateStore(tmp_path)
+    store.save(state(100))
+    with open(store.path(SID), "ab") as f:
+        f.write(b'{"sid": "x", "offs\x00\x00et": 1}\n')
+    with pytest.raises(ValueError, match="no readable state"):
+        StateStore(tmp_path).load(SID)

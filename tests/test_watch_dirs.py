@@ -215,3 +215,30 @@ def test_a_folder_gone_for_a_moment_does_not_end_its_sessions(tmp_path: Path) ->
         stop(proc, log)
     m = manifest(store, SECOND_CLAUDE) or {}
     assert not m.get("closed") and {s.get("generation", 1) for s in m["segments"]} == {1}
+
+
+def test_a_damaged_state_file_holds_back_its_session_only(tmp_path: Path) -> None:
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    damaged, good = folder / f"{SECOND_CLAUDE}.jsonl", folder / f"{CLAUDE_SID}.jsonl"
+    damaged.write_bytes(lines_of(2, "damaged"))
+    good.write_bytes(lines_of(2, "good"))
+    state = tmp_path / "spool" / "state" / f"{SECOND_CLAUDE}.json"
+    state.parent.mkdir(parents=True)
+    state.write_bytes(b"not json\n")
+    proc, store, log = start_dir_watch(tmp_path, folder)
+    try:
+        with open(good, "ab") as f:
+            f.write(lines_of(1, "more"))
+        size = good.stat().st_size
+        wait_until(lambda: spool_offset(tmp_path / "spool", CLAUDE_SID) == size, what="read")
+        wait_until(lambda: "cannot be read" in log.read_text(), what="the damaged state named")
+        time.sleep(0.5)  # more scans: still said once
+    finally:
+        stop(proc, log)
+    assert rebuild(store, CLAUDE_SID) == good.read_bytes()
+    text = log.read_text()
+    assert str(state) in text and "move the file away" in text
+    assert text.count("cannot be read") == 1, "said once, not at every scan"
+    assert manifest(store, SECOND_CLAUDE) is None  # left alone, the state file as it was
+    assert state.read_bytes() == b"not json\n"

@@ -27,7 +27,7 @@ from .formats import read_meta
 from .pipeline import FIRST_LINE_LIMIT, Pipeline
 from .sessionid import derive_sid, is_safe_sid, sid_from_name, stable_sid
 from .shipper import Shipper
-from .state import StateStore
+from .state import StateStore, UnreadableState
 from .wake import FolderWatches
 
 if TYPE_CHECKING:
@@ -121,7 +121,16 @@ class FolderWatch:
                     self._warned.add(path)
                 continue
             self.sids[path] = sid
-            if not await loop.run_in_executor(self.io_pool, self._needs_reading, sid, stamp):
+            try:
+                needs_reading = await loop.run_in_executor(
+                    self.io_pool, self._needs_reading, sid, stamp
+                )
+            except UnreadableState as exc:  # the other files go on; this one waits
+                if path not in self._warned:
+                    log.error("%s: %s (%s)", path, exc.message, exc.hint)
+                    self._warned.add(path)
+                continue
+            if not needs_reading:
                 self.settled[path] = stamp
                 self.pending.discard(path)
                 continue

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import UserError
 from .fsutil import atomic_write
 
 STATE_VERSION = 1
@@ -72,6 +73,10 @@ COMPACT_AFTER = 64
 _datasync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
 
 
+class UnreadableState(UserError, ValueError):
+    """A state file that is damaged: the session is left alone until it is moved away."""
+
+
 class StateStore:
     """One file per session under the state dir, in JSON lines: the last complete line is
     the session's state.
@@ -94,11 +99,19 @@ class StateStore:
         return self.root / f"{sid}.json"
 
     def load(self, sid: str) -> ResumeState | None:
+        path = self.path(sid)
         try:
-            raw = self.path(sid).read_bytes()
+            raw = path.read_bytes()
         except FileNotFoundError:
             return None
-        return _last_state(raw)
+        try:
+            return _last_state(raw)
+        except ValueError as exc:
+            raise UnreadableState(
+                f"the spool's state of session {sid} ({path}) cannot be read: {exc}",
+                "nothing of that session was read or uploaded; move the file away and start "
+                "again: the session then continues from its manifest in the store",
+            ) from exc
 
     def save(self, state: ResumeState) -> None:
         path = self.path(state.sid)
@@ -120,7 +133,9 @@ class StateStore:
 def _append_synced(path: Path, line: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
     try:
+        size = os.fstat(fd).st_size
         if os.write(fd, line) != len(line):
+            os.ftruncate(fd, size)  # no torn line for the next append to follow
             raise OSError(errno.ENOSPC, "state not saved: the disk is full", str(path))
         _datasync(fd)
     finally:
@@ -128,11 +143,19 @@ def _append_synced(path: Path, line: bytes) -> None:
 
 
 def _last_state(raw: builtins.bytes) -> ResumeState:
-    """The state in the last line that is whole (a crash may have torn the one after)."""
-    error: Exception = ValueError("empty state file")
-    for line in reversed(raw.splitlines()):
+    """The state in the last line. Only a line without its newline may be torn (by a
+    crash during its append): then the line before it is the state. Anything else that
+    does not read is damage, and an error."""
+    *whole, tail = raw.split(b"\n")
+    if tail:  # unterminated: whole but for its newline, or torn; or an earlier version's
         try:
-            return ResumeState.from_bytes(line)
-        except (ValueError, TypeError) as exc:
-            error = exc
-    raise ValueError(f"no readable state: {error}")
+            return ResumeState.from_bytes(tail)
+        except (ValueError, TypeError):
+            if not whole:
+                raise ValueError("no readable state: its only line is cut short") from None
+    elif not whole:
+        raise ValueError("no readable state: the file is empty")
+    try:
+        return ResumeState.from_bytes(whole[-1])
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"no readable state: {exc}") from exc

@@ -280,13 +280,14 @@ class Watcher:
                 if caught_up is not None and not result.more:
                     caught_up()  # read to its end once: the rest is tailing
                     caught_up = None
-                if result.appended:
-                    # More lines may be on their way: a burst of appends becomes one read,
-                    # not one read per line, and a busy file is read at this pace without
-                    # file events (wake.py).
-                    pause = MIN_STEP_INTERVAL_S - (time.monotonic() - started)
-                    if pause > 0 and not self.stop_reading.is_set():
-                        await asyncio.sleep(pause)
+                # At most ten steps a second: a burst of appends (or of pieces of one long
+                # line) becomes one read, not one per write; a busy file is read at this
+                # pace without file events (wake.py); a source that is gone is looked at
+                # this often until its grace period ends. The pause comes before the news
+                # check, so a busy file never takes its watch again between two reads.
+                pause = MIN_STEP_INTERVAL_S - (time.monotonic() - started)
+                if pause > 0 and not self.stop_reading.is_set():
+                    await asyncio.sleep(pause)
                 if not result.more and not self._news(pipeline, result):
                     idle_left = _idle_left(pipeline, idle_s)
                     if idle_left is not None and idle_left <= 0:
