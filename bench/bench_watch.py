@@ -37,13 +37,15 @@ import uuid
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
 from typing import Any
 
 from harness import cpu_seconds, print_report, stop_all
+
+from uploader.state import StateStore
 
 MB = 1_000_000  # all "MB" figures are 10^6 bytes
 BUCKET = "bench"
@@ -877,10 +879,12 @@ def stop_watch(child: Child) -> resource.struct_rusage:
 
 
 def spool_state(tmp: Path, name: str, sid: str) -> dict[str, Any]:
+    """The resume state the watch saved (read as watch reads it: the file is JSON lines)."""
     try:
-        return json.loads((tmp / f"spool-{name}" / "state" / f"{sid}.json").read_bytes())  # type: ignore[no-any-return]
-    except (FileNotFoundError, ValueError):
+        state = StateStore(tmp / f"spool-{name}" / "state").load(sid)
+    except (OSError, ValueError):
         return {}
+    return asdict(state) if state is not None else {}
 
 
 def queue_empty(tmp: Path, name: str) -> bool:
