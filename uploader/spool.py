@@ -7,7 +7,7 @@
 <spool>/queue/<sid>/session-000001.meta.json   its counts and hash: written last, so
                                                a segment without meta is not queued yet
 <spool>/queue/<sid>/ended             the source is gone: close the session in the store
-<state>/<sid>.json                    resume state (default <spool>/state)
+<state>/<sid>.json                    resume state, JSON lines (default <spool>/state)
 <state>/manifests/<sid>.json          the last manifest this spool wrote for the session
 """
 
