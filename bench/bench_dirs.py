@@ -25,11 +25,9 @@ import json
 import os
 import platform
 import resource
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -44,7 +42,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from harness import cpu_seconds, print_report, stop_all  # noqa: E402
+from harness import cpu_seconds, print_report, run_in_temp_dir  # noqa: E402
 from session_factory import CLAUDE_SID, claude_lines  # noqa: E402
 from storeview import rebuild  # noqa: E402
 
@@ -581,25 +579,10 @@ def main() -> int:
         ap.error("--growing cannot exceed --files")
     EXTRA_WATCH_ARGS.extend(args.watch_arg)
 
-    def on_sigterm(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt  # the same clean-up as Ctrl+C
-
-    signal.signal(signal.SIGTERM, on_sigterm)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    if args.workdir:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-dirs-", dir=args.workdir)).resolve()
-    try:
-        return bench(args, tmp)
-    except KeyboardInterrupt:
-        print("\ninterrupted; stopping the children and removing the temp dir", flush=True)
-        return 130
-    finally:
-        stop_all(CHILDREN)
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+    return run_in_temp_dir(
+        "bench-dirs-", lambda tmp: bench(args, tmp), CHILDREN, keep=args.keep,
+        workdir=args.workdir,
+    )  # fmt: skip
 
 
 def bench(args: argparse.Namespace, tmp: Path) -> int:

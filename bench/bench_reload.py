@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import UnsyncedStore, print_report
+from harness import ManifestFigures, UnsyncedStore, print_report
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
@@ -69,7 +69,7 @@ SMALL_SID = "019ce1a2-0000-7000-8000-00000000001e"
 
 
 @dataclass
-class Session:
+class Session(ManifestFigures):
     label: str
     root: Path
     sid: str
@@ -78,20 +78,8 @@ class Session:
     seconds: float
 
     @property
-    def segments(self) -> list[dict[str, Any]]:
-        return sorted(self.manifest["segments"], key=lambda s: int(s["seq"]))
-
-    @property
-    def raw_bytes(self) -> int:
-        return sum(int(s["bytes"]) for s in self.segments)
-
-    @property
     def gzip_bytes(self) -> int:
         return sum(int(s["gzip_bytes"]) for s in self.segments)
-
-    @property
-    def lines(self) -> int:
-        return sum(int(s["lines"]) for s in self.segments)
 
     def files(self) -> list[Path]:
         return [self.root / mf.object_key(self.sid, str(s["path"])) for s in self.segments]

@@ -40,7 +40,7 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
-from harness import UnsyncedStore
+from harness import ManifestFigures, UnsyncedStore
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
@@ -80,24 +80,12 @@ FLAT_SLACK = 4 * SEG_BYTES
 
 
 @dataclass
-class BigStore:
+class BigStore(ManifestFigures):
     label: str
     root: Path
     sid: str
     manifest: dict[str, Any]
     seconds: float
-
-    @property
-    def segments(self) -> list[dict[str, Any]]:
-        return sorted(self.manifest["segments"], key=lambda s: int(s["seq"]))
-
-    @property
-    def lines(self) -> int:
-        return sum(int(s["lines"]) for s in self.segments)
-
-    @property
-    def raw_bytes(self) -> int:
-        return sum(int(s["bytes"]) for s in self.segments)
 
     def segment_at(self, line: int) -> dict[str, Any]:
         first = 0

@@ -31,7 +31,6 @@ import socket
 import subprocess
 import sys
 import sysconfig
-import tempfile
 import time
 import uuid
 import zlib
@@ -43,7 +42,7 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
-from harness import cpu_seconds, print_report, stop_all
+from harness import cpu_seconds, print_report, run_in_temp_dir
 
 from uploader.state import StateStore
 
@@ -1100,23 +1099,7 @@ def main() -> int:
 
     EXTRA_WATCH_ARGS.extend(args.watch_arg)
 
-    def on_sigterm(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt  # the same clean-up as Ctrl+C
-
-    signal.signal(signal.SIGTERM, on_sigterm)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
-    tmp = Path(tempfile.mkdtemp(prefix="bench-watch-"))
-    try:
-        return bench(args, tmp)
-    except KeyboardInterrupt:
-        print("\ninterrupted; stopping the children and removing the temp dir", flush=True)
-        return 130
-    finally:
-        stop_all(CHILDREN)
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+    return run_in_temp_dir("bench-watch-", lambda tmp: bench(args, tmp), CHILDREN, keep=args.keep)
 
 
 def bench(args: argparse.Namespace, tmp: Path) -> int:

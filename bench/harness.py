@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout, uninstalled
 
@@ -41,6 +44,56 @@ def stop_all(children: Iterable[HasProc]) -> None:
         except subprocess.TimeoutExpired:
             child.proc.kill()
             child.proc.wait(5)
+
+
+def run_in_temp_dir(
+    prefix: str,
+    body: Callable[[Path], int],
+    children: Iterable[HasProc],  # read at the end: children started meanwhile count
+    *,
+    keep: bool,
+    workdir: Path | None = None,
+) -> int:
+    """body(tmp) in a new temp dir. Ctrl+C and SIGTERM end it the same way: the children
+    are stopped and the temp dir removed (unless keep), exit code 130."""
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started ignoring it
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=workdir)).resolve()
+    try:
+        return body(tmp)
+    except KeyboardInterrupt:
+        print("\ninterrupted; stopping the children and removing the temp dir", flush=True)
+        return 130
+    finally:
+        stop_all(children)
+        if keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+class ManifestFigures:
+    """Figures of a stored session from its manifest (`self.manifest`)."""
+
+    manifest: dict[str, Any]
+
+    @property
+    def segments(self) -> list[dict[str, Any]]:
+        return sorted(self.manifest["segments"], key=lambda s: int(s["seq"]))
+
+    @property
+    def raw_bytes(self) -> int:
+        return sum(int(s["bytes"]) for s in self.segments)
+
+    @property
+    def lines(self) -> int:
+        return sum(int(s["lines"]) for s in self.segments)
 
 
 def cpu_seconds(pid: int) -> float:
