@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, saved_state, start_cli, wait_until
+from conftest import run_cli, saved_state, start_cli, tmpfs, wait_until
 from httpstub import fixed_status_server
 from storeview import rebuild, store_from_url
 
@@ -134,16 +134,8 @@ def test_unwritable_spool(tmp_path: Path, source: Path) -> None:
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A real 1 MiB file system, so the spool can really run out of space."""
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
-                          capture_output=True, check=False)  # fmt: skip
-    if done.returncode != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    try:
+    with tmpfs(tmp_path / "tiny", "1m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_full_spool_disk_pauses_reading_and_loses_nothing(tmp_path: Path, tiny_disk: Path) -> None:

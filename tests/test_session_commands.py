@@ -170,18 +170,23 @@ def test_replay_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     assert done.stderr == ""
 
 
+def start_follow(store: LocalStore, out: Path, interval: str) -> subprocess.Popen[bytes]:
+    """`replay --follow` of CLAUDE_SID, printing into `out`."""
+    with open(out, "wb") as f:
+        return subprocess.Popen(
+            [sys.executable, "-m", "uploader", "replay", "--sid", CLAUDE_SID, "--follow",
+             "--interval", interval],
+            stdout=f, stderr=subprocess.DEVNULL,
+            env=cli_env({"AGENT_UPLOADER_STORE": f"file://{store.root}"}),
+        )  # fmt: skip
+
+
 def test_replay_follow_prints_segments_as_they_arrive(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "store")
     lines = claude_lines()
     write_session(store, CLAUDE_SID, lines[:5], seg_lines=5)
     out = tmp_path / "follow.out"
-    with open(out, "wb") as f:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uploader", "replay", "--sid", CLAUDE_SID, "--follow",
-             "--interval", "100ms"],
-            stdout=f, stderr=subprocess.DEVNULL,
-            env=cli_env({"AGENT_UPLOADER_STORE": f"file://{store.root}"}),
-        )  # fmt: skip
+    proc = start_follow(store, out, "100ms")
     try:
         wait_until(lambda: out.read_bytes() == b"".join(lines[:5]), what="the first segment")
         write_session(store, CLAUDE_SID, lines[:10], seg_lines=5)
@@ -392,13 +397,7 @@ def test_follow_prints_the_rest_of_a_generation_before_the_next(tmp_path: Path) 
     lines = claude_lines()
     write_session(store, CLAUDE_SID, lines[:10], seg_lines=5)
     out = tmp_path / "follow.out"
-    with open(out, "wb") as f:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uploader", "replay", "--sid", CLAUDE_SID, "--follow",
-             "--interval", "300ms"],
-            stdout=f, stderr=subprocess.DEVNULL,
-            env=cli_env({"AGENT_UPLOADER_STORE": f"file://{store.root}"}),
-        )  # fmt: skip
+    proc = start_follow(store, out, "300ms")
     try:
         wait_until(lambda: out.read_bytes() == b"".join(lines[:10]), what="the first segments")
         # In one upload: the old generation's last segment and the new generation.

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import open_url, run_cli, start_cli, store_args, wait_until
+from conftest import open_url, run_cli, start_cli, store_args, tmpfs, wait_until
 from storeview import generations, manifest, rebuild
 
 from uploader.catalog import list_sids
@@ -176,13 +175,7 @@ def test_an_unreadable_sessions_json_is_critical(folder: Path, tmp_path: Path) -
 
 
 def test_a_full_archive_disk_keeps_the_upload(folder: Path, tmp_path: Path) -> None:
-    tiny = tmp_path / "tiny"
-    tiny.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(tiny)],
-                             capture_output=True, check=False)  # fmt: skip
-    if mounted.returncode != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    try:
+    with tmpfs(tmp_path / "tiny", "64k") as tiny:
         big = transcript("big", 2000)  # larger than the archive disk
         finished(folder / f"{DONE_1}.jsonl", big)
         store = LocalStore(tmp_path / "store")
@@ -193,8 +186,6 @@ def test_a_full_archive_disk_keeps_the_upload(folder: Path, tmp_path: Path) -> N
         assert (folder / f"{DONE_1}.jsonl").read_bytes() == big  # not lost, not half-moved
         assert [e for e in result["errors"] if "not archived" in e and DONE_1 in e]
         assert not [p for p in tiny.iterdir() if p.name.startswith(".")]
-    finally:
-        subprocess.run(["umount", "-l", str(tiny)], check=False)
 
 
 def test_jobs_file_errors_name_the_job(tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ class FolderWatch:
         self.pending: set[Path] = set()  # seen files not settled: looked at every scan
         self.indexes: dict[Path, tuple[int, OpenClawIndex | None]] = {}
         self.gate = asyncio.Semaphore(CATCH_UP)
-        self._warned: set[Path] = set()
+        self._said: set[tuple[Path, str]] = set()  # (file, problem) already logged
         self.missing: dict[Path, int] = {}  # consecutive scans a known file was not seen in
 
     async def run(self) -> None:
@@ -115,10 +115,9 @@ class FolderWatch:
                 continue  # no id in its name and no complete first line yet
             sid = found
             if sid in taken:
-                if path not in self._warned:
+                if self._first_time(path, "sid taken"):
                     log.warning("%s: session id %s is already watched from another file; "
                                 "skipping it", path, sid)  # fmt: skip
-                    self._warned.add(path)
                 continue
             self.sids[path] = sid
             try:
@@ -126,9 +125,8 @@ class FolderWatch:
                     self.io_pool, self._needs_reading, sid, stamp
                 )
             except UnreadableState as exc:  # the other files go on; this one waits
-                if path not in self._warned:
+                if self._first_time(path, "unreadable state"):
                     log.error("%s: %s (%s)", path, exc.message, exc.hint)
-                    self._warned.add(path)
                 continue
             if not needs_reading:
                 self.settled[path] = stamp
@@ -153,6 +151,13 @@ class FolderWatch:
             if sid in self.sids.values():
                 continue  # moved: the session goes on from its new path
             await self._ended(path, sid)
+
+    def _first_time(self, path: Path, problem: str) -> bool:
+        """Is this the first scan to find this problem with this file? (Said once.)"""
+        if (path, problem) in self._said:
+            return False
+        self._said.add((path, problem))
+        return True
 
     def _needs_reading(self, sid: str, stamp: tuple[int, int]) -> bool:
         """Is there anything in the file the spool has not taken? Files a previous run
