@@ -588,7 +588,7 @@ def check_readable(store: Store) -> None:
 
 
 # The other commands live in their own modules; importing them registers them.
-from . import cli_import, cli_sessions, cli_sweep  # noqa: E402, F401
+from . import cli_import, cli_scan, cli_sessions, cli_sweep  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

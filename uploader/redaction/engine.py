@@ -1,0 +1,521 @@
+"""Find secrets in runs of transcript lines and replace each with a marker.
+
+Redaction is per line and a pure function of the line's bytes and the rules: the same
+line gives the same output wherever it is and however the input was cut into calls.
+
+Speed (the common case is a 4 MiB read with no secret at all):
+
+1. Candidate lines. With Hyperscan, every rule is compiled once into one database
+   (HS_FLAG_PREFILTER: a rule Hyperscan cannot do exactly is run as a superset) and the
+   whole buffer is scanned in one call, without a copy; a match reports where it ends,
+   which names the line. Rules Hyperscan cannot compile at all, and every rule when the
+   `hyperscan` package is missing (or `engine="re"`), use their literal keywords instead:
+   `bytes.find` over the whole buffer, one `.lower()` copy only if a rule ignores case.
+2. Exact matches. Only on those lines: the rule's keywords must be on the line, then its
+   Python regex runs on the line alone (without its newline), so both engines produce
+   exactly the same output.
+
+No Python code runs per line without a candidate, and a buffer with no secret comes back
+as the very same object. A marker already in the text is never replaced again: redacting
+redacted bytes changes nothing.
+
+Inside JSON strings (every transcript line is JSON): a replacement never starts or ends
+inside an escape sequence (\\n, \\", \\uXXXX), and on a JSON line only the bytes inside
+strings are replaced (the first piece of a secret that spans strings gets the marker, the
+others become empty), so every redacted line still parses. The marker has no quote or
+backslash. The fingerprint is taken on the secret with its JSON escapes undone (a string
+inside a string: twice), so a key has the same fingerprint in plain text and in JSON.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import logging
+import re
+import threading
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .rules import RuleSet
+
+log = logging.getLogger(__name__)
+
+MARK_PREFIX = "[REDACTED:"
+_MARK = re.compile(rb"\[REDACTED:[a-z0-9][a-z0-9-]*:[0-9a-f]{8}\]")
+_NL = b"\n"
+_BACKSLASH = 0x5C
+_HEX4 = re.compile(rb"[0-9a-fA-F]{4}")
+_QUOTE_OR_ESCAPE = re.compile(rb'\\.|"', re.DOTALL)
+# Patterns whose anchors mean "start/end of the line" to Python (which sees one line) but
+# "start/end of the buffer" to Hyperscan: such rules use the keyword path.
+_BUFFER_ANCHOR = re.compile(r"(?<!\\)(?:\\\\)*\\[AZz]")
+
+_hs: Any
+try:  # pragma: no cover - which branch runs depends on the platform
+    _hs = importlib.import_module("hyperscan")
+except ImportError:  # pragma: no cover
+    _hs = None
+
+Engine = Literal["auto", "hyperscan", "re"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A secret found by `Redactor.find`: never its value."""
+
+    rule: str
+    fingerprint: str  # first 8 hex of sha256 of the secret
+    line: int  # 1-based, within the data given
+    column: int  # 1-based byte offset of the secret in its line
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """The redacted counterpart of `input[:end]`.
+
+    `data` is the very same object as the input when nothing matched (and may then run
+    past `end`); otherwise it is exactly the redacted bytes (`len(data) == end`)."""
+
+    data: bytes
+    end: int
+    hits: tuple[tuple[int, str], ...] = ()  # (offset of a marker in data, rule id)
+    # (offset in data just past a changed line, source bytes - redacted bytes up to there)
+    shifts: tuple[tuple[int, int], ...] = ()
+
+    def source_pos(self, pos: int) -> int:
+        """The input offset matching `pos`, a line boundary in data (0 <= pos <= end)."""
+        i = bisect_right(self.shifts, pos, key=_first)
+        return pos + (self.shifts[i - 1][1] if i else 0)
+
+    def counts(self, start: int = 0, stop: int | None = None) -> dict[str, int]:
+        """Secrets replaced per rule among the markers at start <= offset < stop."""
+        out: dict[str, int] = {}
+        for offset, rule in self.hits:
+            if offset >= start and (stop is None or offset < stop):
+                out[rule] = out.get(rule, 0) + 1
+        return out
+
+
+def _first(pair: tuple[int, int]) -> int:
+    return pair[0]
+
+
+@dataclass(frozen=True)
+class _Rule:
+    index: int
+    id: str
+    marker_id: bytes
+    pattern: re.Pattern[bytes]
+    group: int
+    keywords: tuple[bytes, ...]  # lowered when ignore_case
+    ignore_case: bool
+    hs_expression: bytes  # for Hyperscan: the prefilter, else the regex
+
+
+@dataclass(slots=True)
+class _Span:
+    start: int  # in the line, after moving out of escape sequences
+    end: int
+    rule: _Rule
+    fingerprint: bytes
+
+
+class Redactor:
+    """Compiles a RuleSet once; `redact`, `redact_line` and `find` may then be called from
+    any number of threads.
+
+    engine: "auto" (Hyperscan when the package imports, else pure Python), "hyperscan"
+    (fail if it does not), or "re" (pure Python: the fallback, forced)."""
+
+    def __init__(self, rules: RuleSet, engine: Engine = "auto") -> None:
+        self.rules = rules
+        flag = re.IGNORECASE
+        self._rules = tuple(
+            _Rule(
+                index=i,
+                id=rule.id,
+                marker_id=rule.id.encode(),
+                pattern=re.compile(rule.regex.encode(), flag if rule.ignore_case else 0),
+                group=rule.secret_group,
+                keywords=tuple(
+                    k.encode().lower() if rule.ignore_case else k.encode() for k in rule.keywords
+                ),
+                ignore_case=rule.ignore_case,
+                hs_expression=(rule.prefilter or rule.regex).encode(),
+            )
+            for i, rule in enumerate(rules.rules)
+        )
+        self._allow_values = frozenset(a.value.encode() for a in rules.allow if a.value)
+        self._allow = _allow_patterns([a.regex for a in rules.allow if a.regex])
+        self._db: Any = None
+        self._views = False  # the hyperscan package scans a memoryview
+        self._local = threading.local()
+        keyword_rules = self._rules
+        if engine != "re":
+            if _hs is None:
+                if engine == "hyperscan":
+                    raise RuntimeError("the hyperscan package is not installed")
+                log.info("hyperscan is not available: redaction uses the pure-Python engine")
+            else:
+                key = tuple((r.index, r.id, r.hs_expression, r.ignore_case) for r in self._rules)
+                self._db, compiled, self._views = _hyperscan_database(key)
+                keyword_rules = tuple(r for r in self._rules if r.index not in compiled)
+                if engine == "hyperscan" and not compiled:
+                    raise RuntimeError("hyperscan compiles none of these rules")
+        self._keyword_rules = keyword_rules
+        self.engine: str = "hyperscan" if self._db is not None else "re"
+        self.fallback_rules = tuple(r.id for r in keyword_rules)
+        self._any_ignore_case = any(r.ignore_case and r.keywords for r in keyword_rules)
+
+    # -- public ---------------------------------------------------------------------------
+
+    def redact(self, data: bytes, end: int | None = None) -> Redaction:
+        """Redact `data[:end]`, a run of lines (each ending in a newline, except perhaps
+        the last); data[end:] is ignored and not part of the result."""
+        end = len(data) if end is None else end
+        lines = self._candidates(data, end)
+        if not lines:
+            return Redaction(data, end)
+        view = memoryview(data)
+        parts: list[bytes | memoryview] = []
+        hits: list[tuple[int, str]] = []
+        shifts: list[tuple[int, int]] = []
+        prev = out = delta = 0
+        for start in sorted(lines):
+            stop, rule_set = lines[start]
+            line = data[start:stop]
+            edits = self._edits(line, self._spans(line, rule_set))
+            if not edits:
+                continue
+            for a, b, replacement, rule in edits:
+                parts.append(view[prev : start + a])
+                out += start + a - prev
+                if rule is not None:
+                    hits.append((out, rule))
+                parts.append(replacement)
+                out += len(replacement)
+                delta += b - a - len(replacement)
+                prev = start + b
+            past = stop + 1 if stop < end else stop
+            parts.append(view[prev:past])
+            out += past - prev
+            prev = past
+            shifts.append((out, delta))
+        if not hits:
+            return Redaction(data, end)
+        parts.append(view[prev:end])
+        redacted = b"".join(parts)
+        return Redaction(redacted, len(redacted), tuple(hits), tuple(shifts))
+
+    def redact_line(self, line: bytes) -> tuple[bytes, list[str]]:
+        """One line (or a few): its redacted bytes (the same object when nothing matched)
+        and the rule of each secret replaced."""
+        result = self.redact(line)
+        return result.data, [rule for _, rule in result.hits]
+
+    def find(self, data: bytes) -> Iterator[Finding]:
+        """The secrets in `data` (whole lines): rule, fingerprint, line and column. Never
+        the value."""
+        lines = self._candidates(data, len(data))
+        number, pos = 1, 0
+        for start in sorted(lines):
+            number += data.count(_NL, pos, start)
+            pos = start
+            stop, rule_set = lines[start]
+            for span in self._spans(data[start:stop], rule_set):
+                yield Finding(span.rule.id, span.fingerprint.decode(), number, span.start + 1)
+
+    # -- candidate lines ------------------------------------------------------------------
+
+    def _candidates(self, data: bytes, end: int) -> dict[int, tuple[int, set[int]]]:
+        """{line start: (line end, the rules that may match on it)}; a line's end is the
+        offset of its newline, or `end`."""
+        lines: dict[int, tuple[int, set[int]]] = {}
+        if end <= 0:
+            return lines
+        if self._db is not None:
+            self._hyperscan_lines(data, end, lines)
+        if self._keyword_rules:
+            self._keyword_lines(data, end, lines)
+        return lines
+
+    def _hyperscan_lines(
+        self, data: bytes, end: int, lines: dict[int, tuple[int, set[int]]]
+    ) -> None:
+        found: list[tuple[int, int]] = []
+
+        def on_match(rule: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+            found.append((to, rule))
+
+        view: bytes | memoryview = data
+        if end < len(data):  # hyperscan < 0.9 takes bytes only: then a copy
+            view = memoryview(data)[:end] if self._views else data[:end]
+        self._db.scan(view, match_event_handler=on_match, scratch=self._scratch())
+        if not found:
+            return
+        found.sort()
+        start = stop = -1
+        rule_set: set[int] = set()
+        for to, rule in found:
+            last = to - 1  # the match's last byte: it names the line
+            if not start <= last <= stop:
+                start = data.rfind(_NL, 0, last) + 1
+                stop = data.find(_NL, last, end)
+                stop = end if stop < 0 else stop
+                rule_set = lines.setdefault(start, (stop, set()))[1]
+            rule_set.add(rule)
+
+    def _keyword_lines(self, data: bytes, end: int, lines: dict[int, tuple[int, set[int]]]) -> None:
+        lowered: bytes | None = None
+        if self._any_ignore_case:
+            lowered = (data if end == len(data) else data[:end]).lower()
+        for rule in self._keyword_rules:
+            if not rule.keywords:  # no prefilter at all: every line
+                start = 0
+                while start < end:
+                    stop = data.find(_NL, start, end)
+                    stop = end if stop < 0 else stop
+                    lines.setdefault(start, (stop, set()))[1].add(rule.index)
+                    start = stop + 1
+                continue
+            hay = lowered if rule.ignore_case and lowered is not None else data
+            for keyword in rule.keywords:
+                at = hay.find(keyword, 0, end)
+                while at >= 0:
+                    start = data.rfind(_NL, 0, at) + 1
+                    stop = data.find(_NL, at, end)
+                    stop = end if stop < 0 else stop
+                    lines.setdefault(start, (stop, set()))[1].add(rule.index)
+                    at = hay.find(keyword, stop + 1, end) if stop < end else -1
+
+    # -- Hyperscan ------------------------------------------------------------------------
+
+    def _scratch(self) -> Any:
+        """Hyperscan's scratch space is per thread (a scan in progress owns it)."""
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            assert _hs is not None
+            scratch = self._local.scratch = _hs.Scratch(self._db)
+        return scratch
+
+    # -- one line -------------------------------------------------------------------------
+
+    def _spans(self, line: bytes, rule_set: set[int]) -> list[_Span]:
+        """The secrets of one line (without its newline), leftmost-longest first, then in
+        rule order, without overlaps."""
+        found: list[_Span] = []
+        lowered: bytes | None = None
+        for index in sorted(rule_set):
+            rule = self._rules[index]
+            if rule.keywords:
+                if rule.ignore_case:
+                    lowered = line.lower() if lowered is None else lowered
+                    hay = lowered
+                else:
+                    hay = line
+                if not any(k in hay for k in rule.keywords):
+                    continue
+            for match in rule.pattern.finditer(line):
+                start, end = match.span(rule.group)
+                if end <= start:  # an empty group, or one that did not take part
+                    continue
+                start, end = _outside_escapes(line, start, end)
+                if end <= start:
+                    continue
+                secret = _unescape(line[start:end])
+                if not self._allowed(secret):
+                    found.append(_Span(start, end, rule, _fingerprint(secret)))
+        if len(found) > 1:
+            found.sort(key=lambda s: (s.start, s.start - s.end, s.rule.index))
+            kept, reach = [], -1
+            for span in found:
+                if span.start >= reach:
+                    kept.append(span)
+                    reach = span.end
+            found = kept
+        return found
+
+    def _allowed(self, secret: bytes) -> bool:
+        return (
+            secret in self._allow_values
+            or _MARK.fullmatch(secret) is not None
+            or any(p.search(secret) for p in self._allow)
+        )
+
+    @staticmethod
+    def _edits(line: bytes, spans: list[_Span]) -> list[tuple[int, int, bytes, str | None]]:
+        """(start, end, replacement, rule id or None) in the line, ascending."""
+        edits: list[tuple[int, int, bytes, str | None]] = []
+        json_line: bool | None = None
+        for span in spans:
+            marker = b"[REDACTED:" + span.rule.marker_id + b":" + span.fingerprint + b"]"
+            if b'"' in line[span.start : span.end]:
+                if json_line is None:
+                    json_line = line.lstrip()[:1] in (b"{", b"[")
+                if json_line:
+                    runs = _string_runs(line, span.start, span.end)
+                    for i, (a, b) in enumerate(runs):
+                        edits.append(
+                            (a, b, marker if i == 0 else b"", span.rule.id if i == 0 else None)
+                        )
+                    continue
+            edits.append((span.start, span.end, marker, span.rule.id))
+        return edits
+
+
+_GLOBAL_FLAGS = re.compile(r"\A\(\?([imsx]+)\)")
+_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
+
+
+def _allow_patterns(regexes: list[str]) -> tuple[re.Pattern[bytes], ...]:
+    """The allowlist regexes, as few patterns as keep their meaning: one alternation of
+    all that can be combined (a secret is checked against each of them), then each one
+    that refers to its own groups."""
+    alone = [r for r in regexes if _GROUP_REFERENCE.search(r)]
+    union = [
+        _GLOBAL_FLAGS.sub(lambda m: f"(?{m.group(1)}:", r) + ")" if _GLOBAL_FLAGS.match(r) else r
+        for r in regexes
+        if r not in alone
+    ]
+    try:
+        patterns = [re.compile("|".join(f"(?:{r})" for r in union).encode())] if union else []
+    except re.error:  # e.g. two of them name a group alike
+        patterns, alone = [], regexes
+    return tuple(patterns + [re.compile(r.encode()) for r in alone])
+
+
+HsRule = tuple[int, str, bytes, bool]  # index, id, expression, ignore_case
+
+
+@functools.lru_cache(maxsize=8)
+def _hyperscan_database(rules: tuple[HsRule, ...]) -> tuple[Any, frozenset[int], bool]:
+    """One Hyperscan database of what it can compile (about 0.1 s: once per process and
+    rule set; a database is read-only, so Redactors share it); the indexes of the rules it
+    holds; whether this version of the package scans a memoryview (0.7 wants bytes)."""
+    assert _hs is not None
+    candidates = [r for r in rules if not _BUFFER_ANCHOR.search(r[2].decode())]
+    if not candidates:
+        return None, frozenset(), False
+    try:
+        db = _compile(candidates)
+    except _hs.error:
+        # Find the rules Hyperscan refuses (one bad user rule must not cost the rest).
+        good = []
+        for rule in candidates:
+            try:
+                _compile([rule])
+                good.append(rule)
+            except _hs.error as exc:
+                log.info("redaction rule %s runs without hyperscan: %s", rule[1], exc)
+        candidates = good
+        try:
+            db = _compile(candidates) if candidates else None
+        except _hs.error as exc:  # e.g. a CPU Hyperscan does not support
+            log.warning("hyperscan failed (%s): redaction uses the pure-Python engine", exc)
+            db = None
+    if db is None:
+        return None, frozenset(), False
+    try:
+        db.scan(memoryview(b"\n"), match_event_handler=_ignore, scratch=_hs.Scratch(db))
+        views = True
+    except TypeError:
+        views = False
+    return db, frozenset(r[0] for r in candidates), views
+
+
+def _compile(rules: list[HsRule]) -> Any:
+    assert _hs is not None
+    db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
+    base = _hs.HS_FLAG_PREFILTER | _hs.HS_FLAG_MULTILINE
+    db.compile(
+        expressions=[r[2] for r in rules],
+        ids=[r[0] for r in rules],
+        elements=len(rules),
+        flags=[base | (_hs.HS_FLAG_CASELESS if r[3] else 0) for r in rules],
+    )
+    return db
+
+
+def _ignore(*_args: object) -> None:
+    return None
+
+
+def _fingerprint(secret: bytes) -> bytes:
+    return hashlib.sha256(secret).hexdigest()[:8].encode()
+
+
+_ESCAPES = re.compile(rb'\\(["\\/bfnrt]|u[0-9a-fA-F]{4})')
+_SIMPLE = {
+    b'"': b'"', b"\\": b"\\", b"/": b"/", b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r",
+    b"t": b"\t",
+}  # fmt: skip
+
+
+def _unescape_one(match: re.Match[bytes]) -> bytes:
+    code = match.group(1)
+    simple = _SIMPLE.get(code)
+    if simple is not None:
+        return simple
+    return chr(int(code[1:], 16)).encode("utf-8", "surrogatepass")
+
+
+def _unescape(value: bytes) -> bytes:
+    """`value` with JSON string escapes undone, up to three levels deep (a string holding
+    JSON holding a string): a secret has one fingerprint however it was quoted."""
+    for _ in range(3):
+        if b"\\" not in value:
+            break
+        value = _ESCAPES.sub(_unescape_one, value)
+    return value
+
+
+def _escape_around(line: bytes, pos: int) -> tuple[int, int] | None:
+    """The escape sequence (\\x or \\uXXXX) that `pos` falls strictly inside, if any."""
+    if line.rfind(b"\\", max(pos - 5, 0), pos) < 0:  # the common case: no backslash near
+        return None
+    for q in range(pos - 1, max(pos - 6, -1), -1):
+        if line[q] != _BACKSLASH:
+            continue
+        run = 0
+        while q - run - 1 >= 0 and line[q - run - 1] == _BACKSLASH:
+            run += 1
+        if run % 2:  # this backslash is itself escaped: keep looking further back
+            continue
+        size = 6 if line[q + 1 : q + 2] == b"u" and _HEX4.fullmatch(line[q + 2 : q + 6]) else 2
+        return (q, q + size) if pos < q + size else None
+    return None
+
+
+def _outside_escapes(line: bytes, start: int, end: int) -> tuple[int, int]:
+    """The span moved inwards so that it neither starts nor ends inside an escape
+    sequence: no replacement may leave half of one (a dangling backslash)."""
+    inside = _escape_around(line, start)
+    if inside is not None:
+        start = inside[1]
+    inside = _escape_around(line, end)
+    if inside is not None:
+        end = inside[0]
+    return start, end
+
+
+def _string_runs(line: bytes, start: int, end: int) -> list[tuple[int, int]]:
+    """The parts of line[start:end] that lie inside JSON strings (quotes excluded)."""
+    runs: list[tuple[int, int]] = []
+    inside = False
+    cur = start
+    for match in _QUOTE_OR_ESCAPE.finditer(line, 0, end):
+        if match.end() - match.start() != 1:  # an escape pair
+            continue
+        quote = match.start()
+        if quote >= start:
+            if inside and quote > cur:
+                runs.append((cur, quote))
+            cur = quote + 1
+        inside = not inside
+    if inside and end > cur:
+        runs.append((cur, end))
+    return runs
