@@ -33,7 +33,26 @@ function searchAsYouType(form) {
   }
 }
 
+// A sign-in link (`/login#token=...`, printed by --ui-token auto) carries the token in its
+// fragment, which browsers never send to a server: take it out of the address bar and
+// the history at once, then sign in with it.
+function signInFromLink(form) {
+  const match = /^#token=([^&]+)/.exec(window.location.hash);
+  if (!match) return;
+  history.replaceState(null, "", window.location.pathname + window.location.search);
+  let token;
+  try {
+    token = decodeURIComponent(match[1]);
+  } catch (e) {
+    return;
+  }
+  form.querySelector("input[name=token]").value = token;
+  form.requestSubmit();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const login = document.getElementById("login");
+  if (login) signInFromLink(login);
   const transcript = document.getElementById("transcript");
   if (transcript && transcript.dataset.live && window.EventSource) followLive(transcript);
   const filters = document.getElementById("filters");

@@ -231,7 +231,15 @@ def test_lines_across_segment_boundaries_equal_the_source(client: TestClient) ->
 def test_all_lines_of_every_session(client: TestClient, sid: str) -> None:
     lines = source_lines(sid)
     body = client.get(f"/api/sessions/{sid}/lines?limit=1000").json()
-    assert [x["text"] for x in body["lines"]] == [b.decode("utf-8", "replace") for b in lines]
+    assert len(body["lines"]) == len(lines)
+    for x, source in zip(body["lines"], lines, strict=True):
+        whole = source.decode("utf-8", "replace")
+        if len(whole) <= 64 << 10:
+            assert x["text"] == whole and "truncated" not in x
+        else:  # the 5 MB line: its first 64 KiB, and where the whole of it is
+            assert x["truncated"] is True and x["bytes"] == len(source)
+            assert x["text"] == whole[: 64 << 10]
+            assert client.get(x["url"]).content == source
 
 
 def test_lines_default_page_and_past_the_end(client: TestClient) -> None:
@@ -312,8 +320,13 @@ def test_max_chars_cuts_raw_and_parsed(client: TestClient) -> None:
     assert raw["lines"][0]["text"] == source_lines(HOSTILE_SID)[0].decode()[:30]
     parsed = client.get(f"/api/sessions/{HOSTILE_SID}/lines?format=parsed&max_chars=30").json()
     assert all(len(e["text"]) <= 30 for e in parsed["entries"])
-    whole = client.get(f"/api/sessions/{HOSTILE_SID}/lines?start=6&limit=1").json()
-    assert len(whole["lines"][0]["text"]) > 5_000_000  # asked for: the whole 5 MB line
+    # The 5 MB line is cut without max_chars too; the whole of it is at its own URL.
+    (one,) = client.get(f"/api/sessions/{HOSTILE_SID}/lines?start=6&limit=1").json()["lines"]
+    assert one["truncated"] is True and len(one["text"]) == 64 << 10
+    assert one["url"] == f"/api/sessions/{HOSTILE_SID}/lines/6?generation=1"
+    whole = client.get(one["url"])
+    assert whole.headers["content-type"] == "text/plain; charset=utf-8"
+    assert whole.content == source_lines(HOSTILE_SID)[6] and len(whole.content) > 5_000_000
 
 
 def test_generation_picks_a_generation(tmp_path: Path) -> None:

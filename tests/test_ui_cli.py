@@ -121,7 +121,7 @@ def test_token_guards_every_request(tmp_path: Path, store_dir: Path) -> None:
     log = tmp_path / "host.log"
     proc = start_cli(
         "host", "--store", f"file://{store_dir}", "--ui-port", "0",
-        env={"AGENT_UI_TOKEN": "correct horse"}, log=log,
+        env={"AGENT_UI_TOKEN": "correct horse battery staple"}, log=log,
     )  # fmt: skip
     try:
         url = dashboard_url(log, proc)
@@ -130,14 +130,14 @@ def test_token_guards_every_request(tmp_path: Path, store_dir: Path) -> None:
         assert refused.value.code == 401
         refused.value.close()
         request = urllib.request.Request(
-            url + "api/sessions", headers={"Authorization": "Bearer correct horse"}
+            url + "api/sessions", headers={"Authorization": "Bearer correct horse battery staple"}
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert json.loads(response.read())["total"] == 5
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=15)
-    assert "correct horse" not in log.read_text()
+    assert "correct horse battery staple" not in log.read_text()
 
 
 def test_host_of_a_missing_store_changes_nothing(tmp_path: Path) -> None:

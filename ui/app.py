@@ -8,7 +8,7 @@ writes to it, and no store credential ever reaches a page.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +17,16 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp
 
 from uploader import __version__
 from uploader.catalog import AGENTS, SORT_KEYS
 
 from . import api, pages, render
+from .auth import Logins, Throttle
+from .limits import Limits, Load
 from .resources import resource_dir
-from .security import Guard
+from .security import Guard, HostPolicy
 from .service import Sessions
 
 
@@ -32,6 +35,9 @@ class UIConfig:
     token: str | None = None
     dist: Path | None = None  # a custom static bundle served at / instead of the pages
     store_description: str = ""
+    bind: str = "127.0.0.1"  # the address served on: a name requests may use (Host)
+    allowed_hosts: tuple[str, ...] = ()  # more such names (a reverse proxy's)
+    limits: Limits = field(default_factory=Limits)
 
 
 def templates() -> Jinja2Templates:
@@ -39,18 +45,44 @@ def templates() -> Jinja2Templates:
         loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
         autoescape=True,
     )
-    env.filters.update(size=render.size, when=render.when, ratio=render.ratio, number=render.number)
+    env.filters.update(
+        size=render.size,
+        when=render.when,
+        ratio=render.ratio,
+        number=render.number,
+        visible=render.visible,
+    )
     env.globals.update(version=__version__, agents=AGENTS, sort_keys=SORT_KEYS)
     return Jinja2Templates(env=env)
 
 
-def create_app(sessions: Sessions, config: UIConfig | None = None) -> Starlette:
+class _Dashboard(Starlette):
+    """Starlette with the guard outside everything, its error responses included."""
+
+    guard: dict[str, Any]
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return Guard(super().build_middleware_stack(), **self.guard)
+
+
+def create_app(
+    sessions: Sessions, config: UIConfig | None = None, load: Load | None = None
+) -> Starlette:
     config = config or UIConfig()
+    load = load or Load(config.limits)
+    hosts = HostPolicy(config.bind, config.allowed_hosts)
+    logins = Logins(config.token) if config.token else None
+    throttle = Throttle()
     app_state: dict[str, Any] = {
         "sessions": sessions,
         "templates": templates(),
         "config": config,
         "started": time.time(),
+        "load": load,
+        "limits": load.limits,
+        "hosts": hosts,
+        "logins": logins,
+        "throttle": throttle,
     }
     routes: list[Route | Mount] = [
         Route("/healthz", api.healthz),
@@ -62,7 +94,7 @@ def create_app(sessions: Sessions, config: UIConfig | None = None) -> Starlette:
         routes.append(Mount("/", StaticFiles(directory=str(config.dist), html=True), name="dist"))
     else:
         routes.extend(pages.routes())
-    app = Starlette(routes=routes, exception_handlers=api.exception_handlers())
+    app = _Dashboard(routes=routes, exception_handlers=api.exception_handlers())
     app.state.ui = app_state
-    app.add_middleware(Guard, token=config.token)
+    app.guard = {"hosts": hosts, "limits": load.limits, "logins": logins, "throttle": throttle}
     return app

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
+import sys
 import threading
 import webbrowser
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from uploader.errors import UserError
+from uploader.errors import UsageError, UserError
 from uploader.live import LiveSessions
 from uploader.stores import Store
 
 from .app import UIConfig, create_app
-from .server import Dashboard, check_exposure, serve_until
+from .auth import MIN_TOKEN_CHARS, generate_token
+from .limits import Limits, Load
+from .security import HostPolicy
+from .server import Dashboard, check_exposure, raise_open_files_limit, serve_until
 from .service import Sessions
+
+log = logging.getLogger(__name__)
+
+AUTO = "auto"
 
 
 def build_dashboard(
@@ -24,20 +33,91 @@ def build_dashboard(
     bind: str,
     port: int,
     token: str | None = None,
+    token_file: Path | None = None,
+    token_on_command_line: bool = False,
+    allowed_hosts: Iterable[str] = (),
     dist: Path | None = None,
     live: LiveSessions | None = None,
     stats: Callable[[], dict[str, float]] | None = None,
+    limits: Limits | None = None,
 ) -> Dashboard:
-    """The app and its bound socket: a busy port or an exposed bind fails here, before
-    anything else starts."""
+    """The app and its bound socket: a busy port, an exposed bind or a weak token fails
+    here, before anything else starts."""
+    token, generated = resolve_token(token, token_file, on_command_line=token_on_command_line)
     check_exposure(bind, token)
+    hosts = allowed_host_list(allowed_hosts)
     if dist is not None and not (dist / "index.html").is_file():
         raise UserError(
             f"--ui-dist {dist} has no index.html", "point it at the folder of a built bundle"
         )
+    raise_open_files_limit()
+    limits = limits or Limits()
+    load = Load(limits)
     sessions = Sessions(store, live=live, stats=stats)
-    config = UIConfig(token=token, dist=dist, store_description=store.description)
-    return Dashboard(create_app(sessions, config), bind, port, sessions)
+    config = UIConfig(token=token, dist=dist, store_description=store.description, bind=bind,
+                      allowed_hosts=hosts, limits=limits)  # fmt: skip
+    dashboard = Dashboard(create_app(sessions, config, load), bind, port, sessions, load)
+    if generated:
+        # Once, on the terminal: in the fragment (#), which browsers never send, so the
+        # token reaches neither a server log nor a Referer.
+        print(
+            f"Dashboard token (made for this run): sign in at "
+            f"{dashboard.local_url}login#token={token}\n"
+            f"Scripts send 'Authorization: Bearer {token}'.",
+            file=sys.stderr,
+            flush=True,
+        )
+    return dashboard
+
+
+def resolve_token(
+    token: str | None, token_file: Path | None, *, on_command_line: bool = False
+) -> tuple[str | None, bool]:
+    """The token to require (None: none), and whether it was made here (`auto`)."""
+    if token is not None and token_file is not None:
+        raise UsageError("both --ui-token and --ui-token-file were given", "pass one of them")
+    if token_file is not None:
+        try:
+            token = token_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(
+                f"cannot read --ui-token-file {token_file}: {getattr(exc, 'strerror', exc)}",
+                "check the path and its permissions",
+            ) from exc
+        if not token:
+            raise UsageError(f"--ui-token-file {token_file} is empty")
+    elif token is not None and token.strip() == AUTO:
+        return generate_token(), True
+    elif token is not None and on_command_line:
+        log.warning(
+            "the dashboard token is on the command line, where other users of this machine "
+            "can read it (ps); set AGENT_UI_TOKEN or use --ui-token-file instead"
+        )
+    if token is not None:
+        token = token.strip()
+        if len(token) < MIN_TOKEN_CHARS:
+            raise UsageError(
+                f"the dashboard token has {len(token)} characters; it needs at least "
+                f"{MIN_TOKEN_CHARS}",
+                "pass --ui-token auto to have one made, or generate one: "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'",
+            )
+    return token or None, False
+
+
+def allowed_host_list(values: Iterable[str]) -> tuple[str, ...]:
+    """--ui-allowed-host values (each may hold several, split by commas or spaces)."""
+    hosts = tuple(h for value in values for h in value.replace(",", " ").split())
+    for host in hosts:
+        try:
+            HostPolicy(extra=[host])
+        except ValueError:
+            raise UsageError(
+                f"--ui-allowed-host {host[:80]!r} is not a host name",
+                "give the name (and port) as the browser's address bar shows it, "
+                "like dash.example.com or dash.example.com:8443, without http://",
+            ) from None
+    return hosts
 
 
 def run_host(dashboard: Dashboard, *, open_browser: bool = False) -> int:
@@ -52,7 +132,9 @@ def run_host(dashboard: Dashboard, *, open_browser: bool = False) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         if open_browser:
-            threading.Thread(target=webbrowser.open, args=(dashboard.url,), daemon=True).start()
+            threading.Thread(
+                target=webbrowser.open, args=(dashboard.local_url,), daemon=True
+            ).start()
         await serve_until(dashboard, stop)
 
     asyncio.run(main())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from typing import Any
@@ -12,23 +13,32 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from uploader.errors import UsageError
 from uploader.reading import SessionNotFound, generations
 from uploader.sessionid import is_safe_sid
 
 from . import render
-from .api import int_param, list_query, open_reading, sessions_of, ui
-from .security import COOKIE, cookie_value, safe_next, token_ok
+from .api import authenticated, int_param, limits_of, list_query, open_reading, sessions_of, ui
+from .auth import COOKIE, Logins, Throttle
+from .security import client_key, cookies_named, is_https, safe_next
 from .service import MAX_PAGE
 
 PAGE_SIZE = 50
 LINES_PAGE = 200
 
 
-def page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+def page(
+    request: Request,
+    name: str,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> Response:
+    # Which store this is stays unsaid until the token is given.
+    store = sessions_of(request).store.description if authenticated(request) else ""
     response: Response = ui(request)["templates"].TemplateResponse(
-        request, name, {"store": sessions_of(request).store.description, **context},
-        status_code=status,
-    )  # fmt: skip
+        request, name, {"store": store, **context}, status_code=status, headers=headers
+    )
     return response
 
 
@@ -93,11 +103,19 @@ async def session_page(request: Request) -> Response:
     start = last_start if start_param == "end" else int_param(request, "start", 0) or 0
     lines: list[tuple[int, bytes]] = []
     items: list[render.Item] = []
+    # A page shows at most Limits.response_chars of transcript: past that, it ends early
+    # and its "Later" link starts where it stopped.
+    budget = limits_of(request).response_chars
     if view == "raw":
-        lines = await run_in_threadpool(sessions.lines, r, start, limit)
+        lines = await run_in_threadpool(
+            render.fit_lines, sessions.iter_lines(r, start, limit), budget
+        )
+        if lines and lines[-1][0] + 1 < min(total, start + limit):
+            limit = lines[-1][0] + 1 - start
     elif view == "chat":
         entries = await run_in_threadpool(sessions.entries, r, start, limit)
-        items = render.items(entries)
+        items, stop = render.fit_items(render.items(entries), budget, start + limit)
+        limit = max(1, min(limit, stop - start))
     return page(
         request,
         "session.html",
@@ -122,25 +140,61 @@ async def session_page(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    config = ui(request)["config"]
     target = safe_next(request.query_params.get("next"))
-    if request.method == "POST":
-        form = parse_qs((await request.body()).decode("utf-8", "replace"))
-        given = (form.get("token") or [""])[0]
-        target = safe_next((form.get("next") or ["/"])[0])
-        if config.token and token_ok(config.token, given):
-            response = RedirectResponse(target, status_code=303)
-            response.set_cookie(
-                COOKIE, cookie_value(config.token), httponly=True, samesite="strict"
-            )
-            return response
-        return page(request, "login.html", status=401, next=target, failed=True)
-    return page(request, "login.html", next=target, failed=False)
+    if request.method != "POST":
+        return page(request, "login.html", next=target, failed=False, wait=0)
+    state = ui(request)
+    logins: Logins | None = state["logins"]
+    throttle: Throttle = state["throttle"]
+    client = client_key(request.scope, state["hosts"])
+    wait = throttle.wait(client)
+    if wait:
+        return page(request, "login.html", status=429, headers={"retry-after": str(wait)},
+                    next=target, failed=False, wait=wait)  # fmt: skip
+    form = await read_form(request)
+    given = (form.get("token") or [""])[0]
+    target = safe_next((form.get("next") or ["/"])[0])
+    if logins is not None and logins.token_ok(given):
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(
+            COOKIE,
+            logins.issue(),
+            max_age=logins.max_age_s,
+            path="/",
+            httponly=True,
+            samesite="strict",
+            secure=is_https(request.scope, state["hosts"]),
+        )
+        return response
+    throttle.failed(client)
+    return page(request, "login.html", status=401, next=target, failed=True, wait=0)
+
+
+async def read_form(request: Request) -> dict[str, list[str]]:
+    """The login form: small, and sent within the header timeout, or refused."""
+    limits = limits_of(request)
+    body = bytearray()
+    try:
+        async with asyncio.timeout(limits.header_timeout_s):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limits.body_bytes:
+                    raise UsageError("the form is too large")
+    except TimeoutError:
+        raise UsageError("the form took too long to arrive") from None
+    try:
+        return parse_qs(body.decode("utf-8", "replace"), max_num_fields=10)
+    except ValueError:
+        raise UsageError("the form has too many fields") from None
 
 
 async def logout(request: Request) -> Response:
-    response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(COOKIE)
+    logins: Logins | None = ui(request)["logins"]
+    if logins is not None:
+        for value in cookies_named(request.headers.get("cookie", ""), COOKIE):
+            logins.revoke(value)
+    response = RedirectResponse("/login" if logins is not None else "/", status_code=303)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return response
 
 

@@ -6,9 +6,11 @@ Escaping is Jinja's job (autoescape is on for every template): nothing here buil
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from uploader.terminal import printable
 from uploader.transcript import QUIET_EVENTS, Entry
 from uploader.units import format_size
 
@@ -18,6 +20,8 @@ FOLD_CHARS = 1500
 FOLD_LINES = 20
 #: Characters sent to the browser at most per text; the rest is one click away (raw line).
 CAP_CHARS = 50_000
+#: Characters of one line the raw view shows (_macros.html, raw_line).
+RAW_SHOWN_CHARS = 20_000
 
 
 @dataclass
@@ -57,6 +61,11 @@ class Item:
     def line(self) -> int:
         return self.entry.line
 
+    @property
+    def chars(self) -> int:
+        """Characters of transcript this item puts on a page."""
+        return len(self.text.text) + len(self.arguments.text) + len(self.result_text.text)
+
 
 def items(entries: list[Entry]) -> list[Item]:
     """One item per entry, except that a tool result found on the same page joins its
@@ -75,6 +84,30 @@ def items(entries: list[Entry]) -> list[Item]:
             item.result_text = shown(item.result.text)
         out.append(item)
     return out
+
+
+def fit_lines(lines: Iterable[tuple[int, bytes]], budget: int) -> list[tuple[int, bytes]]:
+    """Raw lines while what the page shows of them stays within `budget` characters
+    (at least one line). Stops reading at the budget: the rest is the next page."""
+    out: list[tuple[int, bytes]] = []
+    used = 0
+    for i, data in lines:
+        out.append((i, data))
+        used += min(len(data), RAW_SHOWN_CHARS)
+        if used >= budget:
+            break
+    return out
+
+
+def fit_items(items: list[Item], budget: int, stop: int) -> tuple[list[Item], int]:
+    """Items while their text stays within `budget` characters (at least one), and the
+    first line the next page starts at (`stop` when all fit)."""
+    used = 0
+    for n, item in enumerate(items[:-1]):
+        used += item.chars
+        if used >= budget:
+            return items[: n + 1], items[n + 1].line
+    return items, stop
 
 
 def size(n: float | None) -> str:
@@ -105,3 +138,10 @@ def ratio(raw: int | None, packed: int | None) -> str:
 
 def number(n: int | float | None) -> str:
     return DASH if n is None else f"{n:,}"
+
+
+def visible(text: str | None) -> str:
+    """A title or label as a page shows it: control and bidi characters written out
+    (`\\u202e`), so that a session cannot pose as another (`evil\\u202etxt.exe`) or
+    hide part of its name. HTML escaping stays Jinja's."""
+    return printable(text or "")

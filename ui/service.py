@@ -6,6 +6,7 @@ dashboard only ever reads the store.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -83,13 +84,30 @@ class Sessions:
             fetch = reading.store_fetch(self.store, sid)
         return Reading(sid, manifest, summarize(manifest, live=self.is_live(sid)), plan, fetch)
 
-    def lines(self, r: Reading, start: int, limit: int) -> list[tuple[int, bytes]]:
+    def iter_lines(self, r: Reading, start: int, limit: int) -> Iterator[tuple[int, bytes]]:
+        """Lines [start, start + limit) one at a time: a caller that keeps only a part of
+        each never holds a page of whole lines."""
         limit = max(1, min(limit, MAX_PAGE))
         stop = min(r.plan.lines, start + limit)
-        return list(reading.iter_lines(r.plan, r.fetch, max(0, start), stop, self.cache))
+        return reading.iter_lines(r.plan, r.fetch, max(0, start), stop, self.cache)
+
+    def lines(self, r: Reading, start: int, limit: int) -> list[tuple[int, bytes]]:
+        return list(self.iter_lines(r, start, limit))
+
+    def line(self, r: Reading, n: int) -> bytes:
+        """Line n, whole."""
+        for _, data in self.iter_lines(r, n, 1):
+            return data
+        raise reading.NotFound(
+            f"session {r.sid} has no line {n + 1} (it has {r.plan.lines})",
+            "lines are counted from 0 in the API",
+        )
+
+    def iter_entries(self, r: Reading, start: int, limit: int) -> Iterator[Entry]:
+        return parse_lines(self.iter_lines(r, start, limit), r.agent)
 
     def entries(self, r: Reading, start: int, limit: int) -> list[Entry]:
-        return list(parse_lines(self.lines(r, start, limit), r.agent))
+        return list(self.iter_entries(r, start, limit))
 
     def download(self, r: Reading) -> Iterator[bytes]:
         return reading.iter_bytes(r.plan, r.fetch)
@@ -119,6 +137,17 @@ class Sessions:
                 end = start
             out[sid] = found[-messages:] if messages else []
         return out
+
+
+def cut_text(data: bytes, chars: int) -> tuple[str, bool]:
+    """The first `chars` characters of a line (UTF-8, bad bytes replaced), and whether it
+    had more. Only the bytes that can make those characters are decoded."""
+    if len(data) <= chars:  # never more characters than bytes
+        return data.decode("utf-8", "replace"), False
+    head = data[: chars * 4]
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    text = decoder.decode(head, final=len(head) == len(data))
+    return text[:chars], len(text) > chars or len(head) < len(data)
 
 
 def _cut(text: str, chars: int) -> str:
