@@ -19,13 +19,13 @@ _SAFE_FOLDER = re.compile(r"^[A-Za-z0-9._\-]{1,255}$")
 
 
 def _plain(name: str | None) -> str | None:
-    if name and _PLAIN.match(name) and name.endswith(".jsonl"):
+    if name and _PLAIN.fullmatch(name) and name.endswith(".jsonl"):
         return name
     return None
 
 
 def _folder(name: str | None) -> str | None:
-    if name and _SAFE_FOLDER.match(name) and name not in (".", ".."):
+    if name and _SAFE_FOLDER.fullmatch(name) and name not in (".", ".."):
         return name
     return None
 
@@ -50,7 +50,7 @@ def canonical_path(manifest: dict[str, Any]) -> Path | None:
     agent = source.get("agent")
     home = Path.home()
     if agent == "codex":
-        found = _CODEX_NAME.match(name)
+        found = _CODEX_NAME.fullmatch(name)
         if found is None:
             return None
         year, month, day = found.groups()

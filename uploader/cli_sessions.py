@@ -40,6 +40,7 @@ from .removal import ARCHIVE_PREFIX, own_writer, released_by_spool, remove_sessi
 from .restoring import check_target, plan_restore, write_restore
 from .stores import Store
 from .stores.base import StorageError
+from .terminal import json_text, printable
 from .transcript import ParseState, parse_line, render_text
 from .units import format_size
 from .verify import Report, verify_session
@@ -147,13 +148,10 @@ class _TextPrinter:
             for entry in parse_line(line, first_index + i, self.agent, self.state)
         )
         for text in render_text(entries):
-            click.echo(text.translate(_CONTROLS))
+            # Terminal and bidi controls in transcript text (an escape sequence can retitle
+            # a terminal, clear it or write the clipboard) are shown escaped, never obeyed.
+            click.echo(printable(text, lines=True))
         sys.stdout.flush()
-
-
-# Terminal controls in transcript text (escape sequences can retitle a terminal, clear it
-# or write the clipboard): shown as U+FFFD. Tab and newline stay.
-_CONTROLS = {c: "\ufffd" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if c not in (9, 10)}
 
 
 def _print_pieces(
@@ -263,7 +261,7 @@ def _reload(opts: dict[str, Any]) -> int:
     at = f" at checkpoint {done.checkpoint}" if done.checkpoint else ""
     click.echo(
         f"restored {sid}{at}: {done.lines:,} lines, {format_size(done.bytes)} "
-        f"(generation {done.generation}) to {done.path}{where}",
+        f"(generation {done.generation}) to {printable(str(done.path))}{where}",
         err=True,
     )
     return 0
@@ -350,13 +348,16 @@ def _print_reports(reports: list[Report], store: Store) -> None:
     _table(["SESSION", "SEGMENTS", "LINES", "SIZE", "CHECKPOINTS", "RESULT"], rows)
     problems = [p for r in reports for p in r.problems]
     for problem in problems:
-        click.echo(f"problem: {problem}")
+        click.echo(f"problem: {printable(str(problem))}")
     bad = sum(not r.ok for r in reports)
     summary = f"{len(reports)} session(s) checked in {store.description}"
     click.echo(f"{summary}: {bad} with problems" if bad else f"{summary}: all ok", err=True)
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> None:
+    """Columns of text, each cell shown escaped (ids, titles and agents come from the
+    store, which anyone who can write it fills)."""
+    rows = [[printable(cell) for cell in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     for row in [headers, *rows]:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
@@ -403,12 +404,14 @@ def _ls(opts: dict[str, Any]) -> int:
     if catalog.last_error:
         raise UserError(catalog.last_error, "check --store and try again")
     if opts["as_json"]:
-        click.echo(json.dumps([i.to_json() for i in items], indent=1, ensure_ascii=False))
+        click.echo(
+            json_text(json.dumps([i.to_json() for i in items], indent=1, ensure_ascii=False))
+        )
         return 0
     rows = [
         [
             i.sid,
-            _cut(i.title, 48),
+            _cut(printable(i.title), 48),
             i.agent,
             _when(i.updated),
             f"{i.lines:,}",
@@ -543,7 +546,8 @@ def _confirm_delete(store: Store, sid: str, *, archive: bool, in_spool: bool) ->
         raise UsageError(f"not deleting {sid} without confirmation", "pass --yes")
     try:
         manifest = load_manifest(store, sid)
-        what = f"{title_of(manifest)!r}, {plan(manifest, all_generations=True).lines:,} lines"
+        title = printable(title_of(manifest))
+        what = f"'{title}', {plan(manifest, all_generations=True).lines:,} lines"
         if not manifest.get("closed"):
             what += ", still open: a watch elsewhere may still be writing it"
     except UserError:

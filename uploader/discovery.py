@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-import json
 import logging
 import os
 import random
@@ -21,7 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import safejson
 from .agentpaths import codex_home
+from .fsutil import read_capped
 from .sessionid import is_safe_sid
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,9 @@ log = logging.getLogger(__name__)
 DEFAULT_INCLUDE = ("*.jsonl",)
 # Lock files and OpenClaw's trajectories are not transcripts.
 DEFAULT_EXCLUDE = ("*.lock", "*.trajectory.jsonl")
+MAX_INDEX = 64 << 20  # an OpenClaw sessions.json larger than this is not read
 # OpenClaw renames a transcript when its session ends: `<id>.jsonl.deleted.<time>`.
-ENDED_SUFFIX = re.compile(r"\.(deleted|reset|bak)\.[^/]*$")
+ENDED_SUFFIX = re.compile(r"\.(deleted|reset|bak)\.[^/]*\Z")
 
 
 def agent_folders() -> list[tuple[str, Path]]:
@@ -159,11 +161,13 @@ class Scanner:
     def _list(self, folder: str, relative: str, now: float) -> _Listing | None:
         """The folder's listing: the last one while its mtime says nothing changed (a new
         one has listed_at == now)."""
+        last = self._listings.get(folder)
         try:
             mtime_ns = os.stat(folder).st_mtime_ns
-        except OSError:  # gone meanwhile, or not readable
+        except (FileNotFoundError, NotADirectoryError):  # gone meanwhile
             return None
-        last = self._listings.get(folder)
+        except OSError:  # not readable now: what it held is still there
+            return last
         if (
             last is not None
             and last.mtime_ns == mtime_ns
@@ -173,8 +177,10 @@ class Scanner:
             return last
         try:
             entries = list(os.scandir(folder))
-        except OSError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
+        except OSError:  # out of file handles, say: a folder not listed is not gone
+            return last
         listing = _Listing(mtime_ns, now, [], [], False)
         for entry in entries:
             name = entry.name
@@ -244,16 +250,27 @@ class OpenClawIndex:
 
 
 def read_sessions_json(folder: Path) -> OpenClawIndex | None:
-    """The `sessions.json` beside OpenClaw transcripts, or None if there is none (or it
-    is being rewritten: the next scan reads it again)."""
+    """The `sessions.json` beside OpenClaw transcripts, or None if there is none, or it
+    is being rewritten (the next scan reads it again), or it is not an index at all (too
+    large, nested too deeply, NaN, not an object: said in a warning). Either way the
+    transcripts beside it are read as usual, only without the index's titles."""
+    path = folder / "sessions.json"
     try:
-        data = json.loads((folder / "sessions.json").read_bytes())
+        raw = read_capped(path, MAX_INDEX)
+        data = safejson.loads(raw, max_bytes=MAX_INDEX)
     except FileNotFoundError:
         return None
+    except safejson.BadJSON as exc:
+        if exc.syntax:  # most likely caught half written: read again when it changes
+            log.debug("%s not read: %s", path, exc)
+        else:
+            log.warning("%s cannot be used: %s; its sessions are read without it", path, exc)
+        return None
     except (OSError, ValueError) as exc:
-        log.debug("%s/sessions.json not read: %s", folder, exc)
+        log.warning("%s cannot be used: %s; its sessions are read without it", path, exc)
         return None
     if not isinstance(data, dict):
+        log.warning("%s cannot be used: not a JSON object; its sessions are read without it", path)
         return None
     active, titles = set(), {}
     for entry in data.values():

@@ -13,28 +13,35 @@ import json
 import logging
 from collections.abc import Callable
 
+from . import safejson
 from .errors import UsageError, UserError
 from .reading import Damaged
 from .stores.base import ObjectNotFound, StorageConflict, Store, VersionedStore
+from .terminal import is_printable, printable
 
 log = logging.getLogger(__name__)
 
 LABELS_KEY = "labels.json"
 MAX_LABEL = 200
+MAX_LABELS_FILE = 64 << 20  # 200,000 sessions' labels; anything larger is not ours
 _ATTEMPTS = 5
 
 Labels = dict[str, str]
 
 
 def clean_label(text: str) -> str:
-    """A label as stored: one line, single spaces, 1-200 characters."""
+    """A label as stored: one line, single spaces, 1-200 characters, nothing a terminal
+    would act on (controls, bidi overrides: a label is shown in lists and logs)."""
+    if not is_printable(text.replace("\n", " ").replace("\t", " ").replace("\r", " ")):
+        raise UsageError(
+            f"the label '{printable(text)}' holds control or bidi characters (shown escaped)",
+            "give plain text: letters, digits, punctuation and spaces",
+        )
     label = " ".join(text.split())
     if not label:
         raise UsageError("the label is empty", "give some text, or --clear to remove a label")
     if len(label) > MAX_LABEL:
         raise UsageError(f"the label is {len(label)} characters long", f"keep it to {MAX_LABEL}")
-    if any(ord(c) < 32 or ord(c) == 127 for c in label):
-        raise UsageError(f"the label {label!r} holds control characters")
     return label
 
 
@@ -51,7 +58,7 @@ def _read(store: Store) -> tuple[Labels, str | None]:
     except ObjectNotFound:
         return {}, None
     try:
-        data = json.loads(raw)
+        data = safejson.loads(raw, max_bytes=MAX_LABELS_FILE)
     except ValueError as exc:
         raise Damaged(
             f"{store.description}/{LABELS_KEY} is not valid JSON ({exc})",

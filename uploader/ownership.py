@@ -119,6 +119,6 @@ class Ownership:
 
 
 def _writer(manifest: bytes | None) -> str:
-    with contextlib.suppress(ValueError, AttributeError, TypeError):
+    with contextlib.suppress(ValueError, AttributeError, TypeError, RecursionError):
         return str(json.loads(manifest or b"null").get("writer", "unknown"))
     return "unknown"

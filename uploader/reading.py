@@ -1,6 +1,6 @@
 """Reading a session back: which segments, how many of their lines, checked as they come.
 
-Shared by the dashboard and the restore commands (DESIGN.md, "Reading side"). A
+Shared by the dashboard and the restore commands. A
 reading is planned from the manifest alone: the segments of one generation, the last
 one cut at a checkpoint's `line_idx`. Segments are fetched one at a time, gunzipped and
 checked against the manifest's sha256 and line count, so memory follows the largest
@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from . import manifest as mf
+from . import safejson
 from .codec import GZIP_ERRORS, decompressor
 from .errors import UsageError, UserError
 from .stores.base import ObjectNotFound, Store
 
 CHUNK = 256 << 10  # compressed bytes per gunzip call: bounds each chunk's size
+MAX_MANIFEST = 64 << 20  # some 200,000 segments: anything larger is not a manifest
 
 
 class NotFound(UserError):
@@ -58,8 +60,10 @@ def load_manifest(store: Store, sid: str) -> dict[str, Any]:
 
 
 def parse_manifest(raw: bytes, where: str) -> dict[str, Any]:
+    """The manifest in `raw`, checked; Damaged (naming `where`) for anything else, however
+    hostile (nested 100,000 deep, NaN, hundreds of MiB, not an object)."""
     try:
-        manifest = json.loads(raw)
+        manifest = safejson.loads(raw, max_bytes=MAX_MANIFEST)
     except ValueError as exc:
         raise Damaged(f"{where} is not valid JSON ({exc})", "run `agent-uploader verify`") from exc
     if not isinstance(manifest, dict) or not isinstance(manifest.get("segments"), list):
@@ -70,8 +74,9 @@ def parse_manifest(raw: bytes, where: str) -> dict[str, Any]:
     return manifest
 
 
-_SEGMENT_PATH = re.compile(r"^segments/[A-Za-z0-9][A-Za-z0-9._\-]*$")
-_CHECKPOINT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+# Matched whole (fullmatch): `$` would let "segments/x\n" through.
+_SEGMENT_PATH = re.compile(r"segments/[A-Za-z0-9][A-Za-z0-9._\-]*")
+_CHECKPOINT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]*")
 
 
 def _count(value: Any) -> bool:
@@ -86,7 +91,7 @@ def _shape_problem(manifest: dict[str, Any]) -> str | None:
             return f"segment entry {n} is not an object"
         if not _count(entry.get("seq")) or not entry["seq"]:
             return f"segment entry {n} has no valid seq ({entry.get('seq')!r})"
-        if not isinstance(entry.get("path"), str) or not _SEGMENT_PATH.match(entry["path"]):
+        if not isinstance(entry.get("path"), str) or not _SEGMENT_PATH.fullmatch(entry["path"]):
             return f"segment {entry['seq']} has no valid path ({entry.get('path')!r})"
         for field in ("lines", "bytes", "gzip_bytes", "generation"):
             if field in entry and not _count(entry[field]):
@@ -97,7 +102,7 @@ def _shape_problem(manifest: dict[str, Any]) -> str | None:
     for cp in checkpoints or ():
         if not isinstance(cp, dict) or not isinstance(cp.get("id"), str):
             return f"a checkpoint without an id: {json.dumps(cp)[:120]}"
-        if not _CHECKPOINT_ID.match(cp["id"]):
+        if not _CHECKPOINT_ID.fullmatch(cp["id"]):
             return f"checkpoint id {cp['id']!r} is not valid"
         if not _count(cp.get("seq")) or not _count(cp.get("line_idx")):
             return f"checkpoint {cp['id']} has no valid seq and line_idx"

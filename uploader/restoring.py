@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserError
-from .fsutil import fsync_dir
+from .fsutil import fsync_dir, make_private_dir, private_opener
 from .reading import NotFound, Plan, iter_bytes, load_manifest, plan, store_fetch
 from .stores.base import Store
 
@@ -93,7 +93,7 @@ def write_atomically(
         mode = 0o600
     size = 0
     try:
-        with open(tmp, "wb", opener=lambda p, f: os.open(p, f, 0o600)) as out:
+        with open(tmp, "wb", opener=private_opener) as out:
             os.fchmod(out.fileno(), mode)
             for chunk in chunks:
                 out.write(chunk)
@@ -117,22 +117,12 @@ def write_atomically(
 
 
 def _make_parents(folder: Path) -> list[Path]:
-    """Create `folder` and its missing parents; the ones created, outermost first."""
-    missing = []
-    while not folder.exists():
-        missing.append(folder)
-        if folder.parent == folder:
-            break
-        folder = folder.parent
-    missing.reverse()
-    for each in missing:
-        try:
-            each.mkdir()
-        except FileExistsError:
-            pass
-        except OSError as exc:
-            raise _disk_error(each, exc) from exc
-    return missing
+    """Create `folder` and its missing parents, private (0700); the ones created,
+    outermost first. Folders that exist keep their modes: they are the user's."""
+    try:
+        return make_private_dir(folder)
+    except OSError as exc:
+        raise _disk_error(Path(exc.filename) if exc.filename else folder, exc) from exc
 
 
 def _disk_error(path: Path, exc: OSError) -> UserError:

@@ -11,11 +11,13 @@ from .errors import UsageError
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _TOPIC = re.compile(rf"^({_UUID.pattern}-topic-[A-Za-z0-9._\-]+?)\.jsonl")
-_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,127}$")
+# Matched whole (fullmatch): `$` would also match before a final newline, so "abc\n"
+# would pass.
+_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,127}")
 
 
 def is_safe_sid(sid: str) -> bool:
-    return bool(_SAFE.match(sid)) and ".." not in sid
+    return bool(_SAFE.fullmatch(sid)) and ".." not in sid
 
 
 def validate_sid(sid: str) -> str:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .errors import UserError
-from .fsutil import atomic_write, fsync_dir
+from .fsutil import atomic_write, fsync_dir, make_private_dir, private_opener
 
 META_SUFFIX = ".meta.json"
 ENDED_MARK = "ended"
@@ -34,6 +34,20 @@ ENDED_MARK = "ended"
 
 class SpoolLocked(UserError):
     pass
+
+
+_SPOOL_NAMES = {"lock", "spool-id", "active", "queue", "state"}
+
+
+def _only_spool(root: Path) -> bool:
+    """Is `root` missing, or a folder holding nothing but a spool's own names?"""
+    try:
+        names = os.listdir(root)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return all(n in _SPOOL_NAMES or (n.startswith(".") and n.endswith(".tmp")) for n in names)
 
 
 def segment_name(seq: int, gzip: bool) -> str:
@@ -63,10 +77,21 @@ class Spool:
         self._lock_file: IO[str] | None = None
 
     def prepare(self) -> None:
-        """Create the folders, or say clearly which one cannot be written."""
-        for folder in (self.root, self.active_dir, self.queue_dir, self.manifests_dir):
+        """Create the folders (0700: they hold transcripts), or say clearly which one cannot
+        be written. Folders that are the spool's by name are made private if an earlier
+        version left them open; the root too when it holds nothing but a spool (never a
+        folder of the user's, such as --spool-dir /tmp); a --state-dir of the user's keeps
+        its mode."""
+        own_state = self.state_dir == self.root / "state"
+        for folder, tighten in (
+            (self.root, _only_spool(self.root)),
+            (self.active_dir, True),
+            (self.queue_dir, True),
+            (self.state_dir, own_state),
+            (self.manifests_dir, True),
+        ):
             try:
-                folder.mkdir(parents=True, exist_ok=True)
+                make_private_dir(folder, tighten=tighten)
             except OSError as exc:
                 raise UserError(
                     f"cannot create spool folder {folder}: {exc.strerror}",
@@ -81,7 +106,7 @@ class Spool:
     def lock(self) -> None:
         """Take the spool for this process; a second watcher gets a clear refusal."""
         path = self.root / "lock"
-        f = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the process's life
+        f = open(path, "a+", encoding="utf-8", opener=private_opener)  # noqa: SIM115 - held
         try:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -167,7 +192,7 @@ class Spool:
 
     def enqueue_paths(self, sid: str, seq: int, gzip: bool) -> tuple[Path, Path]:
         folder = self.session_queue(sid)
-        folder.mkdir(exist_ok=True)
+        make_private_dir(folder)
         data = folder / segment_name(seq, gzip)
         return data, folder / f"session-{seq:06d}{META_SUFFIX}"
 
@@ -206,7 +231,7 @@ class Spool:
 
     def mark_ended(self, sid: str) -> None:
         folder = self.session_queue(sid)
-        folder.mkdir(exist_ok=True)
+        make_private_dir(folder)
         atomic_write(folder / ENDED_MARK, b"")
 
     def is_ended(self, sid: str) -> bool:

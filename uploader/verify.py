@@ -8,12 +8,12 @@ or whose objects are missing or differ. Segments are streamed, one at a time.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import manifest as mf
+from . import safejson
 from .reading import Damaged, iter_segment, load_manifest
 from .stores.base import ObjectNotFound, StorageError, Store
 
@@ -137,7 +137,7 @@ def _check_checkpoints(
 def _check_checkpoint_object(store: Store, report: Report, cid: str, cp: dict[str, Any]) -> None:
     key = mf.checkpoint_key(report.sid, cid)
     try:
-        stored = json.loads(store.get(key))
+        stored = safejson.loads(store.get(key))
     except ObjectNotFound:
         report.problem(f"checkpoint {cid}: {key} is missing from the store")
         return

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import UsageError
 from .base import (
@@ -16,6 +15,7 @@ from .base import (
     StorageError,
     StorageUnavailable,
     Store,
+    redact_url,
 )
 
 __all__ = [
@@ -27,11 +27,12 @@ __all__ = [
     "Store",
     "StoreOptions",
     "open_store",
+    "redact_url",
     "resolve_store_url",
 ]
 
 DEFAULT_STORE_URL = "file://~/.agent-uploader/store"
-_S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+_S3_BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")  # the whole name: fullmatch
 
 
 @dataclass(frozen=True)
@@ -42,16 +43,6 @@ class StoreOptions:
     supabase_key: str | None = None
     bucket: str = "sessions"
     upload_url: str | None = None
-
-
-def redact_url(url: str) -> str:
-    """A URL as it may be shown: no user:password, no query string (tokens, signatures)."""
-    parts = urlsplit(url)
-    if not parts.scheme or not parts.netloc:
-        return url if "?" not in url else url.split("?", 1)[0] + "?…"
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "…" if parts.query else "", ""))
 
 
 def resolve_store_url(explicit: str | None, options: StoreOptions) -> str:
@@ -91,7 +82,7 @@ def open_store(url: str, options: StoreOptions | None = None) -> Store:
         return LocalStore(Path(rest))
     if scheme == "s3":
         bucket, _, prefix = rest.partition("/")
-        if not _S3_BUCKET.match(bucket) or ".." in bucket:
+        if not _S3_BUCKET.fullmatch(bucket) or ".." in bucket:
             raise UsageError(
                 f"--store {shown!r}: {bucket!r} is not a valid S3 bucket name",
                 "bucket names are 3-63 lowercase letters, digits, dots and hyphens",

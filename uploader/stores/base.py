@@ -7,8 +7,10 @@ tree below at one place, so callers decide on retries by type alone.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit, urlunsplit
 
 
 class StorageError(Exception):
@@ -88,6 +90,61 @@ def check_key(key: str) -> str:
     parts = key.split("/")
     if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
         raise ValueError(f"invalid store key {key!r}")
-    if any(ord(c) < 32 for c in key):
+    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in key):
         raise ValueError(f"invalid store key {key!r}: control character")
     return key
+
+
+# -- what may be shown of a URL or a server's answer ---------------------------------------
+
+
+def redact_url(url: str) -> str:
+    """A URL as it may be shown: no user:password, no query string (tokens, signatures),
+    no fragment."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # not a URL that parses (a bad port, a broken IPv6 host)
+        parts, port = None, None
+    if parts is None or not parts.scheme or not parts.netloc:
+        url = re.sub(r"//[^/@\s]*@", "//…@", url)
+        return url if "?" not in url else url.split("?", 1)[0] + "?…"
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    netloc = f"{host}:{port}" if port else host
+    if parts.username is not None or parts.password is not None:
+        netloc = f"…@{netloc}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "…" if parts.query else "", ""))
+
+
+_URL = re.compile(r"""\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s'"<>`]+""")
+# name=value (a query string, a form body, a header written out) and "name": "value"
+# (a JSON body) for names that hold secrets; Bearer/Basic credentials; JWTs (Supabase's
+# keys) and Supabase's newer keys, wherever they are.
+_FIELD_NAMES = (
+    r"api[_\-]?key|apikey|token|access[_\-]?token|refresh[_\-]?token|id[_\-]?token"
+    r"|secret|client[_\-]?secret|password|passwd|pwd|signature|credential"
+    r"|x-amz-signature|x-amz-credential|x-amz-security-token|authorization"
+)
+_PARAM_NAMES = _FIELD_NAMES + "|key|code|sig|auth"  # `?code=KEY` is how Nexus takes its key
+_SECRET_PARAM = re.compile(rf"(?i)\b({_PARAM_NAMES})=[^\s&#'\"<>]+")
+_SECRET_FIELD = re.compile(rf"""(?i)(["'](?:{_FIELD_NAMES})["']\s*:\s*["'])[^"']+""")
+_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/\-]{8,}=*")
+_TOKENS = re.compile(
+    r"\beyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*"  # a JWT
+    r"|\bsb_(?:secret|publishable)_[A-Za-z0-9_\-]+"
+)
+
+
+def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """A server's answer or an HTTP library's message as it may go into an error or a
+    log: URLs without credentials or query strings, secret parameters and fields, bearer
+    tokens and keys replaced by "…", and each of `secrets` (the keys in use) too."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "…")
+    text = _URL.sub(lambda m: redact_url(m.group()), text)
+    text = _SECRET_PARAM.sub(lambda m: f"{m.group(1)}=…", text)
+    text = _SECRET_FIELD.sub(lambda m: f"{m.group(1)}…", text)
+    text = _AUTH_SCHEME.sub(lambda m: f"{m.group(1)} …", text)
+    return _TOKENS.sub("…", text)

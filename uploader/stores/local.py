@@ -1,4 +1,9 @@
-"""A folder on this machine as the store (the default: ~/.agent-uploader/store)."""
+"""A folder on this machine as the store (the default: ~/.agent-uploader/store).
+
+Objects are private files (0600) and the folders made for them private (0700), whatever
+the umask: they hold transcripts. A folder that exists already keeps its mode (the root
+may be a folder the user chose to share, and its mode is theirs to decide).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ..fsutil import atomic_write, fsync_dir, write_synced
+from ..fsutil import atomic_write, fsync_dir, make_private_dir, write_synced
 from .base import (
     ObjectNotFound,
     StorageAuthError,
@@ -49,7 +54,7 @@ class LocalStore:
 
     def check(self) -> None:
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            make_private_dir(self.root)
         except OSError as exc:
             raise _translate(exc, f"cannot create store folder {self.root}") from exc
         if not os.access(self.root, os.W_OK | os.X_OK):
@@ -58,7 +63,7 @@ class LocalStore:
     def put(self, key: str, data: bytes, content_type: str, *, create_only: bool = False) -> None:
         path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(path.parent)
             if create_only:
                 _create_only(path, data)
             else:

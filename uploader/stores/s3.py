@@ -25,6 +25,7 @@ from .base import (
     StorageUnavailable,
     StorageUnreachable,
     check_key,
+    scrub,
 )
 
 _AUTH_CODES = {
@@ -51,12 +52,13 @@ _TRANSIENT = (
 
 
 def translate(exc: Exception, what: str) -> StorageError:
-    """Map one botocore exception onto the store error tree (the only place that does)."""
+    """Map one botocore exception onto the store error tree (the only place that does).
+    What the server or botocore says is scrubbed of URLs' credentials and tokens."""
     if isinstance(exc, bexc.ClientError):
         err = exc.response.get("Error", {})
-        code = str(err.get("Code", ""))
+        code = scrub(str(err.get("Code", "")))[:100]
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-        msg = f"{what}: {code or status} {err.get('Message', '')}".rstrip()
+        msg = f"{what}: {code or status} {scrub(str(err.get('Message', '')))[:300]}".rstrip()
         if code == "NoSuchBucket":
             return BucketNotFound(msg)
         if code in ("PreconditionFailed", "ConditionalRequestConflict") or status == 412:
@@ -71,10 +73,10 @@ def translate(exc: Exception, what: str) -> StorageError:
     if isinstance(exc, bexc.NoCredentialsError | bexc.PartialCredentialsError):
         return StorageAuthError(f"{what}: no AWS credentials found (set AWS_ACCESS_KEY_ID/...)")
     if isinstance(exc, bexc.EndpointConnectionError | bexc.ConnectTimeoutError):
-        return StorageUnreachable(f"{what}: {exc}")
+        return StorageUnreachable(f"{what}: {scrub(str(exc))}")
     if isinstance(exc, _TRANSIENT):
-        return StorageUnavailable(f"{what}: {exc}")
-    return StorageError(f"{what}: {exc}")
+        return StorageUnavailable(f"{what}: {scrub(str(exc))}")
+    return StorageError(f"{what}: {scrub(str(exc))}")
 
 
 class S3Store:
@@ -162,7 +164,7 @@ class S3Store:
         try:
             return bytes(resp["Body"].read()), str(resp["ETag"])
         except (bexc.BotoCoreError, OSError) as exc:
-            raise StorageUnavailable(f"GET {key}: body cut short: {exc}") from exc
+            raise StorageUnavailable(f"GET {key}: body cut short: {scrub(str(exc))}") from exc
 
     def list(self, prefix: str) -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")
@@ -195,7 +197,7 @@ class S3Store:
         errors = [e for e in resp.get("Errors", ()) if e.get("Code") != "NoSuchKey"]
         if errors:
             first = errors[0]
-            raise StorageError(f"DELETE {first.get('Key')}: {first.get('Code')}")
+            raise StorageError(f"DELETE {first.get('Key')}: {scrub(str(first.get('Code')))}")
 
     def close(self) -> None:
         self.client.close()

@@ -1,4 +1,4 @@
-"""Supabase Storage through the supabase client library (see STORES.md for its ways).
+"""Supabase Storage through the supabase client library.
 
 The client retries nothing; the uploader's retry policy wraps every call. Errors come
 as HTTP 400 with the real code in the body (`statusCode` "404", "409", "403"), or as
@@ -25,18 +25,24 @@ from .base import (
     StorageUnavailable,
     StorageUnreachable,
     check_key,
+    redact_url,
+    scrub,
 )
 
 PAGE = 1000  # Supabase lists at most this many entries per request
 
 
-def translate(exc: Exception, what: str) -> StorageError:
-    """Map one supabase/httpx exception onto the store error tree."""
+def translate(exc: Exception, what: str, secrets: Iterable[str] = ()) -> StorageError:
+    """Map one supabase/httpx exception onto the store error tree. What the server or
+    httpx says is scrubbed of URLs' credentials and query strings, tokens and `secrets`."""
     from storage3.exceptions import StorageApiError
+
+    def shown(value: object, limit: int = 300) -> str:
+        return scrub(str(value), secrets)[:limit]
 
     if isinstance(exc, StorageApiError):
         status = str(exc.status)
-        msg = f"{what}: {status} {exc.code}: {exc.message}"
+        msg = f"{what}: {shown(status, 20)} {shown(exc.code, 100)}: {shown(exc.message)}"
         if status == "404":
             if "bucket" in str(exc.code).lower() or "bucket" in str(exc.message).lower():
                 return BucketNotFound(msg)
@@ -49,10 +55,10 @@ def translate(exc: Exception, what: str) -> StorageError:
             return StorageUnavailable(msg)
         return StorageError(msg)
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-        return StorageUnreachable(f"{what}: {type(exc).__name__}: {exc}")
+        return StorageUnreachable(f"{what}: {type(exc).__name__}: {shown(exc)}")
     if isinstance(exc, httpx.TransportError):
-        return StorageUnavailable(f"{what}: {type(exc).__name__}: {exc}")
-    return StorageError(f"{what}: {exc}")
+        return StorageUnavailable(f"{what}: {type(exc).__name__}: {shown(exc)}")
+    return StorageError(f"{what}: {shown(exc)}")
 
 
 def _like_literal(text: str) -> str:
@@ -70,7 +76,8 @@ class SupabaseStore:
 
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self.description = f"supabase://{bucket}/{self.prefix} at {url.rstrip('/')}"
+        self.description = f"supabase://{bucket}/{self.prefix} at {redact_url(url.rstrip('/'))}"
+        self._secrets = (key,)  # never in a message, whatever the server echoes
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=5.0))
         options: Any = ClientOptions(httpx_client=self._http)
         self._client = create_client(url, key, options=options)
@@ -82,7 +89,7 @@ class SupabaseStore:
         try:
             return fn(*args)
         except (StorageApiError, httpx.HTTPError) as exc:
-            raise translate(exc, what) from exc
+            raise translate(exc, what, self._secrets) from exc
 
     def _path(self, key: str) -> str:
         return self.prefix + check_key(key)
