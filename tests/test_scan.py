@@ -21,7 +21,8 @@ from conftest import run_cli
 from session_factory import claude_lines, codex_lines, openclaw_lines, pi_lines
 
 from uploader.redaction import Redactor, default_rules
-from uploader.redaction.scan import _printable, is_transcript_name, scan_file
+from uploader.redaction.scan import is_transcript_name, scan_file
+from uploader.terminal import printable
 
 ALNUM = string.ascii_letters + string.digits
 
@@ -267,7 +268,7 @@ def test_file_names_cannot_drive_the_terminal(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
     assert "evil\\x1b[2J/a\\u202etxt.jsonl:1:" in result.stdout
-    assert _printable("a\nb\u2066c\udcff") == "a\\x0ab\\u2066c\\xff"
+    assert printable("a\nb\u2066c\udcff") == "a\\nb\\u2066c\\xff"
 
 
 def test_bad_usage_exits_2(tmp_path: Path) -> None:

@@ -15,7 +15,8 @@ from .cli import _run, main, quiet_log_option
 from .discovery import agent_folders
 from .errors import UsageError
 from .redaction import Redactor, load_rules
-from .redaction.scan import _printable, scan_file, transcript_files
+from .redaction.scan import scan_file, transcript_files
+from .terminal import printable
 
 
 @main.command(name="scan")
@@ -79,7 +80,7 @@ def _scan(opts: dict[str, Any]) -> int:
                 "give the transcripts to scan: agent-uploader scan PATH...",
             )
         for agent, folder in folders:
-            click.echo(f"scanning {agent}: {_printable(str(folder))}", err=True)
+            click.echo(f"scanning {agent}: {printable(str(folder))}", err=True)
         paths = [folder for _, folder in folders]
     as_json = opts["as_json"]
     errors = scanned = 0
@@ -90,11 +91,11 @@ def _scan(opts: dict[str, Any]) -> int:
         nonlocal errors
         errors += 1
         reason = exc.strerror or str(exc)
-        click.echo(f"Error: cannot read {_printable(str(path))}: {_printable(reason)}", err=True)
+        click.echo(f"Error: cannot read {printable(str(path))}: {printable(reason)}", err=True)
 
     try:
         for path in transcript_files(paths, unreadable):
-            name = _printable(str(path))
+            name = printable(str(path))
             try:
                 for found in scan_file(path, redactor):
                     by_rule[found.rule] += 1

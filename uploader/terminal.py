@@ -15,10 +15,12 @@ import re
 from typing import Any
 
 # C0 and C1 controls, DEL; bidi embeddings, overrides, isolates and marks; the Unicode
-# line and paragraph separators (a line break to some viewers).
+# line and paragraph separators (a line break to some viewers); and os.fsdecode's
+# stand-ins for bytes of a file name that are not UTF-8.
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029"
-_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
-_UNSAFE_IN_LINES = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")  # tab, newline stay
+_UNDECODABLE = "\udc80-\udcff"
+_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}{_UNDECODABLE}]")
+_UNSAFE_IN_LINES = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_UNDECODABLE}]")
 # json.dumps escapes C0 controls in strings itself; its raw newlines are indentation.
 _UNSAFE_IN_JSON = re.compile(f"[\x7f-\x9f{_BIDI}]")
 
@@ -29,6 +31,8 @@ _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 def _escape(match: re.Match[str]) -> str:
     char = match.group()
     code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8, as os.fsdecode keeps it
+        return f"\\x{code - 0xDC00:02x}"
     return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 

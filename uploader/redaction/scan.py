@@ -7,7 +7,6 @@ import functools
 import os
 import re
 import stat
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,22 +83,3 @@ def scan_file(path: Path, redactor: Redactor, chunk: int = CHUNK) -> Iterator[Fi
 def _findings(path: Path, redactor: Redactor, data: bytes, line: int) -> Iterator[FileFinding]:
     for f in redactor.find(data):
         yield FileFinding(path, line + f.line, f.column, f.rule, f.fingerprint)
-
-
-def _printable(text: str) -> str:
-    """`text` with controls, bidi overrides, line separators and undecodable bytes shown
-    as escapes, so a file name cannot act on the terminal it is printed on. (Private to
-    `scan`; not a shared helper.)"""
-    return "".join(ch if unicodedata.category(ch) not in _UNSAFE else _escape(ch) for ch in text)
-
-
-# Controls (C0, C1, DEL), format characters (bidi embeddings, overrides, isolates and
-# marks, zero-width ones), surrogates (bytes of a name that are not UTF-8), separators.
-_UNSAFE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-
-
-def _escape(ch: str) -> str:
-    code = ord(ch)
-    if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's stand-in for a byte that is not UTF-8
-        return f"\\x{code - 0xDC00:02x}"
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
