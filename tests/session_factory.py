@@ -73,6 +73,7 @@ class _Cutter:
         self.generation_reason: str | None = None
         self.lines: list[bytes] = []
         self.bytes = 0
+        self.offset = 0  # source bytes of this generation in closed segments
         self.first_ts = self.last_ts = 0.0
         self.metas: list[dict[str, Any]] = []
 
@@ -102,6 +103,7 @@ class _Cutter:
             "sha256": packed.sha256,
             "first_ts": int(self.first_ts),
             "last_ts": int(self.last_ts),
+            "source_end": self.offset + packed.raw_bytes,
             "source": self.source,
         }
         if self.generation_reason:
@@ -116,6 +118,7 @@ class _Cutter:
                 "ts": int(mark.ts),
             }
         self.metas.append(meta)
+        self.offset += packed.raw_bytes
         self.seq += 1
         self.lines = []
         self.bytes = 0
@@ -125,6 +128,7 @@ class _Cutter:
         self.close()
         self.generation += 1
         self.generation_reason = reason
+        self.offset = 0
 
 
 def _check_line(index: int, line: bytes) -> None:

@@ -8,6 +8,10 @@ mid-rotation and mid-upload. Between kills the store must only ever hold a prefi
 of the source, and a segment once in the manifest never changes. After the writer
 stops, one clean run drains everything; then the store must hold every line of the
 file exactly once, in order, byte for byte.
+
+Redaction is on (the default) and some lines carry secrets, some of them cut in two by
+a partial write: what the store holds is compared with the source redacted in one
+piece, which also shows that how reads were split never changes the stored bytes.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import pytest
 from conftest import open_url, saved_state, start_cli, store_args, wait_until
 from storeview import generations, manifest, rebuild, segment_bytes
 
+from uploader.redaction import Redactor, default_rules
 from uploader.stores import Store
 
 SID = "0f6c2b9e-8d41-4f7a-b3c5-91e2d7a4c608"
@@ -51,6 +56,19 @@ def write_all(data):
         view = view[os.write(fd, view):]
 
 
+def secret():
+    # Made up at run time: no token-shaped literal sits in the repository.
+    alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    pick = lambda n: "".join(rng.choice(alnum) for _ in range(n))
+    kind = rng.randrange(3)
+    if kind == 0:
+        return "gh" + "p_" + pick(36)
+    if kind == 1:
+        base32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+        return "AK" + "IA" + "".join(rng.choice(base32) for _ in range(16))
+    return "postgres://app:" + pick(20) + "@db.internal:5432/app"
+
+
 def line(i):
     r = rng.random()
     if r < 0.08:
@@ -64,6 +82,8 @@ def line(i):
     else:
         size = rng.randint(60000, 300000)  # larger than --seg-bytes: a segment of its own
     text = rng.randbytes(size // 2).hex() if rng.random() < 0.5 else "x" * size
+    if rng.random() < 0.15:
+        text = text[: size // 2] + " " + secret() + " " + text[size // 2 :]
     obj = {"timestamp": "2026-03-14T10:%02d:%02d.000Z" % (i // 60 % 60, i % 60),
            "type": "response_item", "i": i, "payload": {"text": text}}
     return json.dumps(obj, separators=(",", ":")).encode() + b"\n"
@@ -124,9 +144,16 @@ def _read_source(source: Path, start: int, length: int) -> bytes:
         return f.read(length)
 
 
+REDACTOR = Redactor(default_rules())
+
+
+def redacted(data: bytes) -> bytes:
+    return REDACTOR.redact(data).data
+
+
 class PrefixChecker:
-    """Between kills: the store holds a prefix of the source, seq without gaps, and a
-    segment once listed never changes. Checks only segments it has not seen yet."""
+    """Between kills: the store holds a prefix of the (redacted) source, seq without gaps,
+    and a segment once listed never changes. Checks only segments it has not seen yet."""
 
     def __init__(self, store: Store, source: Path) -> None:
         self.store = store
@@ -148,10 +175,11 @@ class PrefixChecker:
                 continue
             assert s["generation"] == 1, f"a kill started a new generation: {s}"
             data = segment_bytes(self.store, SID, s)
-            want = _read_source(self.source, self.offset, len(data))
+            end = s["source_end"]
+            want = redacted(_read_source(self.source, self.offset, end - self.offset))
             assert data == want, f"segment {s['seq']} is not the next part of the source"
             self.seen[s["seq"]] = s
-            self.offset += len(data)
+            self.offset = end
         return len(segments)
 
 
@@ -232,14 +260,20 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(
     assert code == 0, tail[-4000:]
     assert not _queued(spool), "segments left in the spool after a clean stop"
 
-    # What a user checks: the session rebuilt from the store is the file, exactly.
-    assert rebuild(store, SID) == want
+    # What a user checks: the session rebuilt from the store is the file, exactly, but
+    # for its secrets.
+    stored = rebuild(store, SID)
+    assert stored == redacted(want)
+    secrets = sum(sum(s.get("redactions", {}).values()) for s in manifest(store, SID)["segments"])
+    assert secrets == stored.count(b"[REDACTED:") > 0
+    assert b"ghp_" not in stored and b"postgres://app:" + b"[REDACTED" in stored
     assert list(generations(store, SID)) == [1]
     checker.check()
     m = manifest(store, SID)
     assert m is not None and m["closed"] is False
     segments = m["segments"]
     assert sum(s["lines"] for s in segments) == want.count(b"\n")
+    assert segments[-1]["source_end"] == len(want)
     for s in segments:
         assert s["lines"] <= SEG_LINES, s
         assert s["bytes"] <= SEG_BYTES or s["lines"] == 1, s

@@ -67,16 +67,23 @@ class SessionSummary:
     live: bool = False
     first_ts: float | None = None
     last_ts: float | None = None
+    redactions: dict[str, int] = field(default_factory=dict)  # rule -> secrets replaced
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def agent_name(self) -> str:
         return AGENTS.get(self.agent, "unknown")
 
+    @property
+    def redacted(self) -> int:
+        """Secrets replaced before upload, over all segments."""
+        return sum(self.redactions.values())
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("extra")
         data["agent_name"] = self.agent_name
+        data["redacted"] = self.redacted
         return data
 
 
@@ -122,7 +129,21 @@ def summarize(manifest: dict[str, Any], *, live: bool = False) -> SessionSummary
         live=live,
         first_ts=min(first) if first else None,
         last_ts=max(last) if last else None,
+        redactions=redactions_of(segments),
     )
+
+
+def redactions_of(segments: list[dict[str, Any]]) -> dict[str, int]:
+    """Secrets replaced per rule, summed over the segments (rule names, never values)."""
+    total: dict[str, int] = {}
+    for segment in segments:
+        counts = segment.get("redactions")
+        if not isinstance(counts, dict):
+            continue
+        for rule, count in counts.items():
+            if isinstance(rule, str) and isinstance(count, int) and count > 0:
+                total[rule] = total.get(rule, 0) + count
+    return dict(sorted(total.items()))
 
 
 @dataclass(frozen=True)
@@ -192,10 +213,18 @@ class Ambiguous(UsageError):
         self.matches = matches
 
 
+_odd_keys: set[str] = set()  # manifests under names no session can have, said once
+
+
 def list_sids(store: Store) -> Iterator[str]:
     for key in store.list("sessions/"):
         if key.endswith(_SUFFIX) and key.count("/") == 2:
-            yield key[len("sessions/") : -len(_SUFFIX)]
+            sid = key[len("sessions/") : -len(_SUFFIX)]
+            if is_safe_sid(sid):
+                yield sid
+            elif key not in _odd_keys:  # a control character, '..': written by no uploader
+                _odd_keys.add(key)
+                log.warning("%s/%s is not a session's manifest; left out", store.description, key)
 
 
 class Overlay(Protocol):
@@ -228,6 +257,7 @@ class Catalog:
         self.last_error: str | None = None
         self._titles: dict[tuple[str, str], str | None] = {}
         self._labels: Labels = {}  # labels.json: users' labels, over the manifests' own
+        self._warned: set[tuple[str, str]] = set()  # (sid, problem) said in a warning
 
     def sessions(self, *, wait: bool = False) -> list[SessionSummary]:
         """All sessions: from memory, refreshed first when never loaded (or `wait`), and
@@ -296,7 +326,12 @@ class Catalog:
     def _load(self, sid: str) -> SessionSummary | None:
         try:
             return summarize(self.manifest(sid))
-        except (NotFound, Damaged, StorageError) as exc:
+        except Damaged as exc:  # said once: the others are listed all the same
+            if (sid, exc.message) not in self._warned:
+                self._warned.add((sid, exc.message))
+                log.warning("session %s is left out: %s", sid, exc.message)
+            return None
+        except (NotFound, StorageError) as exc:
             log.debug("catalog: skipping %s: %s", sid, exc)
             return None
 

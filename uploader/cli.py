@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from . import __version__
 from .codec import DEFAULT_LEVEL, codec_name
@@ -25,6 +26,7 @@ from .discovery import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, Filters, agent_folders
 from .errors import UsageError, UserError
 from .formats import read_meta
 from .pipeline import FIRST_LINE_LIMIT
+from .redaction import Redactor, load_rules
 from .segment import SegmentLimits
 from .sessionid import derive_sid, sid_from_name, validate_sid
 from .stores import DEFAULT_STORE_URL, Store, StoreOptions, open_store, resolve_store_url
@@ -64,11 +66,17 @@ HOME = Path("~/.agent-uploader")
 
 
 def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stderr,
+    from .terminal import SafeFormatter
+
+    # Messages quote file names, titles and what stores answer: each line is shown with
+    # its terminal controls, bidi overrides and line breaks escaped (no fake log lines).
+    formatter = SafeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    logging.basicConfig(level=getattr(logging, level.upper()), handlers=[handler])
+    # A crash's traceback too (its message may quote any of those).
+    sys.excepthook = lambda kind, value, tb: print(
+        formatter.formatException((kind, value, tb)), file=sys.stderr
     )
     # Request-level chatter of the SDKs would drown the uploader's own lines.
     for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "httpx", "httpcore"):
@@ -78,9 +86,11 @@ def _setup_logging(level: str) -> None:
 
 
 def _fail(exc: UserError) -> None:
-    click.echo(f"Error: {exc.message}", err=True)
+    from .terminal import printable  # a message may quote a title, a path, a store's answer
+
+    click.echo(f"Error: {printable(exc.message)}", err=True)
     if exc.hint:
-        click.echo(f"Hint: {exc.hint}", err=True)
+        click.echo(f"Hint: {printable(exc.hint)}", err=True)
     raise SystemExit(exc.exit_code)
 
 
@@ -128,7 +138,15 @@ def store_options(fn: Any) -> Any:
             "--supabase-key",
             envvar="SUPABASE_KEY",
             show_envvar=True,
-            help="Supabase service key (never logged; prefer the environment variable).",
+            help="Supabase service key (never logged; prefer the environment variable or "
+            "--supabase-key-file: a command line is visible to other users in `ps`).",
+        ),
+        click.option(
+            "--supabase-key-file",
+            envvar="SUPABASE_KEY_FILE",
+            show_envvar=True,
+            type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            help="Read the Supabase service key from this file.",
         ),
         click.option(
             "--upload-url",
@@ -176,8 +194,28 @@ def _ui_bind_port_token() -> list[Any]:
             "--ui-token",
             envvar="AGENT_UI_TOKEN",
             show_envvar=True,
-            help="Require this token on every request (a login form sets a cookie; scripts "
-            "send 'Authorization: Bearer TOKEN'). Needed to bind beyond loopback.",
+            help="Require this token (16 characters or more) on every request: a login form "
+            "sets a cookie, scripts send 'Authorization: Bearer TOKEN'. 'auto' makes one and "
+            "prints a sign-in link. Needed to bind beyond loopback. Prefer the environment "
+            "variable or --ui-token-file: a command line is visible to other users in `ps`.",
+        ),
+        click.option(
+            "--ui-token-file",
+            envvar="AGENT_UI_TOKEN_FILE",
+            show_envvar=True,
+            type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            help="Read the dashboard's token from this file.",
+        ),
+        click.option(
+            "--ui-allowed-host",
+            "ui_allowed_hosts",
+            envvar="AGENT_UI_ALLOWED_HOSTS",
+            show_envvar=True,
+            multiple=True,
+            metavar="HOST",
+            help="Another name the dashboard answers to, as browsers send it in the Host "
+            "header (a reverse proxy's: dash.example.com, or with :PORT); repeatable, the "
+            "variable takes a comma-separated list. Loopback names and --ui-bind always are.",
         ),
         click.option(
             "--ui-dist",
@@ -228,6 +266,44 @@ def log_option(fn: Any) -> Any:
 def quiet_log_option(fn: Any) -> Any:
     """For commands whose output is their result: only warnings and errors on stderr."""
     return _log_option("WARNING")(fn)
+
+
+def redact_options(fn: Any) -> Any:
+    """For every command that sends transcript bytes away."""
+    decorators = [
+        click.option(
+            "--redact",
+            type=click.BOOL,
+            metavar="on|off",
+            default=True,
+            envvar="AGENT_UPLOADER_REDACT",
+            show_envvar=True,
+            help="Replace high-confidence secrets (provider API keys, private keys, "
+            "passwords in URLs, bearer tokens) with [REDACTED:rule:fingerprint] before "
+            "anything leaves this machine; off ships the bytes exactly as written.  "
+            "[default: on]",
+        ),
+        click.option(
+            "--redact-rules",
+            type=click.Path(dir_okay=False, path_type=Path),
+            envvar="AGENT_UPLOADER_REDACT_RULES",
+            show_envvar=True,
+            help="TOML file of more rules and an allowlist, added to the built-in rules.",
+        ),
+    ]
+    return _apply(fn, decorators)
+
+
+def redactor_from_opts(opts: dict[str, Any]) -> Redactor | None:
+    if not opts["redact"]:
+        if opts["redact_rules"]:
+            raise UsageError(
+                "--redact-rules was given with --redact off",
+                "drop one: rules only apply while redaction is on",
+            )
+        log.warning("redaction is off: secrets in transcripts are uploaded as written")
+        return None
+    return Redactor(load_rules(opts["redact_rules"]))
 
 
 @main.command()
@@ -357,6 +433,7 @@ def quiet_log_option(fn: Any) -> Any:
     help="On Ctrl+C/SIGTERM, how long to keep uploading before leaving the rest "
     "in the spool for the next start.",
 )
+@redact_options
 @ui_options
 @log_option
 def watch(**opts: Any) -> None:
@@ -413,12 +490,38 @@ def store_failure(exc: StorageError) -> UserError:
     return UserError(f"the store failed: {exc}", hint)
 
 
+def _on_command_line(name: str) -> bool:
+    """Was this option's value typed on the command line (where `ps` shows it)?"""
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+
+
 def store_from_opts(opts: dict[str, Any]) -> Store:
+    key, key_file = opts["supabase_key"], opts.get("supabase_key_file")
+    if key_file is not None:
+        if key and _on_command_line("supabase_key"):
+            raise UsageError(
+                "both --supabase-key and --supabase-key-file were given", "pass one of them"
+            )
+        try:
+            key = key_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(
+                f"cannot read --supabase-key-file {key_file}: {getattr(exc, 'strerror', exc)}",
+                "check the path and its permissions",
+            ) from exc
+        if not key:
+            raise UsageError(f"--supabase-key-file {key_file} is empty")
+    elif key and _on_command_line("supabase_key"):
+        log.warning(
+            "the Supabase key is on the command line, where other users of this machine can "
+            "read it (ps); set SUPABASE_KEY or use --supabase-key-file instead"
+        )
     options = StoreOptions(
         s3_endpoint_url=opts["s3_endpoint_url"],
         s3_region=opts["s3_region"],
         supabase_url=opts["supabase_url"],
-        supabase_key=opts["supabase_key"],
+        supabase_key=key,
         bucket=opts["bucket"],
         upload_url=opts["upload_url"],
     )
@@ -436,6 +539,7 @@ def _first_line(path: Path) -> bytes:
 def _watch(opts: dict[str, Any]) -> int:
     from .watch import WatchConfig, Watcher, check_store
 
+    redactor = redactor_from_opts(opts)  # a bad rules file fails before anything is made
     path: Path | None = opts["file"]
     if path is None:
         dirs = _watch_folders(opts)
@@ -469,6 +573,7 @@ def _watch(opts: dict[str, Any]) -> int:
         ),
         idle_s=opts["idle_close"] / 1000,
         scan_s=opts["scan_ms"] / 1000,
+        redactor=redactor,
     )
     watcher = Watcher(config, store)
     # The dashboard's port is taken first: a busy port fails before anything is created.
@@ -480,6 +585,9 @@ def _watch(opts: dict[str, Any]) -> int:
             bind=opts["ui_bind"],
             port=opts["ui_port"],
             token=opts["ui_token"],
+            token_file=opts["ui_token_file"],
+            token_on_command_line=_on_command_line("ui_token"),
+            allowed_hosts=opts["ui_allowed_hosts"],
             dist=opts["ui_dist"],
             live=watcher.live,
             stats=watcher.stats,
@@ -558,6 +666,9 @@ def _host(opts: dict[str, Any]) -> int:
         bind=opts["ui_bind"],
         port=opts["ui_port"],
         token=opts["ui_token"],
+        token_file=opts["ui_token_file"],
+        token_on_command_line=_on_command_line("ui_token"),
+        allowed_hosts=opts["ui_allowed_hosts"],
         dist=opts["ui_dist"],
     )
     return run_host(dashboard, open_browser=opts["open_browser"])

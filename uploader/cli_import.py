@@ -7,10 +7,19 @@ from typing import Any
 
 import click
 
-from .cli import _run, log_option, main, store_from_opts, store_options
+from .cli import (
+    _run,
+    log_option,
+    main,
+    redact_options,
+    redactor_from_opts,
+    store_from_opts,
+    store_options,
+)
 from .errors import UsageError, UserError
 from .legacy import LEGACY_DIR, import_workspace
 from .sessionid import is_safe_sid
+from .terminal import printable
 
 
 @main.command(name="import")
@@ -20,6 +29,7 @@ from .sessionid import is_safe_sid
 @click.option("--no-backup", is_flag=True, help="Leave the originals where they are.")
 @click.option("-v", "--verbose", is_flag=True, help="One line per file.")
 @store_options
+@redact_options
 @log_option
 def import_command(**opts: Any) -> None:
     """Import sessions of the old layout (WORKSPACE/.sessions/<id>.json) into the store.
@@ -41,6 +51,7 @@ def _import(opts: dict[str, Any]) -> int:
         )
     if not is_safe_sid(opts["agent_id"]):
         raise UsageError(f"--agent-id {opts['agent_id']!r} is not a plain name")
+    redactor = redactor_from_opts(opts)
     store = None
     if not opts["dry_run"]:
         from .watch import check_store
@@ -48,11 +59,16 @@ def _import(opts: dict[str, Any]) -> int:
         store = store_from_opts(opts)
         check_store(store)
     report = import_workspace(
-        workspace, store, opts["agent_id"], dry_run=opts["dry_run"], backup=not opts["no_backup"]
+        workspace,
+        store,
+        opts["agent_id"],
+        dry_run=opts["dry_run"],
+        backup=not opts["no_backup"],
+        redact=redactor or False,
     )
     if opts["verbose"] or opts["dry_run"]:
-        for line in report.lines:
-            click.echo(line)
+        for line in report.lines:  # file names and their problems, shown escaped
+            click.echo(printable(line))
     backup = "none" if report.backup is None or opts["dry_run"] else str(report.backup)
     rows = [
         ("found", str(report.found)),
@@ -63,7 +79,7 @@ def _import(opts: dict[str, Any]) -> int:
     ]
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
-        click.echo(f"{key.ljust(width)}  {value}")
+        click.echo(f"{key.ljust(width)}  {printable(value)}")
     for error in report.errors:
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"error: {printable(error)}", err=True)
     return 1 if report.errors else 0

@@ -9,9 +9,18 @@ from typing import Any
 
 import click
 
-from .cli import _run, log_option, main, store_from_opts, store_options
+from .cli import (
+    _run,
+    log_option,
+    main,
+    redact_options,
+    redactor_from_opts,
+    store_from_opts,
+    store_options,
+)
 from .errors import UsageError, UserError
 from .sweep import Job, SweepResult, load_jobs, nexus_sink, store_sink, sweep
+from .terminal import printable
 
 
 @main.command(name="sweep")
@@ -40,6 +49,7 @@ from .sweep import Job, SweepResult, load_jobs, nexus_sink, store_sink, sweep
 )
 @click.option("--nexus-key", envvar="NEXUS_KEY", show_envvar=True, help="The collector's key.")
 @store_options
+@redact_options
 @log_option
 def sweep_command(**opts: Any) -> None:
     """Upload the finished sessions of SESSIONS_DIR, then move them to ARCHIVE_DIR.
@@ -54,16 +64,20 @@ def sweep_command(**opts: Any) -> None:
 
 def _sweep(opts: dict[str, Any]) -> int:
     jobs = _jobs(opts)
+    redact = redactor_from_opts(opts) or False
     if bool(opts["nexus_url"]) != bool(opts["nexus_key"]):
         raise UsageError("--nexus-url and --nexus-key go together", "pass both, or neither")
     if opts["nexus_url"]:
-        sinks = {j.id: nexus_sink(opts["nexus_url"], opts["nexus_key"], j.agent_id) for j in jobs}
+        sinks = {
+            j.id: nexus_sink(opts["nexus_url"], opts["nexus_key"], j.agent_id, redact=redact)
+            for j in jobs
+        }
     else:
         from .watch import check_store
 
         store = store_from_opts(opts)
         check_store(store)
-        sinks = {j.id: store_sink(store) for j in jobs}
+        sinks = {j.id: store_sink(store, redact=redact) for j in jobs}
     once = all(job.interval_minutes == 0 for job in jobs)
     due = dict.fromkeys((job.id for job in jobs), 0.0)
     code = 0
@@ -110,6 +124,6 @@ def _report(result: SweepResult, *, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result.to_json()))
         return
-    click.echo(f"{result.job_id}: {result.message}")
-    for error in result.errors:
-        click.echo(f"  error: {error}")
+    click.echo(printable(f"{result.job_id}: {result.message}"))
+    for error in result.errors:  # file names and what went wrong, shown escaped
+        click.echo(f"  error: {printable(error)}")

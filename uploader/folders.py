@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .discovery import OpenClawIndex, Scan, Scanner, Seen, ended_copy, read_sessions_json
+from .errors import UserError
 from .formats import read_meta
 from .pipeline import FIRST_LINE_LIMIT, Pipeline
 from .sessionid import derive_sid, is_safe_sid, sid_from_name, stable_sid
@@ -71,8 +72,8 @@ class FolderWatch:
         scanner = Scanner(self.config.dirs, self.config.filters)
         try:
             while not stop.is_set():
-                seen = await loop.run_in_executor(self.io_pool, scanner.scan)
                 try:
+                    seen = await loop.run_in_executor(self.io_pool, scanner.scan)
                     await self._step(seen)
                 except Exception:  # one bad scan must not stop the watch of every file
                     log.exception("folder scan failed; trying again at the next scan")
@@ -90,7 +91,10 @@ class FolderWatch:
         for path in [p for p, t in self.tasks.items() if t.done()]:
             task = self.tasks.pop(path)
             error = None if task.cancelled() else task.exception()
-            if error is not None:  # tried again at the next scan; say why
+            if isinstance(error, UserError):  # e.g. a damaged manifest: said once, no trace
+                if self._first_time(path, error.message):
+                    log.error("%s: stopped: %s (%s)", path, error.message, error.hint)
+            elif error is not None:  # tried again at the next scan; say why
                 log.error("%s: stopped: %s", path, error, exc_info=error)
         taken = {self.sids[p] for p in running}
         for path in [p for p in self.missing if p in seen]:
@@ -209,16 +213,10 @@ class FolderWatch:
         copy = await loop.run_in_executor(self.io_pool, ended_copy, path)
         if copy is not None:
             log.info("%s: renamed to %s; the session ends", path, copy.name)
-            pipeline = Pipeline(
-                copy, sid, self.watcher.spool, self.states, self.config.limits,
-                self.watcher.metrics,
-            )  # fmt: skip
+            pipeline = self.watcher.new_pipeline(copy, sid, self.states)
             await loop.run_in_executor(self.io_pool, self._read_copy, pipeline)
         else:
-            pipeline = Pipeline(
-                path, sid, self.watcher.spool, self.states, self.config.limits,
-                self.watcher.metrics,
-            )  # fmt: skip
+            pipeline = self.watcher.new_pipeline(path, sid, self.states)
             if await loop.run_in_executor(self.io_pool, pipeline.end_without_source):
                 log.info("%s: deleted; the session ends", path)
         self.shipper.wake.set()

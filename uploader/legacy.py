@@ -1,8 +1,8 @@
 """`import`: sessions of the old one-JSON-file-per-session layout into the store.
 
 Older deployments kept `<workspace>/.sessions/<id>.json` (`session_id`, `messages[]`,
-`metadata{label, display_name}`, `created_at`, `updated_at`) and a `session_map.json`
-(FORMATS.md). Each file becomes an OpenClaw-style NDJSON transcript: a `session` header,
+`metadata{label, display_name}`, `created_at`, `updated_at`) and a `session_map.json`.
+Each file becomes an OpenClaw-style NDJSON transcript: a `session` header,
 then one `message` line per message, its timestamp kept. It is uploaded as a closed
 session (snapshot's machinery) with its label and display name in the manifest, and the
 original is moved to `.sessions/backup_old_format/`. The transcript is built the same
@@ -14,12 +14,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import safejson
+from .fsutil import copy_synced, make_private_dir, private_opener, read_capped
+from .redaction import Redactor
 from .sessionid import is_safe_sid
 from .snapshots import ALREADY_THERE, upload_whole
 from .stores.base import Store
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 LEGACY_DIR = ".sessions"
 BACKUP_DIR = "backup_old_format"
 MAP_FILE = "session_map.json"
+MAX_FILE = 256 << 20  # a legacy session file larger than this is reported, not read
 
 
 class Corrupt(ValueError):
@@ -75,8 +78,8 @@ def _line(obj: dict[str, Any]) -> bytes:
 
 
 def read_legacy(path: Path) -> LegacySession:
-    try:
-        data = json.loads(path.read_bytes())
+    try:  # a hostile file (nested 100,000 deep, NaN, gigabytes) is one more corrupt one
+        data = safejson.loads(read_capped(path, MAX_FILE), max_bytes=MAX_FILE)
     except (OSError, ValueError) as exc:
         raise Corrupt(f"not readable as JSON ({exc})") from exc
     if not isinstance(data, dict):
@@ -127,9 +130,10 @@ def import_workspace(
     *,
     dry_run: bool = False,
     backup: bool = True,
+    redact: bool | Redactor = True,
 ) -> ImportReport:
     """Import every legacy session of the workspace. `store` may be None for a dry run.
-    A corrupt file is reported and the others go on."""
+    A corrupt file is reported and the others go on. `redact` as for `snapshot`."""
     folder = workspace / LEGACY_DIR
     report = ImportReport(backup=folder / BACKUP_DIR if backup else None)
     files = sorted(p for p in folder.glob("*.json") if p.name != MAP_FILE and p.is_file())
@@ -138,12 +142,15 @@ def import_workspace(
         # Under an OpenClaw-like path, so that the agent is known and `reload` puts the
         # session back in the agent's folder.
         staging = Path(tmp) / ".openclaw" / "agents" / agent_id / "sessions"
-        staging.mkdir(parents=True)
+        make_private_dir(staging)
         for path in files:
-            _import_one(path, workspace, staging, store, report, dry_run=dry_run, backup=backup)
+            _import_one(
+                path, workspace, staging, store, report,
+                dry_run=dry_run, backup=backup, redact=redact,
+            )  # fmt: skip
     moved = report.imported + report.skipped
     if backup and not dry_run and moved and (folder / MAP_FILE).exists():
-        shutil.copy2(folder / MAP_FILE, folder / BACKUP_DIR / MAP_FILE)  # kept in place too
+        copy_synced(folder / MAP_FILE, folder / BACKUP_DIR / MAP_FILE)  # kept in place too
     return report
 
 
@@ -156,6 +163,7 @@ def _import_one(
     *,
     dry_run: bool,
     backup: bool,
+    redact: bool | Redactor,
 ) -> None:
     try:
         session = read_legacy(path)
@@ -169,9 +177,12 @@ def _import_one(
         report.lines.append(f"would import {path.name} as {what}")
         return
     transcript = staging / f"{session.sid}.jsonl"
-    transcript.write_bytes(session.transcript(workspace))
+    with open(transcript, "wb", opener=private_opener) as f:
+        f.write(session.transcript(workspace))
     try:
-        outcome = upload_whole(store, transcript, session.sid, extra=session.manifest_fields())
+        outcome = upload_whole(
+            store, transcript, session.sid, extra=session.manifest_fields(), redact=redact
+        )
     except Exception as exc:  # one file never stops the others
         report.errors.append(f"{path.name}: not uploaded: {exc}")
         report.lines.append(f"error     {path.name}: not uploaded: {exc}")

@@ -23,6 +23,8 @@ SEGMENT_FIELDS = (
     "sha256",
     "generation",
     "generation_reason",
+    "source_end",  # where the segment ends in its generation's source file
+    "redactions",  # rule -> secrets replaced in the segment (only when there were some)
 )
 
 

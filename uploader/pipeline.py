@@ -1,4 +1,4 @@
-"""One source's pipeline: reader -> segmenter -> spool, driven one step at a time.
+"""One source's pipeline: reader -> redactor -> segmenter -> spool, one step at a time.
 
 Every method here is blocking and runs in a worker thread; `watch` decides when a
 step runs (a file event, the poll timer, a segment's age deadline).
@@ -7,6 +7,7 @@ step runs (a file event, the poll timer, a segment's age deadline).
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import os
@@ -17,7 +18,8 @@ from typing import Any
 
 from .formats import read_meta
 from .metrics import Metrics
-from .segment import FULL_ERRNOS, Segmenter, SegmentLimits, SpoolFull
+from .redaction import Redactor
+from .segment import PAUSE_ERRNOS, Segmenter, SegmentLimits, SpoolFull
 from .source import SourceReader, SourceStatus
 from .spool import Spool
 from .state import ResumeState, StateStore
@@ -47,6 +49,7 @@ class Pipeline:
         states: StateStore,
         limits: SegmentLimits,
         metrics: Metrics,
+        redactor: Redactor | None = None,
     ) -> None:
         self.path = path.absolute()
         self.sid = sid
@@ -54,6 +57,7 @@ class Pipeline:
         self.states = states
         self.limits = limits
         self.metrics = metrics
+        self.redactor = redactor  # None: lines are stored exactly as written
         self.reader: SourceReader | None = None
         self.seg: Segmenter | None = None
         self._missing_since: float | None = None
@@ -63,7 +67,20 @@ class Pipeline:
     # -- start -------------------------------------------------------------------------
 
     def open(self, store_manifest: dict[str, Any] | None = None) -> None:
-        """Resume from the saved state (or the store's manifest), repairing the spool."""
+        """Resume from the saved state (or the store's manifest), repairing the spool.
+        A start that fails leaves no file open: it may be tried again (out of handles)."""
+        try:
+            self._open(store_manifest)
+        except BaseException:
+            if self.reader is not None:
+                self.reader.close()
+                self.reader = None
+            if self.seg is not None:
+                self.seg.close()
+                self.seg = None
+            raise
+
+    def _open(self, store_manifest: dict[str, Any] | None) -> None:
         state = self.states.load(self.sid)
         fresh = state is None
         if state is None:
@@ -78,7 +95,7 @@ class Pipeline:
                 state.generation_reason = "resume state lost"
         self.seg = seg = Segmenter(self.spool, self.states, state, self.limits)
         seg.recover()
-        reader = SourceReader(self.path, offset=state.offset)
+        self.reader = reader = SourceReader(self.path, offset=state.offset)
         if fresh and store_manifest and store_manifest.get("segments"):
             reader = self._adopt(store_manifest, reader)
         elif state.ended:
@@ -106,7 +123,8 @@ class Pipeline:
         assert self.seg is not None
         self.seg.start_generation(reason)
         reader.close()
-        return SourceReader(self.path, offset=0)
+        self.reader = SourceReader(self.path, offset=0)
+        return self.reader
 
     def _adopt(self, manifest: dict[str, Any], reader: SourceReader) -> SourceReader:
         """No local state but the store has this session (a new spool, another machine):
@@ -119,17 +137,14 @@ class Pipeline:
         st.seq = max(st.seq, int(last["seq"]) + 1)
         generation = int(last.get("generation", 1))
         same_gen = [s for s in segments if int(s.get("generation", 1)) == generation]
-        held = sum(int(s["bytes"]) for s in same_gen)
-        if (
-            not st.generation_reason
-            and _file_starts_with(reader.fd, same_gen)
-            and _continues_at_line_start(reader.fd, held)
-        ):
+        held = None if st.generation_reason else _held_prefix(reader.fd, same_gen, self.redactor)
+        if held is not None and _continues_at_line_start(reader.fd, held):
             st.generation = generation
             st.offset = held
             log.info("%s: store already holds the first %d bytes; continuing", self.sid, st.offset)
             reader.close()
-            return SourceReader(self.path, offset=st.offset)
+            self.reader = SourceReader(self.path, offset=st.offset)
+            return self.reader
         st.generation = max(st.generation, generation + 1)
         st.generation_reason = st.generation_reason or "differs from the store's copy"
         st.offset = 0
@@ -179,7 +194,7 @@ class Pipeline:
             if sync_due is not None and sync_due <= now:
                 seg.sync()
         except (SpoolFull, OSError) as exc:
-            if not isinstance(exc, SpoolFull) and exc.errno not in FULL_ERRNOS:
+            if not isinstance(exc, SpoolFull) and exc.errno not in PAUSE_ERRNOS:
                 # The reader may now be ahead of the state: stop here; the next start
                 # repairs the spool from the saved state.
                 self._broken = True
@@ -188,11 +203,16 @@ class Pipeline:
             # is ahead of the saved one, which start-up repair handles after a kill.
             result.spool_full = True
             if not self._spool_full:
-                log.error("%s: spool disk full; reading paused until space is free", self.sid)
+                cause = exc.cause if isinstance(exc, SpoolFull) else exc
+                if cause.errno in (errno.EMFILE, errno.ENFILE):
+                    what = "out of file handles"
+                else:
+                    what = "spool disk full"
+                log.error("%s: %s; reading paused until it clears", self.sid, what)
             self._spool_full = True
             return result
         if self._spool_full:
-            log.info("%s: spool has space again; reading resumed", self.sid)
+            log.info("%s: spool can be written again; reading resumed", self.sid)
             self._spool_full = False
         return result
 
@@ -208,17 +228,26 @@ class Pipeline:
         return True
 
     def _feed(self, data: bytes, result: StepResult, end: int | None = None) -> None:
-        """Spool data[:end]; on a full disk, give back to the reader what did not fit."""
+        """Spool data[:end], redacted; on a full disk, give back to the reader what did not
+        fit. Redaction works line by line, so how the reads were split never changes what
+        is stored."""
         assert self.seg is not None and self.reader is not None
         end = len(data) if end is None else end
         if not end:
             return
         lines_before = self.seg.lines_appended
+        redaction = self.redactor.redact(data, end) if self.redactor is not None else None
         try:
-            self.seg.append(data, time.time(), end)
+            if redaction is None or not redaction.hits:
+                self.seg.append(data, time.time(), end)
+            else:
+                self.seg.append(redaction.data, time.time(), redaction.end, redaction)
         except SpoolFull as exc:
-            self.reader.unread(end - exc.consumed)
-            end = exc.consumed
+            consumed = exc.consumed
+            if redaction is not None and redaction.hits:
+                consumed = redaction.source_pos(consumed)
+            self.reader.unread(end - consumed)
+            end = consumed
             raise
         finally:
             result.appended += end
@@ -324,9 +353,13 @@ class Pipeline:
                 self.step()
             self.seg.rotate()
         except OSError as exc:
-            if exc.errno not in FULL_ERRNOS:
+            if exc.errno not in PAUSE_ERRNOS:
                 raise
-            log.error("%s: spool disk full; the active segment stays for the next start", self.sid)
+            log.error(
+                "%s: spool cannot be written (%s); the active segment stays for the next start",
+                self.sid,
+                exc.strerror,
+            )
             with contextlib.suppress(OSError):
                 self.seg.sync()
         finally:
@@ -338,21 +371,43 @@ class Pipeline:
         return self.seg.age_deadline() if self.seg is not None else None
 
 
-def _file_starts_with(fd: int, segments: list[dict[str, Any]]) -> bool:
-    """Does the file begin with exactly these segments' bytes (by their sha256)?"""
+def _held_prefix(fd: int, segments: list[dict[str, Any]], redactor: Redactor | None) -> int | None:
+    """Does the file begin with exactly what these segments store (their sha256, after
+    redaction when it is on)? Then the source offset where they end, else None."""
     pos = 0
     for s in segments:
-        size, digest = int(s["bytes"]), hashlib.sha256()
-        end = pos + size
-        while pos < end:
-            chunk = os.pread(fd, min(1 << 20, end - pos), pos)
-            if not chunk:
-                return False
-            digest.update(chunk)
-            pos += len(chunk)
-        if digest.hexdigest() != s.get("sha256"):
-            return False
-    return True
+        source_end = s.get("source_end")
+        if source_end is None:  # written before redaction existed: stored = source bytes
+            source_end, segment_redactor = pos + int(s["bytes"]), None
+        else:
+            source_end, segment_redactor = int(source_end), redactor
+        stored = _stored_digest(fd, pos, source_end, segment_redactor)
+        if stored != (s.get("sha256"), int(s["bytes"])):
+            return None
+        pos = source_end
+    return pos
+
+
+def _stored_digest(
+    fd: int, start: int, end: int, redactor: Redactor | None
+) -> tuple[str, int] | None:
+    """sha256 and length of what file[start:end] becomes in a segment; None if the file
+    is shorter. Read a MiB of whole lines at a time (redaction works on lines)."""
+    digest, size, pos, carry = hashlib.sha256(), 0, start, b""
+    while pos < end or carry:
+        chunk = carry + os.pread(fd, min(1 << 20, end - pos), pos) if pos < end else carry
+        pos += len(chunk) - len(carry)
+        if len(chunk) == len(carry) and pos < end:
+            return None  # the file ends early
+        cut = len(chunk) if pos >= end else chunk.rfind(b"\n") + 1
+        if cut == 0:  # no newline yet: one long line, read on
+            carry = chunk
+            continue
+        piece, carry = chunk[:cut], chunk[cut:]
+        out = redactor.redact(piece).data if redactor is not None else piece
+        digest.update(out)
+        size += len(out)
+    return digest.hexdigest(), size
 
 
 def _continues_at_line_start(fd: int, offset: int) -> bool:

@@ -4,6 +4,10 @@ Complete lines are appended to the active segment file; rotation (by bytes, line
 age, a compaction line, a new generation or shutdown) packs it into the upload
 queue. All work is per chunk: newlines are found with `bytes.find`/`count`, and
 only lines containing `compact` are parsed.
+
+What is appended may be the redacted form of the source's lines (secrets replaced by
+markers), so the segment's bytes and the source bytes they came from are counted apart:
+`bytes` is what the store gets, `offset` and `source_bytes` are positions in the source.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from .formats import (
     source_info,
 )
 from .formats import checkpoint_id as make_checkpoint_id
-from .fsutil import fsync_dir
+from .fsutil import fsync_dir, private_opener
+from .redaction import Redaction
 from .spool import Spool
 from .state import ResumeState, StateStore
 
@@ -44,14 +49,19 @@ class SegmentLimits:
 
 
 class SpoolFull(Exception):
-    """The spool's disk is full: stop reading (back-pressure) and try again later."""
+    """The spool cannot take more now (its disk is full, or the process is out of file
+    handles): stop reading (back-pressure) and try again later."""
 
     def __init__(self, consumed: int, cause: OSError) -> None:
-        super().__init__(f"spool disk full ({cause.strerror})")
+        super().__init__(f"spool cannot be written ({cause.strerror})")
         self.consumed = consumed
+        self.cause = cause
 
 
 FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+# Passing shortages: a full disk, or every file handle taken (say, by a flood of
+# connections to the dashboard). Reading pauses and is tried again; nothing is lost.
+PAUSE_ERRNOS = (*FULL_ERRNOS, errno.EMFILE, errno.ENFILE)
 SYNC_INTERVAL_S = 0.25
 
 
@@ -79,16 +89,16 @@ class Segmenter:
         if self.spool.queued(st.sid, st.seq):
             # Killed after the segment was queued but before the state moved on. Lines
             # appended and closed in the same step are in the segment but not yet in the
-            # saved state: the queued segment's own length says where it ends.
+            # saved state: the queued segment's own record says where it ends.
             log.info("%s: segment %d was already queued; moving on", st.sid, st.seq)
             queued = next(q for q in self.spool.pending(st.sid) if q.seq == st.seq)
-            st.offset += int(queued.meta["bytes"]) - st.bytes
+            st.offset = self._source_end(queued.meta)
             self._advance()
         elif (shipped := self._shipped_entry()) is not None:
             # The same kill, but the shipper had already uploaded the segment and taken it
             # off the queue: building this seq again would rewrite a closed segment.
             log.info("%s: segment %d was already uploaded; moving on", st.sid, st.seq)
-            st.offset += int(shipped["bytes"]) - st.bytes
+            st.offset = self._source_end(shipped)
             self._advance()
         size = self.active_path.stat().st_size if self.active_path.exists() else 0
         if size > st.bytes:
@@ -98,14 +108,23 @@ class Segmenter:
                 os.fsync(f.fileno())
         elif size < st.bytes:
             # Should not happen (bytes are fsynced before the state counts them); if the
-            # disk lost them anyway, rewind the source offset so they are read again.
-            log.warning("%s: active segment shorter than recorded; re-reading", st.sid)
-            st.offset -= st.bytes - size
-            st.bytes = size
-            st.lines = self.active_path.read_bytes().count(b"\n") if size else 0
-            if size == 0:
-                st.first_ts = st.last_ts = st.opened_at = None
+            # disk lost them anyway, start the segment again from its first source line.
+            # (Its stored bytes may be redacted, so they say nothing exact about the source.)
+            log.warning("%s: active segment shorter than recorded; re-reading it", st.sid)
+            st.offset -= st.source_bytes
+            self._empty_active()
+            if size:
+                with open(self.active_path, "r+b") as f:
+                    f.truncate(0)
+                    os.fsync(f.fileno())
         self.save()
+
+    def _source_end(self, entry: dict[str, Any]) -> int:
+        """Where the source stands after a closed segment. Segments queued before redaction
+        existed do not say: their stored bytes were the source's."""
+        st = self.state
+        end = entry.get("source_end")
+        return int(end) if end is not None else st.offset + int(entry["bytes"]) - st.bytes
 
     def _shipped_entry(self) -> dict[str, Any] | None:
         """The active seq's entry in the manifest this spool last wrote, if it is there."""
@@ -121,9 +140,17 @@ class Segmenter:
 
     # -- appending ---------------------------------------------------------------------
 
-    def append(self, data: bytes, read_at: float, stop: int | None = None) -> None:
+    def append(
+        self,
+        data: bytes,
+        read_at: float,
+        stop: int | None = None,
+        redaction: Redaction | None = None,
+    ) -> None:
         """Append the complete lines data[:stop], rotating wherever a limit or a checkpoint
-        says so. `stop` lets a reader hand over its buffer without slicing off the tail."""
+        says so. `stop` lets a reader hand over its buffer without slicing off the tail.
+        With a `redaction`, data is its redacted text: it maps positions in data back to
+        the source and says which secrets were replaced where."""
         start, n = 0, len(data) if stop is None else stop
         view = memoryview(data)
         while start < n:
@@ -135,9 +162,9 @@ class Segmenter:
                 self._rotate_or_full(start)
                 continue
             try:
-                self._write(view[start:end], data, start, end, newlines, read_at)
+                self._write(view[start:end], data, start, end, newlines, read_at, redaction)
             except OSError as exc:
-                if exc.errno in FULL_ERRNOS:
+                if exc.errno in PAUSE_ERRNOS:
                     raise SpoolFull(start, exc) from exc
                 raise
             start = end
@@ -160,7 +187,7 @@ class Segmenter:
         try:
             self.rotate()
         except OSError as exc:
-            if exc.errno in FULL_ERRNOS:
+            if exc.errno in PAUSE_ERRNOS:
                 raise SpoolFull(consumed, exc) from exc
             raise
 
@@ -197,7 +224,14 @@ class Segmenter:
         return end, None, newlines
 
     def _write(
-        self, piece: memoryview, data: bytes, start: int, end: int, newlines: int, read_at: float
+        self,
+        piece: memoryview,
+        data: bytes,
+        start: int,
+        end: int,
+        newlines: int,
+        read_at: float,
+        redaction: Redaction | None,
     ) -> None:
         st = self.state
         if self._fd is None:
@@ -219,7 +253,14 @@ class Segmenter:
         st.bytes += end - start
         lines = newlines + (0 if data[end - 1] == 10 else 1)  # an unterminated final line
         st.lines += lines
-        st.offset += end - start
+        if redaction is None or not redaction.hits:
+            source_len = end - start
+        else:
+            source_len = redaction.source_pos(end) - redaction.source_pos(start)
+            for rule, count in redaction.counts(start, end).items():
+                st.redactions[rule] = st.redactions.get(rule, 0) + count
+        st.offset += source_len
+        st.source_bytes += source_len
         self.lines_appended += lines
         if self._dirty_since is None:
             self._dirty_since = time.time()
@@ -264,7 +305,7 @@ class Segmenter:
         data_path, meta_path = self.spool.enqueue_paths(st.sid, st.seq, gzip)
         tmp = data_path.with_name(data_path.name + ".tmp")
         try:
-            with open(self.active_path, "rb") as src, open(tmp, "wb") as dst:
+            with open(self.active_path, "rb") as src, open(tmp, "wb", opener=private_opener) as dst:
                 packed = pack(src, dst, gzip_level=self.limits.gzip_level)
                 dst.flush()
                 os.fsync(dst.fileno())
@@ -286,8 +327,11 @@ class Segmenter:
             "sha256": packed.sha256,
             "first_ts": int(st.first_ts or 0),
             "last_ts": int(st.last_ts or 0),
+            "source_end": st.offset,
             "source": source_info(self.meta, st.path, HOST),
         }
+        if st.redactions:
+            meta["redactions"] = dict(sorted(st.redactions.items()))
         if st.generation_reason:
             meta["generation_reason"] = st.generation_reason
         mark = st.pending_checkpoint
@@ -322,13 +366,19 @@ class Segmenter:
     def _advance(self) -> None:
         st = self.state
         st.seq += 1
-        st.lines = st.bytes = 0
-        st.first_ts = st.last_ts = st.opened_at = None
+        self._empty_active()
         st.generation_reason = None
-        st.pending_checkpoint = None
         self.close()
         self.active_path.unlink(missing_ok=True)
         fsync_dir(self.active_path.parent)
+
+    def _empty_active(self) -> None:
+        """The state of an active segment with nothing in it yet."""
+        st = self.state
+        st.lines = st.bytes = st.source_bytes = 0
+        st.redactions = {}
+        st.first_ts = st.last_ts = st.opened_at = None
+        st.pending_checkpoint = None
 
     def start_generation(self, reason: str) -> None:
         """The source was truncated or replaced: close what we have, count from zero."""

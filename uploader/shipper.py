@@ -20,7 +20,7 @@ from . import manifest as mf
 from .fsutil import atomic_write
 from .metrics import Metrics
 from .ownership import Ownership, SessionConflict
-from .reading import Damaged, segment_bytes
+from .reading import Damaged, parse_manifest, segment_bytes
 from .retry import RetryPolicy, Stopped
 from .spool import QueuedSegment, Spool
 from .stores.base import ObjectNotFound, Store, WriteOnlyStore
@@ -81,7 +81,7 @@ class Shipper:
         if cache.exists():
             raw = cache.read_bytes()
             self.own.known(key, raw)
-            loaded: dict[str, Any] = json.loads(raw)
+            loaded = parse_manifest(raw, str(cache))
             self._manifests[sid] = loaded
             return loaded
 
@@ -95,7 +95,7 @@ class Shipper:
         if raw_found is None:
             return None
         self.own.known(key, raw_found)
-        found: dict[str, Any] = json.loads(raw_found)
+        found = parse_manifest(raw_found, f"{self.store.description}/{key}")
         self._manifests[sid] = found
         return found
 
@@ -211,7 +211,7 @@ class Shipper:
         self.metrics.bytes_uploaded += len(data)
         raw, stored = meta["bytes"], meta["gzip_bytes"]
         log.info(
-            "%s: uploaded segment %d: %d lines, %d bytes -> %d (%.1fx) in %.0f ms",
+            "%s: uploaded segment %d: %d lines, %d bytes -> %d (%.1fx) in %.0f ms%s",
             item.sid,
             item.seq,
             meta["lines"],
@@ -219,6 +219,7 @@ class Shipper:
             stored,
             raw / stored if stored else 0.0,
             (time.monotonic() - t0) * 1000,
+            redacted_note(meta.get("redactions")),
         )
 
     async def _upload_checkpoints(self, sid: str, checkpoints: list[dict[str, Any]]) -> None:
@@ -244,3 +245,12 @@ class Shipper:
                 "%s: checkpoint %s (%s) at segment %d line %d",
                 sid, c["id"], c["label"], c["seq"], c["line_idx"],
             )  # fmt: skip
+
+
+def redacted_note(redactions: dict[str, int] | None) -> str:
+    """`; 3 secrets redacted (github-token 2, aws-access-key-id 1)`, or nothing."""
+    if not redactions:
+        return ""
+    total = sum(redactions.values())
+    rules = ", ".join(f"{rule} {n}" for rule, n in sorted(redactions.items()))
+    return f"; {total} secret{'s' if total != 1 else ''} redacted ({rules})"

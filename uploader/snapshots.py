@@ -25,6 +25,8 @@ from . import manifest as mf
 from .metrics import Metrics
 from .pipeline import Pipeline
 from .reading import parse_manifest
+from .redaction import Redactor
+from .redaction.choice import resolve_redactor
 from .retry import RetryPolicy
 from .segment import SegmentLimits
 from .sessionid import validate_sid
@@ -48,11 +50,14 @@ def snapshot(
     *,
     timeout_s: float = 60.0,
     limits: SegmentLimits | None = None,
+    redact: bool | Redactor | None = None,
 ) -> bool:
     """Upload the transcript at `path` as session `sid`, closed. True when the store holds
     it afterwards (uploaded now or before); False when it was skipped or failed, which is
     logged, never raised. Only a `completed` run is uploaded: a failed one must not
-    become what the next restore brings back."""
+    become what the next restore brings back. Secrets are redacted with the built-in
+    rules (`redact=True`), a Redactor's own rules, or not at all (`redact=False`);
+    by default as AGENT_UPLOADER_REDACT says, which is on unless it says off."""
     if status != COMPLETED:
         log.info("snapshot of %s skipped: status is %r, not %r", sid, status, COMPLETED)
         return False
@@ -61,7 +66,7 @@ def snapshot(
         if not source.is_file() or source.stat().st_size == 0:
             log.info("snapshot of %s skipped: %s is missing or empty", sid, source)
             return False
-        upload_whole(store, source, sid, timeout_s=timeout_s, limits=limits)
+        upload_whole(store, source, sid, timeout_s=timeout_s, limits=limits, redact=redact)
     except Exception as exc:  # its caller is an agent's cleanup: report, never raise
         log.error("snapshot of %s from %s failed: %s", sid, source, exc)
         return False
@@ -85,18 +90,21 @@ def upload_whole(
     timeout_s: float = 60.0,
     limits: SegmentLimits | None = None,
     extra: dict[str, Any] | None = None,
+    redact: bool | Redactor | None = None,
 ) -> str:
     """Upload the file at `source` as session `sid`, closed; UPLOADED or ALREADY_THERE.
-    `extra` fields go into the manifest (an importer's label and title). Raises what
-    went wrong (BeingWritten, TimeoutError after timeout_s, store errors)."""
+    `extra` fields go into the manifest (an importer's label and title); `redact` as
+    for `snapshot`. Raises what went wrong (BeingWritten, TimeoutError after timeout_s,
+    store errors)."""
     sid = validate_sid(sid)
+    redactor = resolve_redactor(redact)
     deadline = time.monotonic() + timeout_s
     outcome: list[str | BaseException] = []
 
     def work() -> None:
         try:
             segments = limits or SegmentLimits()
-            outcome.append(_upload(store, source, sid, deadline, segments, extra or {}))
+            outcome.append(_upload(store, source, sid, deadline, segments, extra or {}, redactor))
         except BaseException as exc:
             outcome.append(exc)
 
@@ -120,6 +128,7 @@ def _upload(
     deadline: float,
     limits: SegmentLimits,
     extra: dict[str, Any],
+    redactor: Redactor | None,
 ) -> str:
     try:
         raw = store.get(mf.manifest_key(sid))
@@ -133,7 +142,8 @@ def _upload(
     with tempfile.TemporaryDirectory(prefix="agent-uploader-snapshot-") as tmp:
         spool = Spool(Path(tmp))
         spool.prepare()
-        pipeline = Pipeline(source, sid, spool, StateStore(spool.state_dir), limits, Metrics())
+        states = StateStore(spool.state_dir)
+        pipeline = Pipeline(source, sid, spool, states, limits, Metrics(), redactor)
         pipeline.open(existing)
         try:
             pipeline.read_to_end()

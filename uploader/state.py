@@ -41,7 +41,9 @@ class ResumeState:
     generation: int = 1
     seq: int = 1  # seq of the active segment
     lines: int = 0  # in the active segment
-    bytes: int = 0  # in the active segment
+    bytes: int = 0  # in the active segment, as stored (after redaction)
+    source_bytes: int = 0  # the source bytes those came from: differs once a secret is redacted
+    redactions: dict[str, int] = field(default_factory=dict)  # rule -> secrets replaced in it
     first_ts: float | None = None
     last_ts: float | None = None
     opened_at: float | None = None  # wall clock of the active segment's first line
@@ -62,6 +64,8 @@ class ResumeState:
         data = json.loads(raw)
         data.pop("version", None)
         ident = data.pop("identity", None)
+        # States saved before redaction existed: stored and source bytes were the same.
+        data.setdefault("source_bytes", data.get("bytes", 0))
         state = cls(**data)
         state.identity = SourceIdentity(**ident) if ident else None
         return state

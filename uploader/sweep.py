@@ -1,7 +1,7 @@
 """`sweep`: ship an agent's finished sessions whole, then move them to an archive folder.
 
 For agents whose sessions should be uploaded once they are finished rather than tailed.
-`sessions.json` in the sessions folder lists the active sessions (FORMATS.md, OpenClaw);
+`sessions.json` in the sessions folder lists the active sessions (OpenClaw);
 every other transcript there is complete. Each is uploaded to the store (as a closed
 session, through `watch`'s own segmenting: see snapshots.py) or posted to a Nexus
 collector, then moved to the archive folder. A file that fails stays where it is for
@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import time
 import uuid
 from collections.abc import Callable
@@ -25,17 +24,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .discovery import read_sessions_json
-from .fsutil import fsync_dir
+from .fsutil import copy_synced, fsync_dir, make_private_dir
+from .redaction import Redactor
+from .redaction.choice import resolve_redactor
 from .sessionid import sid_from_name
 from .snapshots import BeingWritten, upload_whole
-from .stores.base import StorageError, Store
+from .stores.base import StorageError, Store, scrub
 
 if TYPE_CHECKING:
     import httpx
 
 log = logging.getLogger(__name__)
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 NEXUS_TIMEOUT_S = 30.0
 RECENT_S = 60.0  # a transcript changed this recently is taken to be still written
 
@@ -72,31 +73,43 @@ class SinkRefused(Exception):
     """The sink will not take this file: leave it in place (reported as an error)."""
 
 
-def store_sink(store: Store, timeout_s: float = 120.0) -> Sink:
+def store_sink(store: Store, timeout_s: float = 120.0, redact: bool | Redactor = True) -> Sink:
     def send(path: Path, sid: str) -> str | None:
-        upload_whole(store, path, sid, timeout_s=timeout_s)
+        upload_whole(store, path, sid, timeout_s=timeout_s, redact=redact)
         return None
 
     return send
 
 
-def nexus_sink(url: str, key: str, agent_id: str, client: httpx.Client | None = None) -> Sink:
-    """POST {url}/sessions?code={key} with {"agentId", "sessionId", "transcript"}."""
+def nexus_sink(
+    url: str,
+    key: str,
+    agent_id: str,
+    client: httpx.Client | None = None,
+    redact: bool | Redactor = True,
+) -> Sink:
+    """POST {url}/sessions?code={key} with {"agentId", "sessionId", "transcript"}, the
+    transcript redacted as it would be in a store."""
     import httpx  # 60 ms of imports that only a Nexus sweep needs, not every command
 
     http = client or httpx.Client(timeout=NEXUS_TIMEOUT_S)
     endpoint = url.rstrip("/") + "/sessions"
+    redactor = resolve_redactor(redact)
 
     def send(path: Path, sid: str) -> str | None:
+        data = path.read_bytes()
+        if redactor is not None:
+            data = redactor.redact(data).data
         try:
-            transcript = path.read_bytes().decode("utf-8")
+            transcript = data.decode("utf-8")
         except UnicodeDecodeError as exc:  # a lossy copy would be archived as if sent whole
             raise SinkRefused(f"not valid UTF-8 ({exc}); left in place") from exc
         body = {"agentId": agent_id, "sessionId": sid, "transcript": transcript}
         try:
             response = http.post(endpoint, params={"code": key}, json=body)
         except httpx.HTTPError as exc:
-            raise SinkRefused(f"Nexus unreachable ({type(exc).__name__}: {exc})") from exc
+            said = scrub(str(exc), [key])  # httpx names the URL, and ?code= is the key
+            raise SinkRefused(f"Nexus unreachable ({type(exc).__name__}: {said})") from exc
         if response.status_code == 200:
             return None
         if response.status_code == 409:
@@ -165,7 +178,7 @@ def _complete_files(sessions_dir: Path) -> tuple[list[tuple[Path, str]], list[st
         if not path.is_file() or name.endswith(".lock") or ".trajectory." in name:
             continue
         sid = name[:36]
-        if not _UUID.match(sid) or name[36:37] not in (".", "-"):
+        if not _UUID.fullmatch(sid) or name[36:37] not in (".", "-"):
             problems.append(f"{name}: not named <session uuid>.jsonl…; skipped")
             log.warning("%s: malformed session file name; skipped", path)
             continue
@@ -207,8 +220,9 @@ def _in_use(path: Path) -> bool:
 
 def move_atomically(path: Path, archive_dir: Path) -> Path:
     """Move the file into archive_dir under its own name (a suffix if that is taken): a
-    rename where possible; across file systems a temp copy, fsynced, then renamed."""
-    archive_dir.mkdir(parents=True, exist_ok=True)
+    rename where possible; across file systems a private temp copy, fsynced, then renamed.
+    A folder made for it is private (0700); an existing one keeps its mode."""
+    make_private_dir(archive_dir)
     target = archive_dir / path.name
     if target.exists():
         target = archive_dir / f"{path.name}.{uuid.uuid4().hex[:8]}"
@@ -219,10 +233,7 @@ def move_atomically(path: Path, archive_dir: Path) -> Path:
             raise
         tmp = archive_dir / f".{target.name}.tmp"
         try:
-            with open(path, "rb") as src, open(tmp, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
-                dst.flush()
-                os.fsync(dst.fileno())
+            copy_synced(path, tmp)
             os.rename(tmp, target)
         except BaseException:
             with contextlib.suppress(OSError):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import threading
 from pathlib import Path
@@ -32,6 +33,8 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers.api import BaseObserver, ObservedWatch
+
+log = logging.getLogger(__name__)
 
 # Events between two steps that make a file "busy": at MIN_STEP_INTERVAL_S = 0.1 that is
 # 100 writes a second, where the events cost more than re-scheduling the watch would.
@@ -125,12 +128,21 @@ class FileWaker:
         # wake-up or one step's worth of counting, never a missed write (has_news).
         self._armed = False
         self._events = 0  # events since the pipeline's last step
+        self._unwatchable = False  # the last attempt to watch failed (said once)
 
     def arm(self) -> None:
-        """Pass the next event on: the pipeline is about to wait."""
+        """Pass the next event on: the pipeline is about to wait. Without a watch (every
+        file handle or inotify watch taken), polling still finds every write."""
         if not self._watched:
-            self.watches.add(self)
-            self._watched = True
+            try:
+                self.watches.add(self)
+            except OSError as exc:
+                if not self._unwatchable:
+                    log.warning("%s: no file events (%s); polling instead", self.path, exc)
+                self._unwatchable = True
+            else:
+                self._watched = True
+                self._unwatchable = False
         self._armed = True
 
     def disarm(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import shutil
 import signal
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
@@ -30,6 +31,7 @@ from .errors import UserError
 from .live import LiveSessions
 from .metrics import Metrics
 from .pipeline import Pipeline, StepResult
+from .redaction import Redactor
 from .retry import RetryPolicy
 from .segment import SegmentLimits
 from .shipper import Shipper
@@ -70,6 +72,7 @@ class WatchConfig:
     filters: Filters = field(default_factory=Filters)
     idle_s: float = 300.0  # a folder's file unchanged this long is closed until it grows
     scan_s: float = 2.0  # how often the folders are scanned for new and grown files
+    redactor: Redactor | None = None  # None: lines are uploaded exactly as written
 
 
 def check_store(store: Store) -> None:
@@ -128,6 +131,12 @@ class Watcher:
         self.pipelines: dict[str, Pipeline] = {}
         self.live = LiveSessions(self.spool, self._states)
         self.companion: Companion | None = None
+
+    def new_pipeline(self, path: Path, sid: str, states: StateStore | None = None) -> Pipeline:
+        return Pipeline(
+            path, sid, self.spool, states or StateStore(self.spool.state_dir),
+            self.config.limits, self.metrics, self.config.redactor,
+        )  # fmt: skip
 
     def _states(self) -> dict[str, ResumeState]:
         return {sid: p.seg.state for sid, p in list(self.pipelines.items()) if p.seg is not None}
@@ -240,10 +249,7 @@ class Watcher:
         has not changed for idle_s seconds: then its segment is closed and uploaded, and
         nothing of it stays open. Returns the pipeline, None if it never opened."""
         loop = asyncio.get_running_loop()
-        pipeline = Pipeline(
-            path, sid, self.spool, StateStore(self.spool.state_dir), self.config.limits,
-            self.metrics,
-        )  # fmt: skip
+        pipeline = self.new_pipeline(path, sid)
         manifest = None
         if not pipeline.states.path(sid).exists():
             # A session new to this spool may exist in the store: continue it. The store
@@ -256,7 +262,8 @@ class Watcher:
                 fetch.cancel()
                 return None
             manifest = fetch.result()
-        await loop.run_in_executor(io_pool, pipeline.open, manifest)
+        if not await self._open(pipeline, manifest, io_pool):
+            return None
         pipeline.set_title(title)
         self.pipelines[sid] = pipeline
         waker = FileWaker(watches, pipeline.path, loop)
@@ -303,6 +310,29 @@ class Watcher:
                 await loop.run_in_executor(io_pool, pipeline.finish)
             self.pipelines.pop(sid, None)
             shipper.wake.set()
+
+    async def _open(
+        self, pipeline: Pipeline, manifest: dict[str, Any] | None, io_pool: ThreadPoolExecutor
+    ) -> bool:
+        """Open the pipeline; while every file handle is taken (a flood of connections to
+        the dashboard, too many files), try again at every poll. False: stopping first."""
+        loop = asyncio.get_running_loop()
+        said = False
+        while True:
+            try:
+                await loop.run_in_executor(io_pool, pipeline.open, manifest)
+                return True
+            except OSError as exc:
+                if exc.errno not in (errno.EMFILE, errno.ENFILE):
+                    raise
+                if not said:
+                    log.error("%s: cannot open %s (%s); trying again", pipeline.sid,
+                              pipeline.path, exc.strerror)  # fmt: skip
+                    said = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_reading.wait(), self.config.poll_s)
+            if self.stop_reading.is_set():
+                return False
 
     async def _wait(
         self, pipeline: Pipeline, result: StepResult, waker: FileWaker, idle_s: float | None
@@ -351,7 +381,11 @@ class Watcher:
         shipper_task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await shipper_task
-        left, _ = self.spool.queue_stats()
+        try:
+            left, _ = self.spool.queue_stats()
+        except OSError as exc:  # out of file handles, say: the data is on disk regardless
+            log.warning("cannot count what stays in %s (%s)", self.spool.queue_dir, exc.strerror)
+            return
         if left:
             log.warning(
                 "%d segment(s) not uploaded yet stay in %s; the next start uploads them",
