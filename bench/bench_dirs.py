@@ -46,8 +46,8 @@ from harness import cpu_seconds, print_report, run_in_temp_dir  # noqa: E402
 from session_factory import CLAUDE_SID, claude_lines  # noqa: E402
 from storeview import rebuild  # noqa: E402
 
-from uploader.discovery import Filters, Scanner  # noqa: E402
 from uploader.stores.local import LocalStore  # noqa: E402
+from uploader.write.discovery import Filters, Scanner  # noqa: E402
 
 MB = 1_000_000
 TARGET_CPU_PCT = 1.0  # % of one core, the whole watch process
@@ -141,7 +141,7 @@ if profile_out != "-":
     signal.signal(signal.SIGUSR1, clear)
     signal.signal(signal.SIGUSR2, dump)
 
-from uploader.cli import main
+from uploader.cli.app import main
 
 main()
 """

@@ -47,9 +47,9 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from session_factory import big_session_lines, write_session  # noqa: E402
 
-from uploader import codec  # noqa: E402
-from uploader import manifest as mf  # noqa: E402
-from uploader.units import format_size, parse_size  # noqa: E402
+from uploader.core import codec  # noqa: E402
+from uploader.core.units import format_size, parse_size  # noqa: E402
+from uploader.storage import manifest as mf  # noqa: E402
 
 MB = 1_000_000  # all "MB" and "MB/s" figures are 10^6 bytes; MiB where it says so
 SEG_BYTES = 8 << 20  # the uploader's defaults: --seg-bytes 8MiB, --seg-lines 10000

@@ -56,9 +56,9 @@ from session_factory import (  # noqa: E402
 )
 
 from ui.service import Sessions  # noqa: E402
-from uploader import manifest as mf  # noqa: E402
-from uploader.reading import SegmentCache  # noqa: E402
-from uploader.titles import first_message  # noqa: E402
+from uploader.agents.titles import first_message  # noqa: E402
+from uploader.storage import manifest as mf  # noqa: E402
+from uploader.storage.reading import SegmentCache  # noqa: E402
 
 MB = 1_000_000  # all "MB" figures are 10^6 bytes; MiB where it says so
 SEG_LINES = 10_000
@@ -384,7 +384,7 @@ def print_rows(rows: list[Row], healthz: Row, gunzip_s: float | None) -> None:
 def gunzip_floor(big: BigStore, reps: int = 5) -> dict[str, float]:
     """Seconds to gunzip the first segment in-process: zlib (the floor asked for), and
     ISA-L (what the server uses when installed), and the server's own reading path."""
-    from uploader.reading import segment_bytes
+    from uploader.storage.reading import segment_bytes
 
     seg = big.segments[0]
     stored = (big.root / mf.object_key(big.sid, str(seg["path"]))).read_bytes()

@@ -44,7 +44,7 @@ from typing import Any
 
 from harness import cpu_seconds, print_report, run_in_temp_dir
 
-from uploader.state import StateStore
+from uploader.write.state import StateStore
 
 MB = 1_000_000  # all "MB" figures are 10^6 bytes
 BUCKET = "bench"
@@ -106,7 +106,7 @@ class Corpus:
 
 
 class TranscriptGen:
-    """Seeded NDJSON lines in the shapes of FORMATS.md: Codex and Claude Code turns
+    """Seeded NDJSON lines in the agents' own shapes (docs/formats.md): Codex and Claude Code turns
     (messages, reasoning with encrypted_content, tool calls and outputs, token_count
     events, file snapshots) and now and then a compaction."""
 
@@ -1122,7 +1122,7 @@ def main() -> int:
 
 
 def bench(args: argparse.Namespace, tmp: Path) -> int:
-    from uploader.codec import DEFAULT_LEVEL, codec_name
+    from uploader.core.codec import DEFAULT_LEVEL, codec_name
 
     try:
         from importlib.metadata import version

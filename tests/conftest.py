@@ -16,10 +16,10 @@ import pytest
 from browser_fixtures import browser, page  # noqa: F401
 from supabase_fixtures import supabase_server, supabase_standin_session  # noqa: F401
 
-from uploader.state import StateStore
 from uploader.stores import Store, StoreOptions, open_store
 from uploader.stores.local import LocalStore
 from uploader.stores.s3 import S3Store
+from uploader.write.state import StateStore
 
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

@@ -26,9 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
 from typing import Any
 
-from uploader import manifest as mf
-from uploader.codec import pack
-from uploader.formats import (
+from uploader.agents.formats import (
     COMPACT_MARK,
     CheckpointMark,
     SessionMeta,
@@ -38,8 +36,10 @@ from uploader.formats import (
     read_meta,
     source_info,
 )
-from uploader.spool import segment_name
+from uploader.core.codec import pack
+from uploader.storage import manifest as mf
 from uploader.stores.base import Store
+from uploader.write.spool import segment_name
 
 # For lines without a timestamp of their own the real writer records the time the line
 # was read. Here that is the newest own timestamp of the lines so far (a line is read

@@ -7,7 +7,7 @@ import hashlib
 import json
 from typing import Any
 
-from uploader.manifest import manifest_key, object_key
+from uploader.storage.manifest import manifest_key, object_key
 from uploader.stores import ObjectNotFound, Store, StoreOptions, open_store
 
 

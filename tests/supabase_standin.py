@@ -1,7 +1,7 @@
 """A local Supabase Storage stand-in: Starlette on uvicorn, 127.0.0.1, a free port, a thread.
 
 It answers the REST routes of the storage server under `/storage/v1/` the way the real
-one (v1.26.x, ../shared/STORES.md) does, closely enough that the unmodified supabase
+one (v1.26.x, see docs/stores.md) does, closely enough that the unmodified supabase
 client (supabase-py 2.34) works against it:
 
     POST/PUT /object/{bucket}/{key}          upload / update: multipart/form-data (fields

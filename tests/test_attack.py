@@ -614,7 +614,7 @@ def test_stream_cap(tmp_path: Path) -> None:
     """Live streams of a session being watched: past the cap, 503 (no connection held)."""
     from test_ui_api import LIVE_SID, LiveFixture
 
-    from uploader.live import LiveSessions
+    from uploader.write.live import LiveSessions
 
     fixture = LiveFixture(tmp_path)
     sessions = Sessions(

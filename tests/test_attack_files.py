@@ -33,8 +33,8 @@ from conftest import cli_env, run_cli, start_cli, tmpfs, wait_until
 from session_factory import CLAUDE_SID, CODEX_SID, claude_lines, codex_lines, write_session
 from storeview import manifest, rebuild
 
-from uploader.catalog import list_sids
-from uploader.sessionid import is_safe_sid
+from uploader.read.catalog import list_sids
+from uploader.storage.sessionid import is_safe_sid
 from uploader.stores.base import scrub
 from uploader.stores.local import LocalStore
 
@@ -505,7 +505,7 @@ def test_supabase_error_bodies_lose_the_key(tmp_path: Path) -> None:
 def test_nexus_errors_never_show_its_key(tmp_path: Path) -> None:
     import httpx
 
-    from uploader.sweep import nexus_sink, sweep
+    from uploader.batch.sweep import nexus_sink, sweep
 
     sessions, archive = tmp_path / "sessions", tmp_path / "archive"
     sessions.mkdir()

@@ -1,4 +1,4 @@
-"""The store misbehaves; the session still arrives exact (DESIGN.md, "Durability" rule 6).
+"""The store misbehaves; the session still arrives exact (docs/design.md: never drop data).
 
 A fault proxy (faultproxy.py) sits between the uploader and the moto server and answers
 503/500/403, resets connections, holds answers past the read timeout, drops answers
@@ -37,16 +37,16 @@ from conftest import start_cli, wait_until
 from faultproxy import DROP, RESET, TRUNCATE, FaultProxy, delay, error, late
 from storeview import manifest, rebuild
 
-from uploader.metrics import Metrics
-from uploader.pipeline import Pipeline
-from uploader.retry import RetryPolicy
-from uploader.segment import SegmentLimits
-from uploader.shipper import Shipper
-from uploader.spool import Spool
-from uploader.state import StateStore
+from uploader.core.metrics import Metrics
 from uploader.stores import Store
 from uploader.stores.base import StorageUnavailable
 from uploader.stores.s3 import S3Store
+from uploader.write.pipeline import Pipeline
+from uploader.write.retry import RetryPolicy
+from uploader.write.segment import SegmentLimits
+from uploader.write.shipper import Shipper
+from uploader.write.spool import Spool
+from uploader.write.state import StateStore
 
 SID = "0f8e2c4a-6b1d-4e3f-9a57-2c8d1e6b4f90"
 NAME = f"{SID}.jsonl"
@@ -446,7 +446,7 @@ def test_retry_outlasts_an_outage_of_a_day(caplog: pytest.LogCaptureFixture) -> 
     async def main() -> str:
         return await retry.run(put, what="PUT sessions/x", stop=asyncio.Event())
 
-    caplog.set_level(logging.ERROR, logger="uploader.retry")  # thousands of WARNING lines
+    caplog.set_level(logging.ERROR, logger="uploader.write.retry")  # thousands of WARNING lines
     assert asyncio.run(main()) == "stored"
     assert clock.now >= day
     assert retry.stats.retries > 1024

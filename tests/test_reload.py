@@ -35,7 +35,7 @@ EXTRA = b'{"type":"note","text":"generation two starts differently"}\n'
 
 
 def is_compaction(line: bytes) -> bool:
-    """The checkpoint triggers of DESIGN.md, written out independently of the engine."""
+    """The checkpoint triggers (docs/formats.md), written out independently of the engine."""
     try:
         obj = json.loads(line)
     except ValueError:

@@ -20,9 +20,9 @@ import pytest
 from conftest import run_cli
 from session_factory import claude_lines, codex_lines, openclaw_lines, pi_lines
 
+from uploader.core.terminal import printable
 from uploader.redaction import Redactor, default_rules
 from uploader.redaction.scan import is_transcript_name, scan_file
-from uploader.terminal import printable
 
 ALNUM = string.ascii_letters + string.digits
 

@@ -11,7 +11,7 @@ import os
 import time
 from pathlib import Path
 
-from uploader.discovery import COLD_S, RELIST_S, Filters, Scanner
+from uploader.write.discovery import COLD_S, RELIST_S, Filters, Scanner
 
 DAY = 86400.0
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from uploader.segment import Segmenter, SegmentLimits
-from uploader.spool import Spool
-from uploader.state import ResumeState, StateStore
+from uploader.write.segment import Segmenter, SegmentLimits
+from uploader.write.spool import Spool
+from uploader.write.state import ResumeState, StateStore
 
 SID = "0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"
 
@@ -170,8 +170,8 @@ def test_start_up_removes_only_what_a_kill_left_behind(tmp_path: Path) -> None:
 
 
 def test_a_lost_resume_state_never_reuses_queued_seq_numbers(tmp_path: Path) -> None:
-    from uploader.metrics import Metrics
-    from uploader.pipeline import Pipeline
+    from uploader.core.metrics import Metrics
+    from uploader.write.pipeline import Pipeline
 
     source = tmp_path / f"{SID}.jsonl"
     source.write_bytes(lines(10))

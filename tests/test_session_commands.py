@@ -26,7 +26,7 @@ from session_factory import (
     write_session,
 )
 
-from uploader import cli_sessions
+from uploader.cli import sessions as cli_sessions
 from uploader.stores.local import LocalStore
 
 
@@ -509,3 +509,26 @@ def test_a_checkpoint_of_another_generation_is_a_usage_error(
                "2", "--to", str(target))  # fmt: skip
     assert done.returncode == 2 and "belongs to generation 1" in done.stderr
     assert not target.exists()
+
+
+def test_commands_take_the_session_as_their_argument(store: LocalStore, tmp_path: Path) -> None:
+    """`reload SID`, `replay SID`, `verify SID`, `label SID TEXT`, `delete SID`: as `git
+    show` takes a commit; --sid keeps working, and the two must not disagree."""
+    target = tmp_path / "codex.jsonl"
+    done = cli(store, "reload", CODEX_SID[:8], "--to", str(target))
+    assert done.returncode == 0, done.stderr
+    assert target.read_bytes() == original(CODEX_SID)
+    assert cli(store, "replay", CLAUDE_SID).stdout.encode() == original(CLAUDE_SID)
+    verified = cli(store, "verify", PI_SID, "--json")
+    assert verified.returncode == 0 and json.loads(verified.stdout)[0]["sid"] == PI_SID
+    assert cli(store, "label", OPENCLAW_SID, "claw-work").returncode == 0
+    assert cli(store, "label", "--sid", CLAUDE_SID, "claude-work").returncode == 0
+    listed = {s["sid"]: s["label"] for s in json.loads(cli(store, "ls", "--json").stdout)}
+    assert listed[OPENCLAW_SID] == "claw-work" and listed[CLAUDE_SID] == "claude-work"
+    assert cli(store, "replay", "claw-work").stdout.encode() == original(OPENCLAW_SID)
+    assert cli(store, "label", OPENCLAW_SID, "--clear").returncode == 0
+    both = cli(store, "replay", CODEX_SID, "--sid", PI_SID)
+    assert both.returncode == 2 and "two sessions given" in both.stderr
+    gone = cli(store, "delete", PI_SID, "--yes", "--no-archive")
+    assert gone.returncode == 0, gone.stderr
+    assert not (store.root / "sessions" / PI_SID).exists()

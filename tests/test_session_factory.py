@@ -27,13 +27,13 @@ from session_factory import (
     write_session,
 )
 
-from uploader import manifest as mf
-from uploader.formats import checkpoint_id, checkpoint_of, line_timestamp, read_meta
-from uploader.segment import HOST, Segmenter, SegmentLimits
-from uploader.spool import Spool
-from uploader.state import ResumeState, StateStore
+from uploader.agents.formats import checkpoint_id, checkpoint_of, line_timestamp, read_meta
+from uploader.storage import manifest as mf
 from uploader.stores.base import Store
 from uploader.stores.local import LocalStore
+from uploader.write.segment import HOST, Segmenter, SegmentLimits
+from uploader.write.spool import Spool
+from uploader.write.state import ResumeState, StateStore
 
 AGENTS = {
     CODEX_SID: "codex",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from uploader.state import COMPACT_AFTER, ResumeState, SourceIdentity, StateStore
+from uploader.write.state import COMPACT_AFTER, ResumeState, SourceIdentity, StateStore
 
 SID = "7d3e9a41-5c2b-4e8f-a1d6-3b9c0e72f5a8"
 

@@ -156,7 +156,7 @@ def test_create_only_refuses_an_existing_key(store: Store) -> None:
     assert store.get("sessions/c/segments/session-000001.jsonl.gz") == b"first"
 
 
-# -- Supabase: what its server and gateways really answer (STORES.md) ----------------------
+# -- Supabase: what its server and gateways really answer (docs/stores.md) ----------------------
 
 
 def test_supabase_objects_carry_their_content_type(supabase_server: SupabaseStandin) -> None:

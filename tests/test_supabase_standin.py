@@ -1,5 +1,5 @@
 """The Supabase Storage stand-in, driven through the real supabase client (and raw httpx
-where the client cannot go), against what STORES.md records of the real server.
+where the client cannot go), against what the real server was seen to do (docs/stores.md).
 
 The fixtures supabase_server and supabase_standin_session come from supabase_fixtures.py
 through conftest.py."""

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 
 import pytest
 
-from uploader.transcript import (
+from uploader.agents.transcript import (
     KINDS,
     Entry,
     ParseState,
@@ -17,7 +17,7 @@ from uploader.transcript import (
     render_text,
 )
 
-# The example lines of FORMATS.md, byte for byte.
+# Example lines in each agent's format (docs/formats.md), byte for byte.
 CODEX = [
     (
         b'{"timestamp":"2026-03-14T09:12:05.412Z","type":"session_meta",'

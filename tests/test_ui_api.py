@@ -29,11 +29,11 @@ from uiclient import TestClient
 from ui import api
 from ui.app import UIConfig, create_app
 from ui.service import Sessions
-from uploader.live import LiveSessions
-from uploader.spool import Spool
-from uploader.state import ResumeState
+from uploader.agents.transcript import KINDS
 from uploader.stores.local import LocalStore
-from uploader.transcript import KINDS
+from uploader.write.live import LiveSessions
+from uploader.write.spool import Spool
+from uploader.write.state import ResumeState
 
 ALL_SIDS = list(FIXTURE_SESSIONS)
 SEG_LINES = 7

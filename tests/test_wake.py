@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from watchdog.observers import Observer
 
-from uploader.pipeline import Pipeline, StepResult
-from uploader.segment import SegmentLimits
 from uploader.stores.local import LocalStore
-from uploader.wake import BUSY_EVENTS, FileWaker, FolderWatches
-from uploader.watch import WatchConfig, Watcher
+from uploader.write.pipeline import Pipeline, StepResult
+from uploader.write.segment import SegmentLimits
+from uploader.write.wake import BUSY_EVENTS, FileWaker, FolderWatches
+from uploader.write.watch import WatchConfig, Watcher
 
 WAIT_S = 5.0
 

@@ -1,4 +1,4 @@
-"""`watch` over whole agent folders: real trees in each agent's layout (FORMATS.md), one
+"""`watch` over whole agent folders: real trees in each agent's layout (docs/formats.md), one
 real process, files that appear, grow, go idle, wake up and are renamed when they end."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from session_factory import (
 )
 from storeview import manifest, rebuild
 
-from uploader.catalog import list_sids
+from uploader.read.catalog import list_sids
 from uploader.stores.local import LocalStore
 
 SECOND_CLAUDE = "6c2f1d8b-3e5a-4d66-8b72-1e3f9c8a2d4b"

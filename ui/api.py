@@ -27,9 +27,9 @@ from starlette.responses import (
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from uploader.catalog import Ambiguous, Query
-from uploader.errors import UsageError, UserError
-from uploader.reading import Damaged, NotFound
+from uploader.core.errors import UsageError, UserError
+from uploader.read.catalog import Ambiguous, Query
+from uploader.storage.reading import Damaged, NotFound
 from uploader.stores.base import StorageError
 
 from . import render

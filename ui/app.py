@@ -20,7 +20,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp
 
 from uploader import __version__
-from uploader.catalog import AGENTS, SORT_KEYS
+from uploader.read.catalog import AGENTS, SORT_KEYS
 
 from . import api, pages, render
 from .auth import Logins, Throttle

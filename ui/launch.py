@@ -11,9 +11,9 @@ import webbrowser
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from uploader.errors import UsageError, UserError
-from uploader.live import LiveSessions
+from uploader.core.errors import UsageError, UserError
 from uploader.stores import Store
+from uploader.write.live import LiveSessions
 
 from .app import UIConfig, create_app
 from .auth import MIN_TOKEN_CHARS, generate_token

@@ -13,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from uploader.errors import UsageError
-from uploader.reading import SessionNotFound, generations
-from uploader.sessionid import is_safe_sid
+from uploader.core.errors import UsageError
+from uploader.storage.reading import SessionNotFound, generations
+from uploader.storage.sessionid import is_safe_sid
 
 from . import render
 from .api import authenticated, int_param, limits_of, list_query, open_reading, sessions_of, ui

@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from uploader.terminal import printable
-from uploader.transcript import QUIET_EVENTS, Entry
-from uploader.units import format_size
+from uploader.agents.transcript import QUIET_EVENTS, Entry
+from uploader.core.terminal import printable
+from uploader.core.units import format_size
 
 DASH = "\u2013"  # what an empty cell shows
 #: Characters shown before a text is folded behind "show more".

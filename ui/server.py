@@ -28,7 +28,7 @@ import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from uploader.errors import UsageError, UserError
+from uploader.core.errors import UsageError, UserError
 
 from .limits import Limits, Load, Slot
 from .security import ABORT, HEADERS, WILDCARD_BINDS, is_loopback

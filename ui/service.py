@@ -11,14 +11,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from uploader import reading
-from uploader.catalog import Catalog, Query, SessionSummary, select, summarize
-from uploader.errors import UsageError
-from uploader.live import LiveSessions
-from uploader.reading import Fetch, Plan, SegmentCache
-from uploader.sessionid import is_safe_sid
+from uploader.agents.transcript import Entry, parse_lines
+from uploader.core.errors import UsageError
+from uploader.read.catalog import Catalog, Query, SessionSummary, select, summarize
+from uploader.storage import reading
+from uploader.storage.reading import Fetch, Plan, SegmentCache
+from uploader.storage.sessionid import is_safe_sid
 from uploader.stores.base import Store
-from uploader.transcript import Entry, parse_lines
+from uploader.write.live import LiveSessions
 
 MAX_PAGE = 1000
 MAX_PREVIEWS = 64

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .api import list_sessions, open_store, restore
-    from .catalog import Query, SessionSummary
-    from .errors import UsageError, UserError
-    from .reading import Damaged, NotFound
-    from .removal import clear
-    from .snapshots import snapshot
-    from .stores import Store, StoreOptions
-    from .stores.base import StorageError
+    from uploader.api import list_sessions, open_store, restore
+    from uploader.core.errors import UsageError, UserError
+    from uploader.read.catalog import Query, SessionSummary
+    from uploader.read.removal import clear
+    from uploader.storage.reading import Damaged, NotFound
+    from uploader.stores import Store, StoreOptions
+    from uploader.stores.base import StorageError
+    from uploader.write.snapshots import snapshot
 
 # Imported on first use (PEP 562): every `agent-uploader` command imports this package,
 # and most of them need none of it (about 0.15 s of imports at each start). No module of
@@ -37,14 +37,14 @@ _MODULE_OF = {
     "list_sessions": ".api",
     "open_store": ".api",
     "restore": ".api",
-    "Query": ".catalog",
-    "SessionSummary": ".catalog",
-    "UsageError": ".errors",
-    "UserError": ".errors",
-    "Damaged": ".reading",
-    "NotFound": ".reading",
-    "clear": ".removal",
-    "snapshot": ".snapshots",
+    "Query": ".read.catalog",
+    "SessionSummary": ".read.catalog",
+    "UsageError": ".core.errors",
+    "UserError": ".core.errors",
+    "Damaged": ".storage.reading",
+    "NotFound": ".storage.reading",
+    "clear": ".read.removal",
+    "snapshot": ".write.snapshots",
     "Store": ".stores",
     "StoreOptions": ".stores",
     "StorageError": ".stores.base",

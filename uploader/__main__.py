@@ -1,5 +1,5 @@
 """`python -m uploader` runs the agent-uploader command."""
 
-from .cli import main
+from uploader.cli import main
 
 main()

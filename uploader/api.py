@@ -11,12 +11,12 @@ import logging
 import os
 from pathlib import Path
 
-from .catalog import Catalog, Query, SessionSummary, select
-from .reading import NotFound
-from .restoring import plan_restore, write_restore
-from .sessionid import validate_sid
-from .stores import StorageError, Store, StoreOptions, resolve_store_url
-from .stores import open_store as _open_url
+from uploader.read.catalog import Catalog, Query, SessionSummary, select
+from uploader.read.restoring import plan_restore, write_restore
+from uploader.storage.reading import NotFound
+from uploader.storage.sessionid import validate_sid
+from uploader.stores import StorageError, Store, StoreOptions, resolve_store_url
+from uploader.stores import open_store as _open_url
 
 log = logging.getLogger(__name__)
 

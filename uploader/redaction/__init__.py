@@ -9,8 +9,8 @@ See engine.py for how it stays fast and JSON-safe, default_rules.toml for the ru
 
 from __future__ import annotations
 
-from .engine import MARK_PREFIX, Finding, Redaction, Redactor
-from .rules import Allow, Rule, RulesError, RuleSet, default_rules, load_rules
+from uploader.redaction.engine import MARK_PREFIX, Finding, Redaction, Redactor
+from uploader.redaction.rules import Allow, Rule, RulesError, RuleSet, default_rules, load_rules
 
 __all__ = [
     "MARK_PREFIX",

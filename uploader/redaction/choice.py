@@ -10,9 +10,9 @@ import functools
 import os
 from pathlib import Path
 
-from ..errors import UsageError
-from .engine import Redactor
-from .rules import load_rules
+from uploader.core.errors import UsageError
+from uploader.redaction.engine import Redactor
+from uploader.redaction.rules import load_rules
 
 ENV_SWITCH = "AGENT_UPLOADER_REDACT"
 ENV_RULES = "AGENT_UPLOADER_REDACT_RULES"

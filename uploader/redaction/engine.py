@@ -40,7 +40,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .rules import RuleSet
+from uploader.redaction.rules import RuleSet
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import UserError
+from uploader.core.errors import UserError
 
 RULE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
 _RULE_KEYS = frozenset(

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .engine import Redactor
+from uploader.redaction.engine import Redactor
 
 CHUNK = 4 << 20  # whole lines, about this much at a time
 # `*.jsonl`, and the copies OpenClaw renames a transcript to when its session ends

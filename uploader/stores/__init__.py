@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import UsageError
-from .base import (
+from uploader.core.errors import UsageError
+from uploader.stores.base import (
     BucketNotFound,
     ObjectNotFound,
     StorageAuthError,
@@ -77,7 +77,7 @@ def open_store(url: str, options: StoreOptions | None = None) -> Store:
                 f"--store {shown!r}: a file store needs an absolute path",
                 "write file:///absolute/dir (three slashes) or file://~/dir",
             )
-        from .local import LocalStore
+        from uploader.stores.local import LocalStore
 
         return LocalStore(Path(rest))
     if scheme == "s3":
@@ -89,7 +89,7 @@ def open_store(url: str, options: StoreOptions | None = None) -> Store:
             )
         if ".." in prefix.split("/"):
             raise UsageError(f"--store {shown!r}: the key prefix may not contain '..'")
-        from .s3 import S3Store
+        from uploader.stores.s3 import S3Store
 
         return S3Store(
             bucket, prefix, endpoint_url=options.s3_endpoint_url, region=options.s3_region
@@ -107,11 +107,11 @@ def open_store(url: str, options: StoreOptions | None = None) -> Store:
                 f"--supabase-url {redact_url(options.supabase_url)!r} is not an http(s) URL",
                 "use the project URL, e.g. https://abcd.supabase.co",
             )
-        from .supabase import SupabaseStore
+        from uploader.stores.supabase import SupabaseStore
 
         return SupabaseStore(options.supabase_url, options.supabase_key, bucket, prefix)
     if scheme in ("http", "https") and url == options.upload_url:
-        from .httpput import HttpPutStore
+        from uploader.stores.httpput import HttpPutStore
 
         return HttpPutStore(url)
     raise UsageError(

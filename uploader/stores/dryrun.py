@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 
-from .base import ObjectNotFound, Store
+from uploader.stores.base import ObjectNotFound, Store
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import httpx
 
-from .base import (
+from uploader.stores.base import (
     ObjectNotFound,
     StorageAuthError,
     StorageError,

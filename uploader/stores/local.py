@@ -13,8 +13,8 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ..fsutil import atomic_write, fsync_dir, make_private_dir, write_synced
-from .base import (
+from uploader.core.fsutil import atomic_write, fsync_dir, make_private_dir, write_synced
+from uploader.stores.base import (
     ObjectNotFound,
     StorageAuthError,
     StorageConflict,

@@ -16,7 +16,7 @@ import boto3
 import botocore.exceptions as bexc
 from botocore.config import Config
 
-from .base import (
+from uploader.stores.base import (
     BucketNotFound,
     ObjectNotFound,
     StorageAuthError,

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from .base import (
+from uploader.stores.base import (
     BucketNotFound,
     ObjectNotFound,
     StorageAuthError,

@@ -1,0 +1,12 @@
+"""The `agent-uploader` command: one thin module per command group. Each parses its
+options, calls the engine, and prints; `app` turns every failure into one
+`Error: … / Hint: …` and an exit code.
+
+May import every other package; nothing imports it but `__main__`.
+"""
+
+# Importing the command modules registers their commands on `main`.
+from uploader.cli import importing, scan, sessions, sweep  # noqa: F401
+from uploader.cli.app import main
+
+__all__ = ["main"]

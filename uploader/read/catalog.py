@@ -1,0 +1,463 @@
+"""The sessions of a store: one summary per manifest, filters, and finding a session by
+id, id prefix or label.
+
+Listing is the expensive part (a store with 10,000 sessions is 10,000 manifests), so a
+Catalog keeps the summaries in memory and refreshes them when asked and stale: served
+at once from memory, refreshed in the background, and idle means no store requests.
+Closed sessions do not change, so a refresh reads only new and open manifests.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from uploader.agents.titles import TITLE_SEGMENTS, first_message
+from uploader.core.errors import UsageError
+from uploader.read.labels import Labels, load_labels, same_label
+from uploader.storage.reading import (
+    Damaged,
+    NotFound,
+    SessionNotFound,
+    load_manifest,
+    segment_bytes,
+    store_fetch,
+)
+from uploader.storage.sessionid import is_safe_sid
+from uploader.stores.base import ObjectNotFound, StorageError, Store
+
+log = logging.getLogger(__name__)
+
+AGENTS = {"codex": "Codex", "claude": "Claude Code", "openclaw": "OpenClaw", "pi": "pi"}
+SORT_KEYS = ("updated", "created", "title", "lines", "bytes", "segments", "agent")
+_SUFFIX = "/manifest.json"
+
+
+def parse_time(value: Any) -> float | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+@dataclass
+class SessionSummary:
+    sid: str
+    title: str
+    agent: str
+    host: str
+    created: float | None
+    updated: float | None
+    lines: int
+    bytes: int
+    gzip_bytes: int
+    segments: int
+    checkpoints: int
+    generations: int
+    closed: bool
+    label: str | None = None
+    live: bool = False
+    first_ts: float | None = None
+    last_ts: float | None = None
+    redactions: dict[str, int] = field(default_factory=dict)  # rule -> secrets replaced
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def agent_name(self) -> str:
+        return AGENTS.get(self.agent, "unknown")
+
+    @property
+    def redacted(self) -> int:
+        """Secrets replaced before upload, over all segments."""
+        return sum(self.redactions.values())
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("extra")
+        data["agent_name"] = self.agent_name
+        data["redacted"] = self.redacted
+        return data
+
+
+def title_of(manifest: dict[str, Any]) -> str:
+    """The label set by a user, else the agent's own title, else the first user message,
+    else the id."""
+    source = manifest.get("source") or {}
+    for value in (
+        manifest.get("label"),
+        manifest.get("title"),
+        source.get("title") if isinstance(source, dict) else None,
+        manifest.get("first_message"),
+    ):
+        if isinstance(value, str) and value.strip():
+            return " ".join(value.split())
+    return str(manifest.get("sid", ""))
+
+
+def summarize(manifest: dict[str, Any], *, live: bool = False) -> SessionSummary:
+    segments: list[dict[str, Any]] = [
+        s for s in manifest.get("segments", ()) if isinstance(s, dict)
+    ]
+    raw_source = manifest.get("source")
+    source: dict[str, Any] = raw_source if isinstance(raw_source, dict) else {}
+    first = [s["first_ts"] for s in segments if isinstance(s.get("first_ts"), int | float)]
+    last = [s["last_ts"] for s in segments if isinstance(s.get("last_ts"), int | float)]
+    label = manifest.get("label")
+    return SessionSummary(
+        sid=str(manifest.get("sid", "")),
+        title=title_of(manifest),
+        agent=str(source.get("agent") or "unknown"),
+        host=str(source.get("host") or ""),
+        created=parse_time(manifest.get("created_at")),
+        updated=parse_time(manifest.get("updated_at")),
+        lines=sum(int(s.get("lines", 0)) for s in segments),
+        bytes=sum(int(s.get("bytes", 0)) for s in segments),
+        gzip_bytes=sum(int(s.get("gzip_bytes", s.get("bytes", 0))) for s in segments),
+        segments=len(segments),
+        checkpoints=len(manifest.get("checkpoints") or ()),
+        generations=len({s.get("generation", 1) for s in segments}),
+        closed=bool(manifest.get("closed")),
+        label=label if isinstance(label, str) else None,
+        live=live,
+        first_ts=min(first) if first else None,
+        last_ts=max(last) if last else None,
+        redactions=redactions_of(segments),
+    )
+
+
+def redactions_of(segments: list[dict[str, Any]]) -> dict[str, int]:
+    """Secrets replaced per rule, summed over the segments (rule names, never values)."""
+    total: dict[str, int] = {}
+    for segment in segments:
+        counts = segment.get("redactions")
+        if not isinstance(counts, dict):
+            continue
+        for rule, count in counts.items():
+            if isinstance(rule, str) and isinstance(count, int) and count > 0:
+                total[rule] = total.get(rule, 0) + count
+    return dict(sorted(total.items()))
+
+
+@dataclass(frozen=True)
+class Query:
+    """The list's filters, shared by the dashboard, its API and `ls`."""
+
+    text: str = ""
+    agent: str = ""
+    active_minutes: int | None = None
+    sort: str = "updated"
+    descending: bool = True
+
+    def __post_init__(self) -> None:
+        if self.sort not in SORT_KEYS:
+            raise UsageError(
+                f"cannot sort by {self.sort!r}", f"choose one of: {', '.join(SORT_KEYS)}"
+            )
+        if self.agent and self.agent not in (*AGENTS, "unknown"):
+            raise UsageError(
+                f"unknown agent {self.agent!r}", f"choose one of: {', '.join(AGENTS)}, unknown"
+            )
+        if self.active_minutes is not None and self.active_minutes <= 0:
+            raise UsageError(f"active minutes must be more than 0, not {self.active_minutes}")
+
+
+def select(
+    items: Iterable[SessionSummary], query: Query, now: float | None = None
+) -> list[SessionSummary]:
+    now = time.time() if now is None else now
+    since = now - (query.active_minutes or 0) * 60
+    text = query.text.casefold().strip()
+    out = []
+    for item in items:
+        if query.agent and item.agent != query.agent:
+            continue
+        if query.active_minutes is not None and not item.live and not _recent(item, since):
+            continue
+        if text and not any(text in v.casefold() for v in (item.title, item.sid, item.label or "")):
+            continue
+        out.append(item)
+
+    def key(item: SessionSummary) -> Any:
+        if query.sort == "title":
+            return item.title.casefold()
+        if query.sort == "agent":
+            return item.agent
+        if query.sort in ("updated", "created"):
+            return getattr(item, query.sort) or 0.0
+        return getattr(item, query.sort)
+
+    out.sort(key=lambda i: i.sid)
+    out.sort(key=key, reverse=query.descending)
+    return out
+
+
+def _recent(item: SessionSummary, since: float) -> bool:
+    return (item.updated or 0) >= since
+
+
+class Ambiguous(UsageError):
+    def __init__(self, query: str, matches: list[str]) -> None:
+        shown = ", ".join(matches[:10]) + (" …" if len(matches) > 10 else "")
+        super().__init__(
+            f"{query!r} matches {len(matches)} sessions: {shown}",
+            "give more characters of the id, or the whole id",
+        )
+        self.matches = matches
+
+
+_odd_keys: set[str] = set()  # manifests under names no session can have, said once
+
+
+def list_sids(store: Store) -> Iterator[str]:
+    for key in store.list("sessions/"):
+        if key.endswith(_SUFFIX) and key.count("/") == 2:
+            sid = key[len("sessions/") : -len(_SUFFIX)]
+            if is_safe_sid(sid):
+                yield sid
+            elif key not in _odd_keys:  # a control character, '..': written by no uploader
+                _odd_keys.add(key)
+                log.warning("%s/%s is not a session's manifest; left out", store.description, key)
+
+
+class Overlay(Protocol):
+    def sids(self) -> list[str]: ...
+
+    def manifest(self, sid: str) -> dict[str, Any]: ...
+
+
+class Catalog:
+    """Session summaries of one store, kept in memory (see the module's docstring)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        ttl_s: float = 15.0,
+        overlay: Overlay | None = None,
+        workers: int = 8,
+    ) -> None:
+        self.store = store
+        self.ttl_s = ttl_s
+        # Sessions a running `watch` holds locally (newer than the store's, or not in it
+        # yet): shown as live, from its copy.
+        self.overlay = overlay
+        self.workers = workers
+        self._summaries: dict[str, SessionSummary] = {}
+        self._refreshed_at: float | None = None
+        self._lock = threading.Lock()
+        self._refreshing = threading.Lock()
+        self.last_error: str | None = None
+        self._titles: dict[tuple[str, str], str | None] = {}
+        self._labels: Labels = {}  # labels.json: users' labels, over the manifests' own
+        self._warned: set[tuple[str, str]] = set()  # (sid, problem) said in a warning
+
+    def sessions(self, *, wait: bool = False) -> list[SessionSummary]:
+        """All sessions: from memory, refreshed first when never loaded (or `wait`), and
+        in the background when stale."""
+        stale = self._refreshed_at is None or time.monotonic() - self._refreshed_at > self.ttl_s
+        if self._refreshed_at is None or wait:
+            self.refresh()
+        elif stale:
+            threading.Thread(target=self.refresh, name="catalog", daemon=True).start()
+        with self._lock:
+            merged = dict(self._summaries)
+        if self.overlay is not None:
+            for sid in self.overlay.sids():
+                merged[sid] = summarize(self._labelled(self.overlay.manifest(sid)), live=True)
+        return list(merged.values())
+
+    def refresh(self) -> None:
+        if not self._refreshing.acquire(blocking=False):
+            with self._refreshing:  # one refresh at a time; wait for the one under way
+                return
+        try:
+            self._refresh()
+        finally:
+            self._refreshing.release()
+
+    def _refresh(self) -> None:
+        started = time.monotonic()
+        try:
+            sids = set(list_sids(self.store))
+        except StorageError as exc:
+            self.last_error = f"cannot list {self.store.description}: {exc}"
+            log.warning("%s", self.last_error)
+            self._refreshed_at = time.monotonic()
+            return
+        labels = self._load_labels()
+        relabelled = {
+            s for s in labels.keys() | self._labels.keys() if labels.get(s) != self._labels.get(s)
+        }
+        self._labels = labels
+        with self._lock:
+            known = dict(self._summaries)
+        todo = [
+            sid for sid in sids if sid not in known or not known[sid].closed or sid in relabelled
+        ]
+        fresh: dict[str, SessionSummary] = {}
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="catalog") as pool:
+            for sid, summary in zip(todo, pool.map(self._load, todo), strict=True):
+                if summary is not None:
+                    fresh[sid] = summary
+        with self._lock:
+            self._summaries = {
+                sid: fresh.get(sid) or known[sid] for sid in sids if sid in fresh or sid in known
+            }
+            self._refreshed_at = time.monotonic()
+        self.last_error = None
+        log.debug("catalog: %d sessions, %d read in %.2fs", len(sids), len(todo),
+                  time.monotonic() - started)  # fmt: skip
+
+    def _load_labels(self) -> Labels:
+        try:
+            return load_labels(self.store)
+        except (Damaged, StorageError) as exc:
+            log.warning("catalog: labels not read: %s", exc)
+            return self._labels
+
+    def _load(self, sid: str) -> SessionSummary | None:
+        try:
+            return summarize(self.manifest(sid))
+        except Damaged as exc:  # said once: the others are listed all the same
+            if (sid, exc.message) not in self._warned:
+                self._warned.add((sid, exc.message))
+                log.warning("session %s is left out: %s", sid, exc.message)
+            return None
+        except (NotFound, StorageError) as exc:
+            log.debug("catalog: skipping %s: %s", sid, exc)
+            return None
+
+    def _first_message(self, sid: str, manifest: dict[str, Any]) -> str | None:
+        """For manifests written without `first_message`: search the first segments once
+        (remembered by the first segment's hash)."""
+        segments = sorted(manifest.get("segments", ()), key=lambda s: int(s["seq"]))
+        if not segments:
+            return None
+        key = (sid, str(segments[0].get("sha256")))
+        if key in self._titles:
+            return self._titles[key]
+        agent = str((manifest.get("source") or {}).get("agent") or "unknown")
+        fetch, found = store_fetch(self.store, sid), None
+        for entry in segments[:TITLE_SEGMENTS]:
+            found = first_message(segment_bytes(sid, entry, fetch(entry)), agent)
+            if found:
+                break
+        self._titles[key] = found
+        return found
+
+    def manifest(self, sid: str) -> dict[str, Any]:
+        """The freshest manifest (the watcher's own copy, else the store's), with the label
+        a user gave the session."""
+        if self.overlay is not None and sid in self.overlay.sids():
+            return self._labelled(self.overlay.manifest(sid))
+        try:
+            manifest = self._labelled(load_manifest(self.store, sid))
+        except SessionNotFound:
+            self.forget(sid)  # deleted since the list was read
+            raise
+        if title_of(manifest) == sid:
+            # Written without first_message: find it here, so that a session's page and the
+            # list (updated below) show the same title, not the id.
+            try:
+                found = self._first_message(sid, manifest)
+            except (Damaged, StorageError) as exc:
+                log.debug("catalog: no title for %s: %s", sid, exc)
+                found = None
+            if found:
+                manifest = {**manifest, "first_message": found}
+        with self._lock:
+            if sid in self._summaries or self._refreshed_at is not None:
+                self._summaries[sid] = summarize(manifest)
+        return manifest
+
+    def _labelled(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        label = self._labels.get(str(manifest.get("sid")))
+        return {**manifest, "label": label} if label else manifest
+
+    def forget(self, sid: str) -> None:
+        with self._lock:
+            self._summaries.pop(sid, None)
+
+    def resolve(self, query: str) -> str:
+        """A session id from an id, a unique id prefix or a label."""
+        query = query.strip()
+        if not query:
+            raise UsageError("no session given", "pass a session id, an id prefix or a label")
+        items = self.sessions()
+        sids = {i.sid for i in items}
+        if query in sids:
+            return query
+        labelled = [i.sid for i in items if i.label and same_label(i.label, query)]
+        if len(labelled) == 1:
+            return labelled[0]
+        matches = sorted(s for s in sids if s.startswith(query))
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise Ambiguous(query, matches)
+        if is_safe_sid(query):
+            try:  # a session made since the last refresh
+                self.manifest(query)
+                return query
+            except (NotFound, Damaged, StorageError):
+                pass
+        raise NotFound(
+            f"no session {query!r} in {self.store.description} (by id, id prefix or label)",
+            "list the sessions with `agent-uploader ls`",
+        )
+
+
+def find_session(store: Store, ref: str | None = None, *, label: str | None = None) -> str:
+    """The session a user names on the command line: an id, a unique prefix of one, or a
+    label (`--label`, or a `--sid` that is none of the others). Reads as little as it
+    can: one object for a whole id, the key listing for a prefix."""
+    if (ref is None) == (label is None):
+        raise UsageError(
+            "name one session" if ref is None else "both --sid and --label were given",
+            "pass --sid ID (or the first characters of it) or --label TEXT",
+        )
+    if ref is not None:
+        ref = ref.strip()
+        if is_safe_sid(ref) and _has_manifest(store, ref):
+            return ref
+        matches = sorted(sid for sid in list_sids(store) if sid.startswith(ref)) if ref else []
+        if len(matches) > 1:
+            raise Ambiguous(ref, matches)
+        if matches:
+            return matches[0]
+    wanted = label if label is not None else str(ref)
+    labelled = sorted(
+        sid
+        for sid, text in load_labels(store).items()
+        if same_label(text, wanted) and is_safe_sid(sid)
+    )
+    if not labelled:  # labels that writers put into manifests (imported sessions)
+        items = Catalog(store).sessions(wait=True)
+        labelled = sorted(i.sid for i in items if i.label and same_label(i.label, wanted))
+    if len(labelled) > 1:
+        raise Ambiguous(wanted, labelled)
+    if labelled:
+        return labelled[0]
+    what = (
+        f"labelled {wanted!r}" if label is not None else f"{wanted!r} (by id, id prefix or label)"
+    )
+    raise NotFound(
+        f"no session {what} in {store.description}",
+        "list the sessions with `agent-uploader ls`",
+    )
+
+
+def _has_manifest(store: Store, sid: str) -> bool:
+    try:
+        store.get(f"sessions/{sid}{_SUFFIX}")
+    except ObjectNotFound:
+        return False
+    return True
