@@ -29,9 +29,7 @@ inside a string: twice), so a key has the same fingerprint in plain text and in 
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import importlib
 import logging
 import re
 import threading
@@ -40,6 +38,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from uploader.redaction.hyperscan_db import hs, hyperscan_database
+from uploader.redaction.json_text import outside_escapes, string_runs, unescape
 from uploader.redaction.rules import RuleSet
 
 log = logging.getLogger(__name__)
@@ -47,18 +47,6 @@ log = logging.getLogger(__name__)
 MARK_PREFIX = "[REDACTED:"
 _MARK = re.compile(rb"\[REDACTED:[a-z0-9][a-z0-9-]*:[0-9a-f]{8}\]")
 _NL = b"\n"
-_BACKSLASH = 0x5C
-_HEX4 = re.compile(rb"[0-9a-fA-F]{4}")
-_QUOTE_OR_ESCAPE = re.compile(rb'\\.|"', re.DOTALL)
-# Patterns whose anchors mean "start/end of the line" to Python (which sees one line) but
-# "start/end of the buffer" to Hyperscan: such rules use the keyword path.
-_BUFFER_ANCHOR = re.compile(r"(?<!\\)(?:\\\\)*\\[AZz]")
-
-_hs: Any
-try:  # pragma: no cover - which branch runs depends on the platform
-    _hs = importlib.import_module("hyperscan")
-except ImportError:  # pragma: no cover
-    _hs = None
 
 Engine = Literal["auto", "hyperscan", "re"]
 
@@ -156,13 +144,13 @@ class Redactor:
         self._local = threading.local()
         keyword_rules = self._rules
         if engine != "re":
-            if _hs is None:
+            if hs is None:
                 if engine == "hyperscan":
                     raise RuntimeError("the hyperscan package is not installed")
                 log.info("hyperscan is not available: redaction uses the pure-Python engine")
             else:
                 key = tuple((r.index, r.id, r.hs_expression, r.ignore_case) for r in self._rules)
-                self._db, compiled, self._views = _hyperscan_database(key)
+                self._db, compiled, self._views = hyperscan_database(key)
                 keyword_rules = tuple(r for r in self._rules if r.index not in compiled)
                 if engine == "hyperscan" and not compiled:
                     raise RuntimeError("hyperscan compiles none of these rules")
@@ -298,8 +286,8 @@ class Redactor:
         """Hyperscan's scratch space is per thread (a scan in progress owns it)."""
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
-            assert _hs is not None
-            scratch = self._local.scratch = _hs.Scratch(self._db)
+            assert hs is not None
+            scratch = self._local.scratch = hs.Scratch(self._db)
         return scratch
 
     # -- one line -------------------------------------------------------------------------
@@ -323,10 +311,10 @@ class Redactor:
                 start, end = match.span(rule.group)
                 if end <= start:  # an empty group, or one that did not take part
                     continue
-                start, end = _outside_escapes(line, start, end)
+                start, end = outside_escapes(line, start, end)
                 if end <= start:
                     continue
-                secret = _unescape(line[start:end])
+                secret = unescape(line[start:end])
                 if not self._allowed(secret):
                     found.append(_Span(start, end, rule, _fingerprint(secret)))
         if len(found) > 1:
@@ -357,7 +345,7 @@ class Redactor:
                 if json_line is None:
                     json_line = line.lstrip()[:1] in (b"{", b"[")
                 if json_line:
-                    runs = _string_runs(line, span.start, span.end)
+                    runs = string_runs(line, span.start, span.end)
                     for i, (a, b) in enumerate(runs):
                         edits.append(
                             (a, b, marker if i == 0 else b"", span.rule.id if i == 0 else None)
@@ -388,134 +376,5 @@ def _allow_patterns(regexes: list[str]) -> tuple[re.Pattern[bytes], ...]:
     return tuple(patterns + [re.compile(r.encode()) for r in alone])
 
 
-HsRule = tuple[int, str, bytes, bool]  # index, id, expression, ignore_case
-
-
-@functools.lru_cache(maxsize=8)
-def _hyperscan_database(rules: tuple[HsRule, ...]) -> tuple[Any, frozenset[int], bool]:
-    """One Hyperscan database of what it can compile (about 0.1 s: once per process and
-    rule set; a database is read-only, so Redactors share it); the indexes of the rules it
-    holds; whether this version of the package scans a memoryview (0.7 wants bytes)."""
-    assert _hs is not None
-    candidates = [r for r in rules if not _BUFFER_ANCHOR.search(r[2].decode())]
-    if not candidates:
-        return None, frozenset(), False
-    try:
-        db = _compile(candidates)
-    except _hs.error:
-        # Find the rules Hyperscan refuses (one bad user rule must not cost the rest).
-        good = []
-        for rule in candidates:
-            try:
-                _compile([rule])
-                good.append(rule)
-            except _hs.error as exc:
-                log.info("redaction rule %s runs without hyperscan: %s", rule[1], exc)
-        candidates = good
-        try:
-            db = _compile(candidates) if candidates else None
-        except _hs.error as exc:  # e.g. a CPU Hyperscan does not support
-            log.warning("hyperscan failed (%s): redaction uses the pure-Python engine", exc)
-            db = None
-    if db is None:
-        return None, frozenset(), False
-    try:
-        db.scan(memoryview(b"\n"), match_event_handler=_ignore, scratch=_hs.Scratch(db))
-        views = True
-    except TypeError:
-        views = False
-    return db, frozenset(r[0] for r in candidates), views
-
-
-def _compile(rules: list[HsRule]) -> Any:
-    assert _hs is not None
-    db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
-    base = _hs.HS_FLAG_PREFILTER | _hs.HS_FLAG_MULTILINE
-    db.compile(
-        expressions=[r[2] for r in rules],
-        ids=[r[0] for r in rules],
-        elements=len(rules),
-        flags=[base | (_hs.HS_FLAG_CASELESS if r[3] else 0) for r in rules],
-    )
-    return db
-
-
-def _ignore(*_args: object) -> None:
-    return None
-
-
 def _fingerprint(secret: bytes) -> bytes:
     return hashlib.sha256(secret).hexdigest()[:8].encode()
-
-
-_ESCAPES = re.compile(rb'\\(["\\/bfnrt]|u[0-9a-fA-F]{4})')
-_SIMPLE = {
-    b'"': b'"', b"\\": b"\\", b"/": b"/", b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r",
-    b"t": b"\t",
-}  # fmt: skip
-
-
-def _unescape_one(match: re.Match[bytes]) -> bytes:
-    code = match.group(1)
-    simple = _SIMPLE.get(code)
-    if simple is not None:
-        return simple
-    return chr(int(code[1:], 16)).encode("utf-8", "surrogatepass")
-
-
-def _unescape(value: bytes) -> bytes:
-    """`value` with JSON string escapes undone, up to three levels deep (a string holding
-    JSON holding a string): a secret has one fingerprint however it was quoted."""
-    for _ in range(3):
-        if b"\\" not in value:
-            break
-        value = _ESCAPES.sub(_unescape_one, value)
-    return value
-
-
-def _escape_around(line: bytes, pos: int) -> tuple[int, int] | None:
-    """The escape sequence (\\x or \\uXXXX) that `pos` falls strictly inside, if any."""
-    if line.rfind(b"\\", max(pos - 5, 0), pos) < 0:  # the common case: no backslash near
-        return None
-    for q in range(pos - 1, max(pos - 6, -1), -1):
-        if line[q] != _BACKSLASH:
-            continue
-        run = 0
-        while q - run - 1 >= 0 and line[q - run - 1] == _BACKSLASH:
-            run += 1
-        if run % 2:  # this backslash is itself escaped: keep looking further back
-            continue
-        size = 6 if line[q + 1 : q + 2] == b"u" and _HEX4.fullmatch(line[q + 2 : q + 6]) else 2
-        return (q, q + size) if pos < q + size else None
-    return None
-
-
-def _outside_escapes(line: bytes, start: int, end: int) -> tuple[int, int]:
-    """The span moved inwards so that it neither starts nor ends inside an escape
-    sequence: no replacement may leave half of one (a dangling backslash)."""
-    inside = _escape_around(line, start)
-    if inside is not None:
-        start = inside[1]
-    inside = _escape_around(line, end)
-    if inside is not None:
-        end = inside[0]
-    return start, end
-
-
-def _string_runs(line: bytes, start: int, end: int) -> list[tuple[int, int]]:
-    """The parts of line[start:end] that lie inside JSON strings (quotes excluded)."""
-    runs: list[tuple[int, int]] = []
-    inside = False
-    cur = start
-    for match in _QUOTE_OR_ESCAPE.finditer(line, 0, end):
-        if match.end() - match.start() != 1:  # an escape pair
-            continue
-        quote = match.start()
-        if quote >= start:
-            if inside and quote > cur:
-                runs.append((cur, quote))
-            cur = quote + 1
-        inside = not inside
-    if inside and end > cur:
-        runs.append((cur, end))
-    return runs
