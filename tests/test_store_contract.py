@@ -272,7 +272,7 @@ def test_upload_url_unreachable() -> None:
 
 def test_list_prefix_is_literal(store: Store) -> None:
     """Supabase matches list prefixes with SQL ILIKE ('_' and '%' wildcards): not ours.
-    (Its case-insensitivity stays: see the README.)"""
+    (Its case-insensitivity stays: see docs/stores.md.)"""
     for key in ["sessions/a_b/x", "sessions/aXb/x", "sessions/a_bc/y"]:
         store.put(key, b"1", "text/plain")
     assert list(store.list("sessions/a_b/")) == ["sessions/a_b/x"]

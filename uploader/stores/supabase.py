@@ -5,7 +5,7 @@ as HTTP 400 with the real code in the body (`statusCode` "404", "409", "403"), o
 real 502/503 from a gateway: both are translated here, at one place, into the store
 error tree. Supabase has no conditional write, so segments are created with upsert
 off (a 409 tells us the key exists) and manifests are verified after writing (see
-shipper.py); 409 is not atomic on Supabase, which the README says.
+shipper.py); 409 is not atomic on Supabase, which docs/stores.md says.
 """
 
 from __future__ import annotations
