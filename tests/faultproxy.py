@@ -1,7 +1,7 @@
 """A loopback HTTP proxy in front of the moto server that injects faults on request.
 
-moto has no fault injection of its own (its maintainers declined it), so the fault tests put this proxy
-between the uploader and moto. Each request is read whole (answering `Expect:
+moto has no fault injection of its own (its maintainers declined it), so the fault tests
+put this proxy between the uploader and moto. Each request is read whole (answering `Expect:
 100-continue` first, as botocore's PutObject asks), counted, then either forwarded to
 moto or met with a fault chosen by the test:
 
