@@ -115,7 +115,7 @@ def make_big(root: Path, label: str, sid: str, mb: float, seed: int) -> BigStore
     head = b"".join(
         line for _, line in zip(range(200), big_session_lines(total, seed), strict=False)
     )
-    title = first_message(head, "codex")
+    title = first_message([head], "codex")
     path = f"/home/dev/.codex/sessions/2026/03/14/rollout-2026-03-14T09-00-00-{sid}.jsonl"
     started = time.perf_counter()
     manifest = write_session(

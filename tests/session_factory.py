@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
 from typing import Any
 
-from uploader.agents.formats import (
+from uploader.agents import (
     COMPACT_MARK,
     CheckpointMark,
     SessionMeta,

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from uploader.agents.formats import detect_agent, line_timestamp, read_meta
+from uploader.agents import detect as detect_agent
+from uploader.agents import line_timestamp, read_meta, sid_from_name
 from uploader.core.errors import UsageError
 from uploader.core.units import parse_ms, parse_size
-from uploader.storage.sessionid import derive_sid, sid_from_name, stable_sid, validate_sid
+from uploader.storage.sessionid import derive_sid, stable_sid, validate_sid
 
 CODEX_META = (
     b'{"timestamp":"2026-03-14T09:12:05.412Z","type":"session_meta","payload":{"id":'
@@ -110,7 +111,7 @@ def test_bad_numbers_say_what_to_write(bad: str) -> None:
 
 
 def test_absurd_lines_are_passed_through_not_fatal() -> None:
-    from uploader.agents.formats import SessionMeta, checkpoint_of
+    from uploader.agents import SessionMeta, checkpoint_of
 
     far = b'{"type":"compacted","timestamp":"0001-01-01T00:00:00+14:00"}'
     assert line_timestamp(far) is None  # before 1970 in UTC or past 9999: not a time

@@ -27,7 +27,7 @@ from session_factory import (
     write_session,
 )
 
-from uploader.agents.formats import checkpoint_id, checkpoint_of, line_timestamp, read_meta
+from uploader.agents import checkpoint_id, checkpoint_of, line_timestamp, read_meta
 from uploader.storage import manifest as mf
 from uploader.stores.base import Store
 from uploader.stores.local import LocalStore

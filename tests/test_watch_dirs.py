@@ -242,3 +242,69 @@ def test_a_damaged_state_file_holds_back_its_session_only(tmp_path: Path) -> Non
     assert text.count("cannot be read") == 1, "said once, not at every scan"
     assert manifest(store, SECOND_CLAUDE) is None  # left alone, the state file as it was
     assert state.read_bytes() == b"not json\n"
+
+
+def test_watch_file_and_watch_dir_give_a_file_the_same_session_id(tmp_path: Path) -> None:
+    """One derivation for both: the name's id by its agent's conventions, then the first
+    line's, then host and path. A Claude subagent's transcript carries its parent's
+    sessionId in every line; `watch --file` on it must not write into the parent."""
+    root = tmp_path / "tree"
+    project = root / "projects" / "-home-dev-shop"
+    real = Path(__file__).parent / "fixtures" / "real" / "claude" / "agent-36541525.jsonl"
+    header = b'{"type":"session","version":3,"id":"generic-1234","cwd":"/w"}\n'
+    files = {
+        root / f"rollout-2026-03-14T09-12-05-{CODEX_SID}.jsonl": (codex_lines(), CODEX_SID),
+        project / f"{CLAUDE_SID}.jsonl": (claude_lines(), CLAUDE_SID),
+        project / CLAUDE_SID / "subagents" / "agent-a1b2c3.jsonl":
+            (claude_lines()[:3], f"{CLAUDE_SID}-agent-a1b2c3"),
+        project / "agent-36541525.jsonl":  # Claude Code 2.0: beside the parent's file
+            ([real.read_bytes()], "4c2ddfdc-b619-4525-8d03-1950fb1b0257-agent-36541525"),
+        root / f"{OPENCLAW_SID}-topic-42.jsonl": (openclaw_lines(), f"{OPENCLAW_SID}-topic-42"),
+        root / f"2026-03-14T10-00-00-000Z_{PI_SID}.jsonl": (pi_lines(), PI_SID),
+        root / "other" / "session.jsonl": ([header, lines_of(2, "g")], "generic-1234"),
+        root / "other" / "notes.jsonl": ([lines_of(2, "n")], None),  # h-<host and path>
+    }  # fmt: skip
+    for path, (content, _) in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"".join(content))
+
+    def stored(store: LocalStore) -> dict[bytes, str]:
+        """The store's sessions, by their content."""
+        return {rebuild(store, sid): sid for sid in list_sids(store)}
+
+    proc, store, log = start_dir_watch(tmp_path, root, "--idle-close", "500ms")
+    try:
+        wait_until(lambda: len(stored(store)) == len(files), what="every file uploaded")
+    finally:
+        stop(proc, log)
+    by_dir = stored(store)
+
+    watches = []
+    for n, path in enumerate(files):
+        one, one_log = LocalStore(tmp_path / f"store-{n}"), tmp_path / f"file-{n}.log"
+        proc = start_cli(
+            "watch", "--file", str(path), "--store", f"file://{one.root}",
+            "--spool-dir", str(tmp_path / f"spool-{n}"), "--seg-ms", "200ms",
+            "--poll-ms", "100", "--ui-disable", log=one_log,
+        )  # fmt: skip
+        watches.append((path, proc, one, one_log))
+    by_file = {}
+    try:
+        for path, _, one, _ in watches:
+            wait_until(lambda o=one, p=path: rebuild_any(o) == p.read_bytes(), what=str(path))
+            by_file[path] = sorted(list_sids(one))
+    finally:
+        for _, proc, _, one_log in watches:
+            stop(proc, one_log)
+
+    for path, (_, want) in files.items():
+        sid = by_dir[path.read_bytes()]
+        assert by_file[path] == [sid], path
+        assert sid == want or (want is None and sid.startswith("h-")), path
+    subagent_store = watches[2][2]
+    assert sorted(list_sids(subagent_store)) == [f"{CLAUDE_SID}-agent-a1b2c3"]  # not the parent's
+
+
+def rebuild_any(store: LocalStore) -> bytes | None:
+    sids = sorted(list_sids(store))
+    return rebuild(store, sids[0]) if len(sids) == 1 else None

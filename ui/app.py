@@ -19,8 +19,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp
 
-from uploader import __version__
-from uploader.read.catalog import AGENTS, SORT_KEYS
+from uploader import __version__, agents
+from uploader.read.catalog import SORT_KEYS
 
 from . import api, pages, render
 from .auth import Logins, Throttle
@@ -52,7 +52,7 @@ def templates() -> Jinja2Templates:
         number=render.number,
         visible=render.visible,
     )
-    env.globals.update(version=__version__, agents=AGENTS, sort_keys=SORT_KEYS)
+    env.globals.update(version=__version__, agents=agents.display_names(), sort_keys=SORT_KEYS)
     return Jinja2Templates(env=env)
 
 

@@ -1,23 +1,35 @@
 """A session's title when its agent gives none: its first user message.
 
-The shipper records it in the manifest (`first_message`) from the first segments it
-uploads; readers fall back to the same search for manifests written without it. Only
-the head of a segment is searched, so a session that opens with megabytes of tool output
-costs no more than one that does not.
+One search, used by everyone who needs it: the shipper records it in the manifest
+(`first_message`) from the first segments it uploads; the catalog searches the same way
+for manifests written without it; a running watch's dashboard searches its active segment
+before the first upload. Only the first TITLE_SEGMENTS segments, and only the head of
+each, are searched: a session that opens with megabytes of tool output, or has no user
+message at all, costs no more than one that does not.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import islice
 
 from uploader.agents.transcript import first_user_text
 
 #: Segments searched for the first user message before giving up.
 TITLE_SEGMENTS = 3
+#: Bytes of a segment searched (whole lines only).
 SCAN_BYTES = 4 << 20
 
 
-def first_message(data: bytes, agent: str) -> str | None:
-    """The first user message among the complete lines at the head of data."""
-    head = data[:SCAN_BYTES]
-    if len(data) > SCAN_BYTES:
-        head = head[: head.rfind(b"\n") + 1]
-    return first_user_text(head.split(b"\n"), agent)
+def first_message(segments: Iterable[bytes], agent: str) -> str | None:
+    """The first user message in the first TITLE_SEGMENTS of a session's segments (their
+    uncompressed bytes, in order). Pass a generator to read a segment only when the ones
+    before it had none."""
+    for data in islice(segments, TITLE_SEGMENTS):
+        head = data[:SCAN_BYTES]
+        if len(data) > SCAN_BYTES:
+            head = head[: head.rfind(b"\n") + 1]
+        found = first_user_text(head.split(b"\n"), agent)
+        if found:
+            return found
+    return None

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from uploader.agents import sid_from_name
 from uploader.core.fsutil import copy_synced, fsync_dir, make_private_dir
 from uploader.redaction import Redactor
 from uploader.redaction.choice import resolve_redactor
-from uploader.storage.sessionid import sid_from_name
 from uploader.stores.base import StorageError, Store, scrub
 from uploader.write.discovery import read_sessions_json
 from uploader.write.snapshots import BeingWritten, upload_whole

@@ -11,13 +11,13 @@ from typing import Any
 
 import click
 
+from uploader import agents
 from uploader.cli.app import _run, main
 from uploader.cli.options import quiet_log_option
 from uploader.core.errors import UsageError
 from uploader.core.terminal import printable
 from uploader.redaction import Redactor, load_rules
 from uploader.redaction.scan import scan_file, transcript_files
-from uploader.write.discovery import agent_folders
 
 
 @main.command(name="scan")
@@ -73,15 +73,14 @@ def _scan(opts: dict[str, Any]) -> int:
     redactor = Redactor(load_rules(opts["redact_rules"]))
     paths: list[Path] = list(opts["paths"])
     if not paths:
-        folders = agent_folders()
+        folders = agents.session_folders()
         if not folders:
             raise UsageError(
-                "no agent session folders on this machine (~/.codex/sessions, "
-                "~/.claude/projects, ~/.openclaw/agents/*/sessions, ~/.pi/agent/sessions)",
+                f"no agent session folders on this machine ({agents.folders_hint()})",
                 "give the transcripts to scan: agent-uploader scan PATH...",
             )
         for agent, folder in folders:
-            click.echo(f"scanning {agent}: {printable(str(folder))}", err=True)
+            click.echo(f"scanning {agent.display}: {printable(str(folder))}", err=True)
         paths = [folder for _, folder in folders]
     as_json = opts["as_json"]
     errors = scanned = 0

@@ -19,7 +19,8 @@ from typing import Any
 
 import click
 
-from uploader.agents.paths import canonical_path
+from uploader import agents
+from uploader.agents import canonical_path
 from uploader.agents.transcript import ParseState, parse_line, render_text
 from uploader.cli.app import _run, main
 from uploader.cli.options import (
@@ -35,7 +36,6 @@ from uploader.core.errors import UsageError, UserError
 from uploader.core.terminal import json_text, printable
 from uploader.core.units import format_size
 from uploader.read.catalog import (
-    AGENTS,
     SORT_KEYS,
     Catalog,
     Query,
@@ -408,7 +408,7 @@ def _table(headers: list[str], rows: list[list[str]]) -> None:
 
 @main.command(name="ls")
 @click.option("--search", "-q", "text", default="", help="Only titles, labels or ids with this.")
-@click.option("--agent", type=click.Choice([*AGENTS, "unknown"]), help="Only this agent's.")
+@click.option("--agent", type=click.Choice([*agents.names(), "unknown"]), help="Only this agent's.")
 @click.option(
     "--active",
     "active_minutes",

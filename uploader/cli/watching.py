@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from uploader.agents.formats import read_meta
+from uploader import agents
 from uploader.cli.app import _run, log, main
 from uploader.cli.options import (
     DURATION,
@@ -27,129 +27,37 @@ from uploader.cli.options import (
 )
 from uploader.core.codec import DEFAULT_LEVEL, codec_name
 from uploader.core.errors import UsageError, UserError
-from uploader.storage.sessionid import derive_sid, sid_from_name, validate_sid
+from uploader.storage.sessionid import auto_sid, validate_sid
 from uploader.stores import Store
 from uploader.stores.base import (
     StorageError,
     WriteOnlyStore,
 )
-from uploader.write.discovery import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, Filters, agent_folders
-from uploader.write.pipeline import FIRST_LINE_LIMIT
+from uploader.write.discovery import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, Filters
 from uploader.write.segment import SegmentLimits
 
 
 @main.command()
-@click.option(
-    "--file",
-    "file",
-    envvar="AGENT_SESSION_FILE",
-    show_envvar=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Session NDJSON file to tail.",
-)
-@click.option(
-    "--dir",
-    "dirs",
-    multiple=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Watch every session file in this folder, recursively (repeatable). Without "
-    "--file or --dir: the agents' own folders that exist.",
-)
-@click.option(
-    "--include",
-    multiple=True,
-    metavar="GLOB",
-    help="With --dir: files to watch, by name or path below the folder (repeatable).  "
-    "[default: *.jsonl]",
-)
-@click.option(
-    "--exclude",
-    multiple=True,
-    metavar="GLOB",
-    help="With --dir: files to skip (repeatable; *.lock and *.trajectory.jsonl always).",
-)
-@click.option(
-    "--idle-close",
-    "idle_close",
-    type=DURATION,
-    default="5m",
-    show_default=True,
-    help="With --dir: close a file unchanged this long (its segment is uploaded); it is "
-    "opened again when it grows.",
-)
-@click.option(
-    "--scan-ms",
-    type=DURATION,
-    default="2s",
-    show_default=True,
-    help="With --dir: how often the folders are scanned for new and grown files (files "
-    "unchanged for 10 minutes are looked at about every 30 s).",
-)
-@click.option(
-    "--sid",
-    envvar="AGENT_SID",
-    default="auto",
-    show_default=True,
-    show_envvar=True,
-    help="Session id; 'auto' takes the UUID in the file name, else the id in its "
-    "first line, else a stable id from host and path.",
+@options(
+    settings.FILE,
+    settings.DIR,
+    settings.INCLUDE,
+    settings.EXCLUDE,
+    settings.IDLE_CLOSE,
+    settings.SCAN_MS,
+    settings.SID,
 )
 @store_options
-@click.option(
-    "--seg-bytes",
-    type=SIZE,
-    default="8MiB",
-    show_default=True,
-    help="Rotate when a segment's uncompressed bytes would exceed this (8MiB, 512KiB, "
-    "bytes). A single longer line gets a segment of its own.",
-)
-@click.option(
-    "--seg-lines",
-    type=click.IntRange(min=1),
-    default=10000,
-    show_default=True,
-    help="Rotate at this many lines.",
-)
-@click.option(
-    "--seg-ms",
-    type=DURATION,
-    default="600000",
-    show_default=True,
-    help="Rotate a segment this long after its first line (ms, or 30s, 10m).",
-)
-@click.option(
-    "--poll-ms",
-    type=DURATION,
-    default="500",
-    show_default=True,
-    help="Poll interval: the safety net behind file events (ms, or 2s).",
-)
-@click.option("--no-gzip", is_flag=True, help="Upload .jsonl instead of .jsonl.gz.")
-@click.option(
-    "--gzip-level",
-    type=click.IntRange(0, 9),
-    default=DEFAULT_LEVEL,
-    show_default=True,
-    help="0-9, higher is smaller and slower. 0-3 use ISA-L (fast), 4-9 use zlib.",
-)
-@click.option(
-    "--spool-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=HOME / "spool",
-    show_default=True,
-    help="Spool: the active segment and segments waiting for upload.",
-)
-@click.option(
-    "--state-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Resume state and manifest cache.  [default: <spool-dir>/state]",
-)
-@click.option(
-    "--concurrency",
-    type=click.IntRange(1, 64),
-    default=2,
-    show_default=True,
-    help="Uploads at once.",
+@options(
+    settings.SEG_BYTES,
+    settings.SEG_LINES,
+    settings.SEG_MS,
+    settings.POLL_MS,
+    settings.NO_GZIP,
+    settings.GZIP_LEVEL,
+    settings.SPOOL_DIR,
+    settings.STATE_DIR,
+    settings.CONCURRENCY,
 )
 @click.option(
     "--dry-run",
@@ -157,14 +65,7 @@ from uploader.write.segment import SegmentLimits
     help="Write nothing to the store: segments, checkpoints and manifests are still "
     "computed and reported (in a throwaway spool).",
 )
-@click.option(
-    "--shutdown-timeout",
-    type=DURATION,
-    default="10s",
-    show_default=True,
-    help="On Ctrl+C/SIGTERM, how long to keep uploading before leaving the rest "
-    "in the spool for the next start.",
-)
+@option(settings.SHUTDOWN_TIMEOUT)
 @redact_options
 @ui_options
 @log_option
@@ -179,14 +80,6 @@ def watch(**opts: Any) -> None:
     _run(_watch, opts)
 
 
-def _first_line(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.readline(FIRST_LINE_LIMIT)
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}", "check its permissions") from exc
-
-
 def _watch(opts: dict[str, Any]) -> int:
     from uploader.write.watch import WatchConfig, Watcher, check_store
 
@@ -196,7 +89,7 @@ def _watch(opts: dict[str, Any]) -> int:
         dirs = _watch_folders(opts)
         sid = None
     else:
-        if opts["dirs"]:
+        if opts["dir"]:
             raise UsageError("both --file and --dir were given", "watch one file, or folders")
         path, sid, dirs = path.expanduser(), _file_sid(path.expanduser(), opts), []
     store = store_from_opts(opts)
@@ -238,7 +131,7 @@ def _watch(opts: dict[str, Any]) -> int:
             token=opts["ui_token"],
             token_file=opts["ui_token_file"],
             token_on_command_line=on_command_line("ui_token"),
-            allowed_hosts=opts["ui_allowed_hosts"],
+            allowed_hosts=opts["ui_allowed_host"],
             dist=opts["ui_dist"],
             live=watcher.live,
             stats=watcher.stats,
@@ -252,22 +145,21 @@ def _watch_folders(opts: dict[str, Any]) -> list[Path]:
     """--dir folders, or the agents' own folders that exist (saying which)."""
     if opts["sid"] != "auto":
         raise UsageError("--sid names one file's session", "with --dir, each file gets its own")
-    dirs = [d.expanduser().absolute() for d in opts["dirs"]]
+    dirs = [d.expanduser().absolute() for d in opts["dir"]]
     for folder in dirs:
         if not folder.is_dir():
             raise UserError(f"folder {folder} does not exist", "check --dir")
     if dirs:
         return dirs
-    found = agent_folders()
+    found = agents.session_folders()
     if not found:
         raise UsageError(
             "no session file or folder given, and no agent folders found "
-            "(~/.codex/sessions, ~/.claude/projects, ~/.openclaw/agents/*/sessions, "
-            "~/.pi/agent/sessions)",
+            f"({agents.folders_hint()})",
             "pass --file PATH or --dir FOLDER",
         )
     for agent, folder in found:
-        log.info("found %s sessions in %s", agent, folder)
+        log.info("found %s sessions in %s", agent.display, folder)
     return [folder for _, folder in found]
 
 
@@ -282,15 +174,17 @@ def _file_sid(path: Path, opts: dict[str, Any]) -> str:
         raise UserError(f"{path} is not a regular file")
     if opts["sid"] != "auto":
         return validate_sid(opts["sid"])
-    first = _first_line(path)
-    if sid_from_name(path.name) is None and not first.endswith(b"\n"):
-        # The id may be in the first line: wait for it, so the session gets the same id on
-        # every start.
-        log.info("waiting for the first line of %s to name the session (or pass --sid)", path)
-        while not first.endswith(b"\n") and len(first) < FIRST_LINE_LIMIT:
-            time.sleep(opts["poll_ms"] / 1000)
-            first = _first_line(path)
-    return derive_sid(path, read_meta(path, first or None).first_line_id)
+    try:
+        sid = auto_sid(path)
+        if sid is None:
+            # The id may be in the first line: wait for it, so the session gets the same id
+            # on every start (and the same one `watch --dir` gives it).
+            log.info("waiting for the first line of %s to name the session (or pass --sid)", path)
+            while (sid := auto_sid(path)) is None:
+                time.sleep(opts["poll_ms"] / 1000)
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}", "check its permissions") from exc
+    return sid
 
 
 @main.command()
@@ -319,7 +213,7 @@ def _host(opts: dict[str, Any]) -> int:
         token=opts["ui_token"],
         token_file=opts["ui_token_file"],
         token_on_command_line=on_command_line("ui_token"),
-        allowed_hosts=opts["ui_allowed_hosts"],
+        allowed_hosts=opts["ui_allowed_host"],
         dist=opts["ui_dist"],
     )
     return run_host(dashboard, open_browser=opts["open_browser"])

@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from uploader.agents.titles import TITLE_SEGMENTS, first_message
+from uploader import agents
+from uploader.agents.titles import first_message
 from uploader.core.errors import UsageError
 from uploader.read.labels import Labels, load_labels, same_label
 from uploader.storage.reading import (
@@ -34,7 +35,6 @@ from uploader.stores.base import ObjectNotFound, StorageError, Store
 
 log = logging.getLogger(__name__)
 
-AGENTS = {"codex": "Codex", "claude": "Claude Code", "openclaw": "OpenClaw", "pi": "pi"}
 SORT_KEYS = ("updated", "created", "title", "lines", "bytes", "segments", "agent")
 _SUFFIX = "/manifest.json"
 
@@ -72,7 +72,7 @@ class SessionSummary:
 
     @property
     def agent_name(self) -> str:
-        return AGENTS.get(self.agent, "unknown")
+        return agents.display_name(self.agent)
 
     @property
     def redacted(self) -> int:
@@ -161,10 +161,9 @@ class Query:
             raise UsageError(
                 f"cannot sort by {self.sort!r}", f"choose one of: {', '.join(SORT_KEYS)}"
             )
-        if self.agent and self.agent not in (*AGENTS, "unknown"):
-            raise UsageError(
-                f"unknown agent {self.agent!r}", f"choose one of: {', '.join(AGENTS)}, unknown"
-            )
+        if self.agent and self.agent != "unknown" and agents.get(self.agent) is None:
+            names = ", ".join(agents.names())
+            raise UsageError(f"unknown agent {self.agent!r}", f"choose one of: {names}, unknown")
         if self.active_minutes is not None and self.active_minutes <= 0:
             raise UsageError(f"active minutes must be more than 0, not {self.active_minutes}")
 
@@ -345,11 +344,8 @@ class Catalog:
         if key in self._titles:
             return self._titles[key]
         agent = str((manifest.get("source") or {}).get("agent") or "unknown")
-        fetch, found = store_fetch(self.store, sid), None
-        for entry in segments[:TITLE_SEGMENTS]:
-            found = first_message(segment_bytes(sid, entry, fetch(entry)), agent)
-            if found:
-                break
+        fetch = store_fetch(self.store, sid)
+        found = first_message((segment_bytes(sid, e, fetch(e)) for e in segments), agent)
         self._titles[key] = found
         return found
 

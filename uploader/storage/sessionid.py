@@ -1,4 +1,9 @@
-"""Session ids: derived from a source (`--sid auto`) and validated before use as a key."""
+"""Session ids: derived from a source (`--sid auto`) and validated before use as a key.
+
+The one derivation, for `watch --file` and `watch --dir` alike (auto_sid): the id the
+file's name carries by its agent's conventions (uploader.agents.sid_from_name), else the
+id its first line gives, else a stable id from host and path.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,9 @@ import re
 import socket
 from pathlib import Path
 
+from uploader import agents
 from uploader.core.errors import UsageError
 
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_TOPIC = re.compile(rf"^({_UUID.pattern}-topic-[A-Za-z0-9._\-]+?)\.jsonl")
 # Matched whole (fullmatch): `$` would also match before a final newline, so "abc\n"
 # would pass.
 _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,127}")
@@ -31,16 +35,6 @@ def validate_sid(sid: str) -> str:
     return sid
 
 
-def sid_from_name(name: str) -> str | None:
-    """The session id a file name carries: OpenClaw topic files keep their topic suffix,
-    everything else takes the last UUID in the name (Codex, Claude, OpenClaw, pi)."""
-    topic = _TOPIC.match(name)
-    if topic and is_safe_sid(topic.group(1)):
-        return topic.group(1).lower()
-    found = _UUID.findall(name)
-    return found[-1].lower() if found else None
-
-
 def stable_sid(path: Path) -> str:
     """Last resort: the same id every time for this host and absolute path."""
     key = f"{socket.gethostname()}:{path.absolute()}".encode()
@@ -48,10 +42,24 @@ def stable_sid(path: Path) -> str:
 
 
 def derive_sid(path: Path, first_line_id: str | None) -> str:
-    """`--sid auto`: file name UUID, else the id in the first line, else host and path."""
-    from_name = sid_from_name(path.name)
-    if from_name:
+    """The file name's id, else the id in the first line, else host and path."""
+    from_name = agents.sid_from_name(path)
+    if from_name and is_safe_sid(from_name):
         return from_name
     if first_line_id and is_safe_sid(first_line_id):
         return first_line_id
     return stable_sid(path)
+
+
+def auto_sid(path: Path) -> str | None:
+    """`--sid auto` for the file at path; None while its name carries no id and its first
+    line is not complete yet (ask again when it grows). OSError if it cannot be read.
+
+    The first line is read only when the name is not enough. A Claude Code subagent's
+    file gets an id of its own from its path or first line, never its parent's."""
+    if agents.sid_from_name(path) is not None:
+        return derive_sid(path, None)
+    first = agents.read_first_line(path)
+    if first is None:
+        return None
+    return derive_sid(path, agents.read_meta(path, first).first_line_id)

@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from uploader.agents.paths import codex_home
 from uploader.core import safejson
 from uploader.core.fsutil import read_capped
 from uploader.storage.sessionid import is_safe_sid
@@ -33,21 +32,6 @@ DEFAULT_EXCLUDE = ("*.lock", "*.trajectory.jsonl")
 MAX_INDEX = 64 << 20  # an OpenClaw sessions.json larger than this is not read
 # OpenClaw renames a transcript when its session ends: `<id>.jsonl.deleted.<time>`.
 ENDED_SUFFIX = re.compile(r"\.(deleted|reset|bak)\.[^/]*\Z")
-
-
-def agent_folders() -> list[tuple[str, Path]]:
-    """The agents' own session folders that exist on this machine."""
-    home = Path.home()
-    candidates = [
-        ("Codex", codex_home() / "sessions"),
-        ("Claude Code", home / ".claude" / "projects"),
-        *(
-            ("OpenClaw", folder)
-            for folder in sorted((home / ".openclaw" / "agents").glob("*/sessions"))
-        ),
-        ("pi", home / ".pi" / "agent" / "sessions"),
-    ]
-    return [(agent, path) for agent, path in candidates if path.is_dir()]
 
 
 class Filters:

@@ -22,9 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from uploader.agents.formats import read_meta
+from uploader.agents import FIRST_LINE_LIMIT
 from uploader.core.errors import UserError
-from uploader.storage.sessionid import derive_sid, is_safe_sid, sid_from_name, stable_sid
+from uploader.storage.sessionid import auto_sid
 from uploader.write.discovery import (
     OpenClawIndex,
     Scan,
@@ -33,7 +33,7 @@ from uploader.write.discovery import (
     ended_copy,
     read_sessions_json,
 )
-from uploader.write.pipeline import FIRST_LINE_LIMIT, Pipeline
+from uploader.write.pipeline import Pipeline
 from uploader.write.shipper import Shipper
 from uploader.write.state import StateStore, UnreadableState
 from uploader.write.wake import FolderWatches
@@ -268,19 +268,9 @@ def _nothing_to_read(path: Path, offset: int, size: int) -> bool:
 
 
 def _sid_of(path: Path) -> str | None:
-    """The session id as `watch --sid auto` derives it, once the first line is complete."""
-    if sid_from_name(path.name) is not None:
-        return derive_sid(path, None)
+    """The session id, as `watch --file` derives it; None until it can be (the file is not
+    readable, or its first line is not complete): the next scan asks again."""
     try:
-        with open(path, "rb") as f:
-            first = f.readline(FIRST_LINE_LIMIT)
+        return auto_sid(path)
     except OSError:
         return None
-    if not first.endswith(b"\n") and len(first) < FIRST_LINE_LIMIT:
-        return None
-    # The id in a first line names the session the file belongs to, but a file without an
-    # id in its name is a transcript of its own (Claude's <sid>/subagents/agent-<id>.jsonl):
-    # sharing its parent's id would splice the two.
-    first_id = read_meta(path, first).first_line_id
-    own = f"{first_id}-{path.stem}" if first_id else ""
-    return own if is_safe_sid(own) else stable_sid(path)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from uploader.agents.formats import SessionMeta, source_info
+from uploader.agents import SessionMeta, source_info
 from uploader.agents.titles import SCAN_BYTES, TITLE_SEGMENTS, first_message
 from uploader.storage import manifest as mf
 from uploader.storage.reading import Damaged, Fetch, cut_lines, store_fetch
@@ -96,7 +96,7 @@ class LiveSessions:
                 head = f.read(SCAN_BYTES)
         except OSError:
             return None
-        found = first_message(head, str(state.meta.get("agent") or "unknown"))
+        found = first_message([head], str(state.meta.get("agent") or "unknown"))
         if found:
             self._titles[sid] = found
         return found

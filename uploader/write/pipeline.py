@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from uploader.agents.formats import read_meta
+from uploader.agents import FIRST_LINE_LIMIT, first_line_of, read_meta
 from uploader.core.metrics import Metrics
 from uploader.redaction import Redactor
 from uploader.write.segment import PAUSE_ERRNOS, Segmenter, SegmentLimits, SpoolFull
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 STEP_BUDGET = 32 << 20  # bytes read per step before yielding to the loop
 READ_LIMIT = 4 << 20
-FIRST_LINE_LIMIT = 1 << 20  # longer first lines are not parsed for metadata
 MISSING_GRACE_S = 1.0  # a path may vanish for a moment during rename-and-recreate
 
 
@@ -160,10 +159,9 @@ class Pipeline:
         assert self.seg is not None and self.reader is not None
         if self.seg.meta.parsed:
             return
-        head = os.pread(self.reader.fd, FIRST_LINE_LIMIT, 0)
-        nl = head.find(b"\n")
-        meta = read_meta(self.path, head[: nl + 1] if nl >= 0 else None)
-        meta.parsed = nl >= 0 or len(head) == FIRST_LINE_LIMIT
+        first = first_line_of(os.pread(self.reader.fd, FIRST_LINE_LIMIT, 0))
+        meta = read_meta(self.path, first)
+        meta.parsed = first is not None
         meta.title = self.seg.meta.title
         self.seg.meta = meta
 

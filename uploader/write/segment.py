@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from uploader.agents.formats import (
+from uploader.agents import (
     COMPACT_MARK,
     CheckpointMark,
     SessionMeta,
@@ -29,7 +29,7 @@ from uploader.agents.formats import (
     line_timestamp,
     source_info,
 )
-from uploader.agents.formats import checkpoint_id as make_checkpoint_id
+from uploader.agents import checkpoint_id as make_checkpoint_id
 from uploader.core.codec import pack
 from uploader.core.fsutil import fsync_dir, private_opener
 from uploader.redaction import Redaction

@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from typing import Any, TypeVar
 
@@ -186,20 +186,13 @@ class Shipper:
     async def _find_title(self, manifest: dict[str, Any], batch: list[QueuedSegment]) -> None:
         """Record the first user message as the session's fallback title, from the first
         few segments only (a session without one costs nothing after those)."""
+        early = [item for item in batch if item.seq <= TITLE_SEGMENTS]
+        if not early:
+            return
         agent = str((manifest.get("source") or {}).get("agent") or "unknown")
-        for item in batch:
-            if item.seq > TITLE_SEGMENTS:
-                return
-            try:
-                data = await self._blocking(item.data_path.read_bytes)
-                raw = await self._blocking(segment_bytes, item.sid, item.meta, data)
-            except (OSError, Damaged) as exc:
-                log.debug("%s: no title from segment %d: %s", item.sid, item.seq, exc)
-                continue
-            found = await self._blocking(first_message, raw, agent)
-            if found:
-                manifest["first_message"] = found
-                return
+        found = await self._blocking(first_message, _segment_texts(early), agent)
+        if found:
+            manifest["first_message"] = found
 
     async def _upload_segment(self, item: QueuedSegment) -> None:
         meta = item.meta
@@ -254,3 +247,13 @@ def redacted_note(redactions: dict[str, int] | None) -> str:
     total = sum(redactions.values())
     rules = ", ".join(f"{rule} {n}" for rule, n in sorted(redactions.items()))
     return f"; {total} secret{'s' if total != 1 else ''} redacted ({rules})"
+
+
+def _segment_texts(items: list[QueuedSegment]) -> Iterator[bytes]:
+    """The uncompressed bytes of queued segments, read one at a time as they are asked
+    for; a segment that cannot be read is left out (it only costs the title search)."""
+    for item in items:
+        try:
+            yield segment_bytes(item.sid, item.meta, item.data_path.read_bytes())
+        except (OSError, Damaged) as exc:
+            log.debug("%s: no title from segment %d: %s", item.sid, item.seq, exc)

@@ -1,0 +1,90 @@
+"""What is read from a transcript's lines the same way whatever the agent, on the hot path.
+
+Lines stay bytes. JSON is parsed only for the few lines that matter: the first line of a
+source (session metadata) and lines containing `compact` (possible checkpoints, found with
+`bytes.find` before any parse). Timestamps come from a regex over the head and tail of a
+line, so a 20 MB line costs no more than a short one. The first line of a file is read
+here, once, for every caller that needs it (metadata, `--sid auto`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+#: Only lines holding these bytes can be compaction lines: the rest are never parsed.
+COMPACT_MARK = b"compact"
+#: Longer first lines are not parsed for metadata (nor waited for by `--sid auto`).
+FIRST_LINE_LIMIT = 1 << 20
+_TS_WINDOW = 512
+_ISO_TS = re.compile(rb'(?<!\\)"(?:timestamp|ts)"\s*:\s*"(\d{4}-\d\d-\d\dT[^"]{2,40})"')
+_NUM_TS = re.compile(rb'(?<!\\)"(?:timestamp|ts)"\s*:\s*(\d{9,13}(?:\.\d+)?)[,}\s]')
+
+
+def first_line_of(head: bytes) -> bytes | None:
+    """The first line of a file from its first FIRST_LINE_LIMIT bytes (or fewer): the line
+    with its newline; b"" when the line is longer than the limit (it is never parsed); None
+    while it is not complete (the agent is still writing it)."""
+    nl = head.find(b"\n", 0, FIRST_LINE_LIMIT)
+    if nl >= 0:
+        return head[: nl + 1]
+    return b"" if len(head) >= FIRST_LINE_LIMIT else None
+
+
+def read_first_line(path: Path) -> bytes | None:
+    """first_line_of the file at path (OSError if it cannot be read)."""
+    with open(path, "rb") as f:
+        return first_line_of(f.readline(FIRST_LINE_LIMIT))
+
+
+def loads(line: bytes) -> dict[str, Any] | None:
+    """A line's JSON object, or None for anything else (broken, not UTF-8, absurdly nested,
+    not an object)."""
+    try:
+        obj = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def line_timestamp(buf: bytes, start: int = 0, end: int | None = None) -> float | None:
+    """The own `timestamp`/`ts` of the line buf[start:end] in epoch seconds, looked for
+    in its first and last few hundred bytes (no copy of a long line is made)."""
+    end = len(buf) if end is None else end
+    head = buf[start : min(end, start + _TS_WINDOW)]
+    tail = buf[max(start, end - _TS_WINDOW) : end]
+    for window in (head, tail):
+        m = _ISO_TS.search(window)
+        if m:
+            ts = _parse_iso(m.group(1).decode("ascii", "replace"))
+            if ts is not None:
+                return ts
+        n = _NUM_TS.search(window)
+        if n:
+            value = float(n.group(1))
+            return _plausible(value / 1000 if value > 1e11 else value)
+    return None
+
+
+def _parse_iso(text: str) -> float | None:
+    try:
+        dt = datetime.fromisoformat(text)
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        return _plausible(dt.timestamp())
+    except (ValueError, OverflowError):
+        return None
+
+
+def _plausible(ts: float) -> float | None:
+    """Epoch seconds a checkpoint id can be made of (years 1970-9999), else None."""
+    return ts if 0 <= ts < 253402300800 else None
+
+
+def checkpoint_id(ts: float, seq: int) -> str:
+    """`2026-03-14T11-40-00Z-000002`: sortable, safe as a file name, unique per seq."""
+    when = datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
+    return f"{when}-{seq:06d}"
