@@ -26,6 +26,7 @@ from session_factory import (
     pi_lines,
     write_session,
 )
+from storeview import rebuild
 from supabase_standin import SupabaseStandin
 
 import uploader
@@ -866,3 +867,38 @@ def test_the_api_is_there_whatever_was_imported_first() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("errno_", [28, 24], ids=["disk full", "out of file handles"])
+def test_a_spool_that_cannot_take_the_file_fails_the_snapshot_and_ends_nothing(
+    local_store: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, errno_: int
+) -> None:
+    """One passing shortage half-way through must not close the session on a part of the
+    file (sweep would then archive the rest away): the snapshot fails, the next one is
+    whole."""
+    from uploader.write import pipeline as pipeline_module
+    from uploader.write.segment import Segmenter
+
+    source = tmp_path / f"{CODEX_SID}.jsonl"
+    lines = [json.dumps({"i": i, "text": "x" * 200}).encode() + b"\n" for i in range(3000)]
+    source.write_bytes(b"".join(lines))
+    monkeypatch.setattr(pipeline_module, "READ_LIMIT", 64 << 10)
+    real_write, calls = Segmenter._write, []
+
+    def failing_write(self: Segmenter, *args: object) -> None:
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError(errno_, os.strerror(errno_))
+        real_write(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Segmenter, "_write", failing_write)
+    assert uploader.snapshot(local_store, source, CODEX_SID) is False
+    manifest = (
+        json.loads(local_store.get(f"sessions/{CODEX_SID}/manifest.json"))
+        if any(local_store.list(f"sessions/{CODEX_SID}/manifest.json"))
+        else None
+    )
+    assert manifest is None or manifest["closed"] is False
+    monkeypatch.setattr(Segmenter, "_write", real_write)
+    assert uploader.snapshot(local_store, source, CODEX_SID) is True
+    assert rebuild(local_store, CODEX_SID) == source.read_bytes()

@@ -365,13 +365,49 @@ def test_import_redacts_legacy_sessions(tmp_path: Path) -> None:
     legacy.mkdir(parents=True)
     (legacy / f"{sid}.json").write_text(json.dumps({
         "session_id": sid, "created_at": "2025-11-02T10:00:00Z",
+        "metadata": {"label": f"deploy {SECRETS['stripe']}",
+                     "display_name": f"with {SECRETS['slack']}"},
         "messages": [{"role": "user", "content": f"my key is {SECRETS['github']}",
                       "timestamp": "2025-11-02T10:00:00Z"}]}))  # fmt: skip
     done = run_cli("import", str(tmp_path / "ws"), "--store", f"file://{tmp_path / 'store'}")
     assert done.returncode == 0, done.stdout + done.stderr
-    stored = rebuild(LocalStore(tmp_path / "store"), sid)
+    store = LocalStore(tmp_path / "store")
+    stored = rebuild(store, sid)
     assert SECRETS["github"].encode() not in stored
     assert fingerprint(SECRETS["github"]) in stored
+    # The label and title beside the lines leave the machine too.
+    objects = b"".join(stored_objects(store, sid).values())
+    for name in ("github", "stripe", "slack"):
+        assert SECRETS[name].encode() not in objects, name
+    m = manifest(store, sid) or {}
+    assert fingerprint(SECRETS["stripe"]).decode() in json.dumps(m)
+
+
+def test_titles_from_an_agents_index_are_redacted(tmp_path: Path) -> None:
+    """OpenClaw's sessions.json names sessions; a label there is uploaded as the title."""
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    write_source(folder, "openclaw", transcript("openclaw"))
+    label = f"prod db postgres://app:{SECRETS['url_password']}@db:5432/app"
+    (folder / "sessions.json").write_text(json.dumps(
+        {"agent:main:main": {"sessionId": SIDS["openclaw"], "updatedAt": 1, "label": label}}
+    ))  # fmt: skip
+    log = tmp_path / "watch.log"
+    store = LocalStore(tmp_path / "store")
+    proc = start_cli(
+        "watch", "--dir", str(folder), "--store", f"file://{store.root}",
+        "--spool-dir", str(tmp_path / "spool"), "--ui-disable", "--scan-ms", "200",
+        "--idle-close", "1s", log=log,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: (manifest(store, SIDS["openclaw"]) or {}).get("segments"),
+                   timeout=30, what="the first segment")  # fmt: skip
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0, log.read_text()[-3000:]
+    m = manifest(store, SIDS["openclaw"]) or {}
+    assert SECRETS["url_password"] not in json.dumps(m)
+    assert "postgres://app:[REDACTED:" in m["source"]["title"]
 
 
 def test_the_dashboard_shows_how_many_secrets_were_redacted(tmp_path: Path) -> None:

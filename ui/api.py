@@ -249,7 +249,7 @@ async def one_line(request: Request) -> Response:
     """One line, whole, as the source has it (sent in pieces: it may be megabytes)."""
     sid = check_sid(request.path_params["sid"])
     raw = request.path_params["n"]
-    if not raw.isdigit() or len(raw) > 12:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
         raise UsageError(f"line {raw[:40]!r} is not a line number", "lines count from 0")
     r = await open_reading(request, sid)
     data = await run_in_threadpool(sessions_of(request).line, r, int(raw))

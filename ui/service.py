@@ -99,7 +99,7 @@ class Sessions:
         for _, data in self.iter_lines(r, n, 1):
             return data
         raise reading.NotFound(
-            f"session {r.sid} has no line {n + 1} (it has {r.plan.lines})",
+            f"session {r.sid} has no line {n} (it has {r.plan.lines}, from 0)",
             "lines are counted from 0 in the API",
         )
 

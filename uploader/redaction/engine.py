@@ -199,6 +199,13 @@ class Redactor:
         redacted = b"".join(parts)
         return Redaction(redacted, len(redacted), tuple(hits), tuple(shifts))
 
+    def redact_text(self, text: str) -> str:
+        """Text that goes into a manifest beside the lines (a title, a label, a folder):
+        its secrets replaced as in the lines (the same string when there were none)."""
+        data = text.encode("utf-8", "surrogatepass")
+        out = self.redact(data).data
+        return text if out is data else out.decode("utf-8", "surrogatepass")
+
     def redact_line(self, line: bytes) -> tuple[bytes, list[str]]:
         """One line (or a few): its redacted bytes (the same object when nothing matched)
         and the rule of each secret replaced."""

@@ -161,7 +161,13 @@ class FolderWatch:
             self.settled.pop(path, None)
             if sid in self.sids.values():
                 continue  # moved: the session goes on from its new path
-            await self._ended(path, sid)
+            try:
+                await self._ended(path, sid)
+            except OSError as exc:  # the spool could not take the copy: the next scan retries
+                self.sids[path] = sid
+                self.missing[path] = MISSING_SCANS - 1
+                if self._first_time(path, "ending"):
+                    log.error("%s: could not end session %s: %s; trying again", path, sid, exc)
 
     def _first_time(self, path: Path, problem: str) -> bool:
         """Is this the first scan to find this problem with this file? (Said once.)"""

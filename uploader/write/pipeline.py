@@ -37,6 +37,7 @@ class StepResult:
     more: bool = False  # the budget ran out with data still waiting
     ended: bool = False  # the source is gone and everything read is spooled
     spool_full: bool = False
+    pause_cause: OSError | None = None  # why the spool could not take more
 
 
 class Pipeline:
@@ -163,6 +164,9 @@ class Pipeline:
         meta = read_meta(self.path, first)
         meta.parsed = first is not None
         meta.title = self.seg.meta.title
+        if self.redactor is not None:  # what the manifest tells beside the lines
+            meta.cwd = meta.cwd and self.redactor.redact_text(meta.cwd)
+            meta.git_branch = meta.git_branch and self.redactor.redact_text(meta.git_branch)
         self.seg.meta = meta
 
     # -- steady state ------------------------------------------------------------------
@@ -200,8 +204,9 @@ class Pipeline:
             # Back-pressure: what was not spooled stays in the source; the in-memory state
             # is ahead of the saved one, which start-up repair handles after a kill.
             result.spool_full = True
+            cause = exc.cause if isinstance(exc, SpoolFull) else exc
+            result.pause_cause = cause
             if not self._spool_full:
-                cause = exc.cause if isinstance(exc, SpoolFull) else exc
                 if cause.errno in (errno.EMFILE, errno.ENFILE):
                     what = "out of file handles"
                 else:
@@ -258,7 +263,11 @@ class Pipeline:
             reader = SourceReader(self.path, offset=0)
         except FileNotFoundError:
             return  # gone again already: the next step handles a missing source
-        self.seg.start_generation(reason)
+        try:
+            self.seg.start_generation(reason)
+        except BaseException:
+            reader.close()  # tried again at the next step: no handle may leak meanwhile
+            raise
         self.reader.close()
         self.reader = reader
         self.seg.state.identity = self.reader.identity
@@ -294,10 +303,20 @@ class Pipeline:
         result.ended = True
 
     def read_to_end(self) -> StepResult:
-        """Spool the whole of a finished file and end the session (`snapshot`)."""
+        """Spool the whole of a finished file and end the session (`snapshot`, a renamed
+        copy). A spool that cannot take it all now (disk full, out of file handles) is an
+        error: ending the session there would close it on a part of the file."""
         result = StepResult()
-        while self.step().more:
-            pass
+        while True:
+            step = self.step()
+            if step.spool_full:
+                cause = step.pause_cause
+                code = cause.errno if cause is not None else errno.ENOSPC
+                raise OSError(
+                    code, f"the spool cannot take all of {self.path} now; the session stays open"
+                ) from cause
+            if not step.more:
+                break
         self._end(result)
         return result
 
@@ -327,6 +346,8 @@ class Pipeline:
 
     def set_title(self, title: str | None) -> None:
         """The session's title from the agent's own index: in the next segment's source."""
+        if title and self.redactor is not None:
+            title = self.redactor.redact_text(title)
         if self.seg is not None and title and self.seg.meta.title != title:
             self.seg.meta.title = title
 

@@ -104,7 +104,8 @@ def upload_whole(
     def work() -> None:
         try:
             segments = limits or SegmentLimits()
-            outcome.append(_upload(store, source, sid, deadline, segments, extra or {}, redactor))
+            fields = _redacted_fields(extra or {}, redactor)
+            outcome.append(_upload(store, source, sid, deadline, segments, fields, redactor))
         except BaseException as exc:
             outcome.append(exc)
 
@@ -119,6 +120,14 @@ def upload_whole(
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
     return outcome[0]
+
+
+def _redacted_fields(extra: dict[str, Any], redactor: Redactor | None) -> dict[str, Any]:
+    """Manifest fields from outside the file (an importer's label and title) are redacted
+    like its lines: they leave the machine too."""
+    if redactor is None:
+        return extra
+    return {k: redactor.redact_text(v) if isinstance(v, str) else v for k, v in extra.items()}
 
 
 def _upload(
