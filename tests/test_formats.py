@@ -8,9 +8,10 @@ import pytest
 
 from uploader.agents import detect as detect_agent
 from uploader.agents import line_timestamp, read_meta, sid_from_name
+from uploader.cli.options import validate_sid
 from uploader.core.errors import UsageError
 from uploader.core.units import parse_ms, parse_size
-from uploader.storage.sessionid import derive_sid, stable_sid, validate_sid
+from uploader.storage.sessionid import derive_sid, stable_sid
 
 CODEX_META = (
     b'{"timestamp":"2026-03-14T09:12:05.412Z","type":"session_meta","payload":{"id":'

@@ -22,12 +22,17 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from uploader.api import list_sessions, open_store, restore
-    from uploader.core.errors import UsageError, UserError
+    from uploader.core.errors import (
+        Damaged,
+        NotFound,
+        StorageError,
+        UploaderError,
+        UsageError,
+        UserError,
+    )
     from uploader.read.catalog import Query, SessionSummary
     from uploader.read.removal import clear
-    from uploader.storage.reading import Damaged, NotFound
     from uploader.stores import Store, StoreOptions
-    from uploader.stores.base import StorageError
     from uploader.write.snapshots import snapshot
 
 # Imported on first use (PEP 562): every `agent-uploader` command imports this package,
@@ -39,15 +44,16 @@ _MODULE_OF = {
     "restore": ".api",
     "Query": ".read.catalog",
     "SessionSummary": ".read.catalog",
+    "UploaderError": ".core.errors",
     "UsageError": ".core.errors",
     "UserError": ".core.errors",
-    "Damaged": ".storage.reading",
-    "NotFound": ".storage.reading",
+    "Damaged": ".core.errors",
+    "NotFound": ".core.errors",
+    "StorageError": ".core.errors",
     "clear": ".read.removal",
     "snapshot": ".write.snapshots",
     "Store": ".stores",
     "StoreOptions": ".stores",
-    "StorageError": ".stores.base",
 }
 
 
@@ -72,6 +78,7 @@ __all__ = [
     "StorageError",
     "Store",
     "StoreOptions",
+    "UploaderError",
     "UsageError",
     "UserError",
     "__version__",

@@ -1,19 +1,20 @@
 """The Python API for programs that run agents (re-exported by `uploader`).
 
 Settings come as they do for the command line: an explicit argument, then the same
-environment variables (AGENT_UPLOADER_STORE, SUPABASE_URL, SUPABASE_KEY,
-SUPABASE_BUCKET, AWS_ENDPOINT_URL, AWS_REGION), then the default local store.
+environment variables (those of the store settings in uploader.core.settings: STORE,
+SUPABASE_URL, SUPABASE_KEY, BUCKET, S3_ENDPOINT_URL, S3_REGION), then the default local
+store.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
+from uploader.core import settings
+from uploader.core.errors import NotFound
 from uploader.read.catalog import Catalog, Query, SessionSummary, select
 from uploader.read.restoring import plan_restore, write_restore
-from uploader.storage.reading import NotFound
 from uploader.storage.sessionid import validate_sid
 from uploader.stores import StorageError, Store, StoreOptions, resolve_store_url
 from uploader.stores import open_store as _open_url
@@ -24,15 +25,14 @@ log = logging.getLogger(__name__)
 def open_store(url: str | None = None, options: StoreOptions | None = None) -> Store:
     """The store a URL names (`file:///dir`, `s3://bucket/prefix`, `supabase://bucket`);
     without one, the store the environment names, else ~/.agent-uploader/store."""
-    env = os.environ.get
     options = options or StoreOptions(
-        s3_endpoint_url=env("AWS_ENDPOINT_URL"),
-        s3_region=env("AWS_REGION"),
-        supabase_url=env("SUPABASE_URL"),
-        supabase_key=env("SUPABASE_KEY"),
-        bucket=env("SUPABASE_BUCKET") or "sessions",
+        s3_endpoint_url=settings.S3_ENDPOINT_URL.from_env(),
+        s3_region=settings.S3_REGION.from_env(),
+        supabase_url=settings.SUPABASE_URL.from_env(),
+        supabase_key=settings.SUPABASE_KEY.from_env(),
+        bucket=settings.BUCKET.from_env() or settings.DEFAULT_BUCKET,
     )
-    return _open_url(resolve_store_url(url or env("AGENT_UPLOADER_STORE"), options), options)
+    return _open_url(resolve_store_url(url or settings.STORE.from_env(), options), options)
 
 
 def list_sessions(store: Store, query: Query | None = None) -> list[SessionSummary]:

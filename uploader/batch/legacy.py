@@ -21,6 +21,7 @@ from typing import Any
 
 from uploader.batch.sweep import move_atomically
 from uploader.core import safejson
+from uploader.core.errors import Corrupt
 from uploader.core.fsutil import copy_synced, make_private_dir, private_opener, read_capped
 from uploader.redaction import Redactor
 from uploader.storage.sessionid import is_safe_sid
@@ -33,10 +34,6 @@ LEGACY_DIR = ".sessions"
 BACKUP_DIR = "backup_old_format"
 MAP_FILE = "session_map.json"
 MAX_FILE = 256 << 20  # a legacy session file larger than this is reported, not read
-
-
-class Corrupt(ValueError):
-    """A legacy file that cannot be read as a session."""
 
 
 @dataclass

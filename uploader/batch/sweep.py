@@ -24,12 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from uploader.agents import sid_from_name
+from uploader.core.errors import BeingWritten, SinkRefused, SweepAborted
 from uploader.core.fsutil import copy_synced, fsync_dir, make_private_dir
 from uploader.redaction import Redactor
 from uploader.redaction.choice import resolve_redactor
 from uploader.stores.base import StorageError, Store, scrub
 from uploader.write.discovery import read_sessions_json
-from uploader.write.snapshots import BeingWritten, upload_whole
+from uploader.write.snapshots import upload_whole
 
 if TYPE_CHECKING:
     import httpx
@@ -39,10 +40,6 @@ log = logging.getLogger(__name__)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 NEXUS_TIMEOUT_S = 30.0
 RECENT_S = 60.0  # a transcript changed this recently is taken to be still written
-
-
-class Critical(Exception):
-    """The sweep cannot run at all (no sessions folder, unreadable sessions.json)."""
 
 
 @dataclass
@@ -67,10 +64,6 @@ class SweepResult:
 
 #: Send one complete transcript somewhere; returns a warning to report, or None.
 Sink = Callable[[Path, str], str | None]
-
-
-class SinkRefused(Exception):
-    """The sink will not take this file: leave it in place (reported as an error)."""
 
 
 def store_sink(store: Store, timeout_s: float = 120.0, redact: bool | Redactor = True) -> Sink:
@@ -126,9 +119,9 @@ def sweep(sessions_dir: Path, archive_dir: Path, job_id: str, sink: Sink) -> Swe
     result = SweepResult(job_id)
     try:
         if archive_dir.absolute() == sessions_dir.absolute():
-            raise Critical(f"the archive folder is the sessions folder ({sessions_dir})")
+            raise SweepAborted(f"the archive folder is the sessions folder ({sessions_dir})")
         complete, result.errors = _complete_files(sessions_dir)
-    except Critical as exc:
+    except SweepAborted as exc:
         result.success, result.message = False, str(exc)
         result.errors.append(str(exc))
         return result
@@ -166,11 +159,11 @@ def sweep(sessions_dir: Path, archive_dir: Path, job_id: str, sink: Sink) -> Swe
 def _complete_files(sessions_dir: Path) -> tuple[list[tuple[Path, str]], list[str]]:
     """The transcripts whose sessions are not active, and the names that were skipped."""
     if not sessions_dir.is_dir():
-        raise Critical(f"sessions folder {sessions_dir} does not exist")
+        raise SweepAborted(f"sessions folder {sessions_dir} does not exist")
     index_path = sessions_dir / "sessions.json"
     index = read_sessions_json(sessions_dir)
     if index is None and index_path.exists():
-        raise Critical(f"{index_path} cannot be read as JSON; nothing was moved")
+        raise SweepAborted(f"{index_path} cannot be read as JSON; nothing was moved")
     active = index.active if index is not None else frozenset()
     complete, problems = [], []
     for path in sorted(sessions_dir.glob("*.jsonl*")):

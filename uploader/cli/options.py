@@ -1,5 +1,6 @@
-"""Options shared by several commands (store, dashboard, logging, redaction), and the
-objects they build: a store, a redactor."""
+"""The click options of the declared settings (uploader.core.settings), the groups of them
+several commands share (store, dashboard, logging, redaction), and the objects they build:
+a store, a redactor."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from uploader.cli.app import log
+from uploader.cli.app import in_cli_words, log
+from uploader.core import settings
 from uploader.core.errors import UsageError, UserError
+from uploader.core.settings import Setting
 from uploader.core.units import parse_ms, parse_size
 from uploader.redaction import Redactor, load_rules
-from uploader.stores import DEFAULT_STORE_URL, Store, StoreOptions, open_store, resolve_store_url
+from uploader.storage import sessionid
+from uploader.stores import Store, StoreOptions, open_store, resolve_store_url
 
 
 class PositiveParam(click.ParamType):  # type: ignore[type-arg]
@@ -37,193 +41,79 @@ class PositiveParam(click.ParamType):  # type: ignore[type-arg]
 
 SIZE = PositiveParam("SIZE", parse_size, "bytes")
 DURATION = PositiveParam("MS", parse_ms, "ms")
-HOME = Path("~/.agent-uploader")
 
 
-def store_options(fn: Any) -> Any:
-    """The options every command that talks to a store shares."""
-    decorators = [
-        click.option(
-            "--store",
-            "store_url",
-            envvar="AGENT_UPLOADER_STORE",
-            show_envvar=True,
-            help="Where sessions go: file:///dir, s3://bucket/prefix or supabase://bucket.  "
-            f"[default: supabase://BUCKET when SUPABASE_URL and SUPABASE_KEY are set, "
-            f"else {DEFAULT_STORE_URL}]",
-        ),
-        click.option(
-            "--bucket",
-            envvar="SUPABASE_BUCKET",
-            default="sessions",
-            show_default=True,
-            show_envvar=True,
-            help="Supabase Storage bucket.",
-        ),
-        click.option(
-            "--supabase-url",
-            envvar="SUPABASE_URL",
-            show_envvar=True,
-            help="Supabase project URL (https://<ref>.supabase.co).",
-        ),
-        click.option(
-            "--supabase-key",
-            envvar="SUPABASE_KEY",
-            show_envvar=True,
-            help="Supabase service key (never logged; prefer the environment variable or "
-            "--supabase-key-file: a command line is visible to other users in `ps`).",
-        ),
-        click.option(
-            "--supabase-key-file",
-            envvar="SUPABASE_KEY_FILE",
-            show_envvar=True,
-            type=click.Path(dir_okay=False, exists=True, path_type=Path),
-            help="Read the Supabase service key from this file.",
-        ),
-        click.option(
-            "--upload-url",
-            envvar="AGENT_UPLOAD_URL",
-            show_envvar=True,
-            help="Write-only: HTTP PUT each object to URL/<key> (presigned or gateway "
-            "uploads); commands that read the store cannot use it.",
-        ),
-        click.option(
-            "--s3-endpoint-url",
-            envvar="AWS_ENDPOINT_URL",
-            show_envvar=True,
-            help="Endpoint of an S3-compatible server (switches to path-style addressing).",
-        ),
-        click.option(
-            "--s3-region",
-            envvar="AWS_REGION",
-            show_envvar=True,
-            help="Region for S3 (default: the usual boto3 settings).",
-        ),
-    ]
-    return _apply(fn, decorators)
+class SettingOption(click.Option):
+    """A click option made from a declared setting (`setting`): how tests tell it from a
+    command's own flags."""
+
+    def __init__(self, *args: Any, setting: Setting, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.setting = setting
 
 
-def _ui_bind_port_token() -> list[Any]:
-    return [
-        click.option(
-            "--ui-bind",
-            envvar="AGENT_UI_BIND",
-            default="127.0.0.1",
-            show_default=True,
-            show_envvar=True,
-            help="Address the dashboard listens on. Anything but loopback needs --ui-token.",
-        ),
-        click.option(
-            "--ui-port",
-            envvar="AGENT_UI_PORT",
-            default=4333,
-            show_default=True,
-            type=click.IntRange(0, 65535),
-            show_envvar=True,
-            help="Port of the dashboard (0: any free port).",
-        ),
-        click.option(
-            "--ui-token",
-            envvar="AGENT_UI_TOKEN",
-            show_envvar=True,
-            help="Require this token (16 characters or more) on every request: a login form "
-            "sets a cookie, scripts send 'Authorization: Bearer TOKEN'. 'auto' makes one and "
-            "prints a sign-in link. Needed to bind beyond loopback. Prefer the environment "
-            "variable or --ui-token-file: a command line is visible to other users in `ps`.",
-        ),
-        click.option(
-            "--ui-token-file",
-            envvar="AGENT_UI_TOKEN_FILE",
-            show_envvar=True,
-            type=click.Path(dir_okay=False, exists=True, path_type=Path),
-            help="Read the dashboard's token from this file.",
-        ),
-        click.option(
-            "--ui-allowed-host",
-            "ui_allowed_hosts",
-            envvar="AGENT_UI_ALLOWED_HOSTS",
-            show_envvar=True,
-            multiple=True,
-            metavar="HOST",
-            help="Another name the dashboard answers to, as browsers send it in the Host "
-            "header (a reverse proxy's: dash.example.com, or with :PORT); repeatable, the "
-            "variable takes a comma-separated list. Loopback names and --ui-bind always are.",
-        ),
-        click.option(
-            "--ui-dist",
-            envvar="AGENT_UI_DIST",
-            show_envvar=True,
-            type=click.Path(file_okay=False, exists=True, path_type=Path),
-            help="Serve this folder's static bundle at / instead of the built-in pages "
-            "(the JSON API stays under /api/).",
-        ),
-    ]
+def _click_type(kind: settings.Kind) -> Any:
+    if isinstance(kind, settings.File):
+        return click.Path(dir_okay=False, exists=kind.must_exist, path_type=Path)
+    if isinstance(kind, settings.Folder):
+        return click.Path(file_okay=False, exists=kind.must_exist, path_type=Path)
+    if isinstance(kind, settings.Integer):
+        return click.IntRange(kind.lo, kind.hi)
+    if isinstance(kind, settings.Size):
+        return SIZE
+    if isinstance(kind, settings.Duration):
+        return DURATION
+    if isinstance(kind, settings.Switch):
+        return click.BOOL
+    if isinstance(kind, settings.Choice):
+        return click.Choice(kind.values, case_sensitive=kind.case_sensitive)
+    return None  # Text, and Flag (is_flag)
+
+
+def option(setting: Setting, **overrides: Any) -> Callable[[Any], Any]:
+    """The click option of a setting: its flag, variable, default, kind and help, as
+    declared. `overrides` (a command's own `help` or `default`) are for the few commands
+    that word a setting differently."""
+    kwargs: dict[str, Any] = {
+        "cls": SettingOption,
+        "setting": setting,
+        "help": setting.help,
+        "show_default": setting.show_default,
+        "multiple": setting.multiple,
+        "metavar": setting.metavar,
+    }
+    if isinstance(setting.kind, settings.Flag):
+        kwargs["is_flag"] = True
+    else:
+        kwargs["type"] = _click_type(setting.kind)
+        kwargs["default"] = setting.default
+    if setting.env is not None:
+        kwargs.update(envvar=setting.env, show_envvar=True)
+    kwargs.update(overrides)
+    return click.option(setting.flag, setting.name, **kwargs)
+
+
+def options(*declared: Setting) -> Callable[[Any], Any]:
+    """The options of several settings, listed in --help in the order given."""
+    return lambda fn: _apply(fn, [option(s) for s in declared])
+
+
+#: The options every command that talks to a store shares.
+store_options = options(*settings.STORE_SETTINGS)
+#: For every command that sends transcript bytes away.
+redact_options = options(*settings.REDACTION_SETTINGS)
+#: The dashboard of `watch` (which can switch it off) and of `host`.
+ui_options = options(*settings.DASHBOARD_SETTINGS, settings.UI_DISABLE)
+host_ui_options = options(*settings.DASHBOARD_SETTINGS)
+log_option = option(settings.LOG_LEVEL)
+#: For commands whose output is their result: only warnings and errors on stderr.
+quiet_log_option = option(settings.LOG_LEVEL, default="WARNING")
 
 
 def _apply(fn: Any, decorators: list[Any]) -> Any:
     for decorator in reversed(decorators):
         fn = decorator(fn)
     return fn
-
-
-def ui_options(fn: Any) -> Any:
-    disable = click.option(
-        "--ui-disable",
-        is_flag=True,
-        envvar="AGENT_UI_DISABLE",
-        show_envvar=True,
-        help="Do not serve the dashboard.",
-    )
-    return _apply(fn, [*_ui_bind_port_token(), disable])
-
-
-def host_ui_options(fn: Any) -> Any:
-    return _apply(fn, _ui_bind_port_token())
-
-
-def _log_option(default: str) -> Any:
-    return click.option(
-        "--log-level",
-        type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-        default=default,
-        show_default=True,
-        help="Log verbosity.",
-    )
-
-
-def log_option(fn: Any) -> Any:
-    return _log_option("INFO")(fn)
-
-
-def quiet_log_option(fn: Any) -> Any:
-    """For commands whose output is their result: only warnings and errors on stderr."""
-    return _log_option("WARNING")(fn)
-
-
-def redact_options(fn: Any) -> Any:
-    """For every command that sends transcript bytes away."""
-    decorators = [
-        click.option(
-            "--redact",
-            type=click.BOOL,
-            metavar="on|off",
-            default=True,
-            envvar="AGENT_UPLOADER_REDACT",
-            show_envvar=True,
-            help="Replace high-confidence secrets (provider API keys, private keys, "
-            "passwords in URLs, bearer tokens) with [REDACTED:rule:fingerprint] before "
-            "anything leaves this machine; off ships the bytes exactly as written.  "
-            "[default: on]",
-        ),
-        click.option(
-            "--redact-rules",
-            type=click.Path(dir_okay=False, path_type=Path),
-            envvar="AGENT_UPLOADER_REDACT_RULES",
-            show_envvar=True,
-            help="TOML file of more rules and an allowlist, added to the built-in rules.",
-        ),
-    ]
-    return _apply(fn, decorators)
 
 
 def redactor_from_opts(opts: dict[str, Any]) -> Redactor | None:
@@ -273,4 +163,8 @@ def store_from_opts(opts: dict[str, Any]) -> Store:
         bucket=opts["bucket"],
         upload_url=opts["upload_url"],
     )
-    return open_store(resolve_store_url(opts["store_url"], options), options)
+    return open_store(resolve_store_url(opts["store"], options), options)
+
+
+#: `--sid`'s check, with the command line's words in its error (its hint names `--sid auto`).
+validate_sid = in_cli_words(sessionid.validate_sid)

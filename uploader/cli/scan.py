@@ -13,7 +13,8 @@ import click
 
 from uploader import agents
 from uploader.cli.app import _run, main
-from uploader.cli.options import quiet_log_option
+from uploader.cli.options import option, quiet_log_option
+from uploader.core import settings
 from uploader.core.errors import UsageError
 from uploader.core.terminal import printable
 from uploader.redaction import Redactor, load_rules
@@ -22,13 +23,7 @@ from uploader.redaction.scan import scan_file, transcript_files
 
 @main.command(name="scan")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--redact-rules",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="AGENT_UPLOADER_REDACT_RULES",
-    show_envvar=True,
-    help="TOML file of more rules and an allowlist, added to the built-in rules.",
-)
+@option(settings.REDACT_RULES)
 @click.option(
     "--json",
     "as_json",

@@ -13,11 +13,13 @@ from uploader.batch.sweep import Job, SweepResult, load_jobs, nexus_sink, store_
 from uploader.cli.app import _run, main
 from uploader.cli.options import (
     log_option,
+    options,
     redact_options,
     redactor_from_opts,
     store_from_opts,
     store_options,
 )
+from uploader.core import settings
 from uploader.core.errors import UsageError, UserError
 from uploader.core.terminal import printable
 
@@ -40,13 +42,7 @@ from uploader.core.terminal import printable
     "archiveDir, agentId]}.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print each result as one JSON line.")
-@click.option(
-    "--nexus-url",
-    envvar="NEXUS_URL",
-    show_envvar=True,
-    help="Post sessions to this Nexus collector instead of the store.",
-)
-@click.option("--nexus-key", envvar="NEXUS_KEY", show_envvar=True, help="The collector's key.")
+@options(settings.NEXUS_URL, settings.NEXUS_KEY)
 @store_options
 @redact_options
 @log_option

@@ -13,17 +13,10 @@ import json
 import math
 from typing import Any
 
+from uploader.core.errors import BadJSON as BadJSON  # raised here: a ValueError, and Damaged
+
 MAX_DEPTH = 64  # manifests, labels and agents' indexes nest less than 10 deep
 MAX_BYTES = 64 << 20
-
-
-class BadJSON(ValueError):
-    """Not JSON this program will read; the message says why. `syntax`: it is not JSON
-    at all (perhaps a file caught half written), rather than JSON refused here."""
-
-    def __init__(self, message: str, *, syntax: bool = False) -> None:
-        super().__init__(message)
-        self.syntax = syntax
 
 
 def _finite(text: str) -> float:

@@ -16,11 +16,11 @@ import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from uploader.core.errors import UserError
+from uploader.core.errors import EmptySession, TargetExists, TargetNotAFile, TargetUnwritable
 from uploader.core.fsutil import fsync_dir, make_private_dir, private_opener
-from uploader.storage.reading import NotFound, Plan, iter_bytes, load_manifest, plan, store_fetch
+from uploader.storage.manifest import Manifest
+from uploader.storage.reading import Plan, iter_bytes, load_manifest, plan, store_fetch
 from uploader.stores.base import Store
 
 #: Called with the number of bytes just written (a progress bar's `update`).
@@ -38,15 +38,13 @@ class Restored:
 
 def plan_restore(
     store: Store, sid: str, *, checkpoint: str | None = None, generation: int | None = None
-) -> tuple[dict[str, Any], Plan]:
+) -> tuple[Manifest, Plan]:
     """The manifest and the reading that rebuilds the session (NotFound if either the
     session, the checkpoint or the generation does not exist)."""
     manifest = load_manifest(store, sid)
     reading = plan(manifest, checkpoint=checkpoint, generation=generation)
     if not reading.pieces:  # a source deleted before its first line: nothing to rebuild
-        raise NotFound(
-            f"session {sid} holds no lines yet", "nothing to restore; see `agent-uploader ls`"
-        )
+        raise EmptySession(sid)
     return manifest, reading
 
 
@@ -55,15 +53,9 @@ def check_target(target: Path, *, force: bool) -> None:
     ever replaced: not a link (whose target would be left as it was), a device or a pipe."""
     if target.is_symlink() or (target.exists() and not target.is_file()):
         kind = "a link" if target.is_symlink() else "a folder" if target.is_dir() else "not a file"
-        raise UserError(
-            f"{target} is {kind}: only a regular file is replaced",
-            "give --to the path of the file to write",
-        )
+        raise TargetNotAFile(target, kind)
     if target.exists() and not force:
-        raise UserError(
-            f"{target} already exists",
-            "pass --force to replace it, or --to another path",
-        )
+        raise TargetExists(target)
 
 
 def write_restore(
@@ -76,7 +68,7 @@ def write_restore(
 ) -> Restored:
     check_target(target, force=force)
     size = write_atomically(target, iter_bytes(reading, store_fetch(store, reading.sid)), progress)
-    checkpoint = str(reading.checkpoint["id"]) if reading.checkpoint else None
+    checkpoint = reading.checkpoint.id if reading.checkpoint else None
     return Restored(target, reading.lines, size, reading.generation, checkpoint)
 
 
@@ -125,9 +117,5 @@ def _make_parents(folder: Path) -> list[Path]:
         raise _disk_error(Path(exc.filename) if exc.filename else folder, exc) from exc
 
 
-def _disk_error(path: Path, exc: OSError) -> UserError:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        hint = "free some space there, or restore elsewhere with --to"
-    else:
-        hint = "check the folder's permissions, or restore elsewhere with --to"
-    return UserError(f"cannot write {path}: {exc.strerror}; nothing was changed there", hint)
+def _disk_error(path: Path, exc: OSError) -> TargetUnwritable:
+    return TargetUnwritable(path, str(exc.strerror), full=exc.errno in (errno.ENOSPC, errno.EDQUOT))

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from uploader.core import safejson
+from uploader.core.errors import Damaged
 from uploader.storage import manifest as mf
-from uploader.storage.reading import Damaged, iter_segment, load_manifest
+from uploader.storage.manifest import Checkpoint, Manifest, Segment
+from uploader.storage.reading import iter_segment, load_manifest
 from uploader.stores.base import ObjectNotFound, StorageError, Store
 
 
@@ -65,7 +67,7 @@ def verify_session(store: Store, sid: str) -> Report:
     except Damaged as exc:
         report.problem(exc.message)
         return report
-    segments = sorted(manifest["segments"], key=lambda s: int(s["seq"]))
+    segments = sorted(manifest.segments, key=lambda s: s.seq)
     _check_sequence(report, manifest, segments)
     for entry in segments:
         _check_segment(store, report, entry)
@@ -73,8 +75,8 @@ def verify_session(store: Store, sid: str) -> Report:
     return report
 
 
-def _check_sequence(report: Report, manifest: dict[str, Any], segments: list[Any]) -> None:
-    seqs = [int(s["seq"]) for s in segments]
+def _check_sequence(report: Report, manifest: Manifest, segments: list[Segment]) -> None:
+    seqs = [s.seq for s in segments]
     for seq, count in sorted(Counter(seqs).items()):
         if count > 1:
             report.problem(f"listed {count} times in the manifest", seq)
@@ -84,18 +86,18 @@ def _check_sequence(report: Report, manifest: dict[str, Any], segments: list[Any
             report.problem("missing from the manifest (a gap in seq)", seq)
     generation = 0
     for entry in segments:
-        current = int(entry.get("generation", 1))
+        current = entry.generation
         if current < generation:
-            report.problem(f"generation {current} after generation {generation}", entry["seq"])
+            report.problem(f"generation {current} after generation {generation}", entry.seq)
         generation = max(generation, current)
-    active = manifest.get("active_seq")
-    if seqs and isinstance(active, int) and active <= max(seqs):
+    active = manifest.active_seq
+    if seqs and active is not None and active <= max(seqs):
         report.problem(f"active_seq {active} is not after the last segment {max(seqs)}")
 
 
-def _check_segment(store: Store, report: Report, entry: dict[str, Any]) -> None:
-    seq = int(entry["seq"])
-    key = mf.object_key(report.sid, str(entry["path"]))
+def _check_segment(store: Store, report: Report, entry: Segment) -> None:
+    seq = entry.seq
+    key = mf.object_key(report.sid, entry.path)
     report.segments += 1
     try:
         stored = store.get(key)
@@ -111,17 +113,16 @@ def _check_segment(store: Store, report: Report, entry: dict[str, Any]) -> None:
         report.problem(what, seq)
         return
     report.bytes += size
-    report.lines += int(entry.get("lines", 0))
+    report.lines += entry.lines or 0
 
 
 def _check_checkpoints(
-    store: Store, report: Report, manifest: dict[str, Any], segments: list[Any]
+    store: Store, report: Report, manifest: Manifest, segments: list[Segment]
 ) -> None:
-    lines_of = {int(s["seq"]): int(s.get("lines", 0)) for s in segments}
-    checkpoints = manifest.get("checkpoints") or []
-    for cp in checkpoints:
+    lines_of = {s.seq: s.lines or 0 for s in segments}
+    for cp in manifest.checkpoints:
         report.checkpoints += 1
-        cid, seq, line_idx = cp["id"], cp["seq"], cp["line_idx"]
+        cid, seq, line_idx = cp.id, cp.seq, cp.line_idx
         if seq not in lines_of:
             report.problem(f"checkpoint {cid} names segment {seq}, which is not listed")
             continue
@@ -134,7 +135,7 @@ def _check_checkpoints(
         _check_checkpoint_object(store, report, cid, cp)
 
 
-def _check_checkpoint_object(store: Store, report: Report, cid: str, cp: dict[str, Any]) -> None:
+def _check_checkpoint_object(store: Store, report: Report, cid: str, cp: Checkpoint) -> None:
     key = mf.checkpoint_key(report.sid, cid)
     try:
         stored = safejson.loads(store.get(key))
@@ -144,5 +145,5 @@ def _check_checkpoint_object(store: Store, report: Report, cid: str, cp: dict[st
     except (ValueError, StorageError) as exc:
         report.problem(f"checkpoint {cid}: {key} cannot be read ({exc})")
         return
-    if stored != cp:
+    if stored != cp.to_json():
         report.problem(f"checkpoint {cid}: {key} differs from the manifest's entry")

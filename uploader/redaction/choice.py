@@ -1,23 +1,19 @@
 """Which redactor a caller gets: the built-in rules, its own, or none.
 
-The command line decides with --redact/--redact-rules; the Python API with its `redact`
-argument, else the same environment variables, else on with the built-in rules.
+The command line decides with its redaction settings; the Python API with its `redact`
+argument, else the same settings' environment variables (uploader.core.settings: REDACT,
+REDACT_RULES), else on with the built-in rules.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 
-from uploader.core.errors import UsageError
+from uploader.core.errors import InvalidSetting, UsageError
+from uploader.core.settings import REDACT, REDACT_RULES
 from uploader.redaction.engine import Redactor
 from uploader.redaction.rules import load_rules
-
-ENV_SWITCH = "AGENT_UPLOADER_REDACT"
-ENV_RULES = "AGENT_UPLOADER_REDACT_RULES"
-_ON = frozenset({"1", "on", "true", "yes", "y", "t"})
-_OFF = frozenset({"0", "off", "false", "no", "n", "f"})
 
 
 @functools.cache
@@ -27,18 +23,20 @@ def _compiled(rules_file: str | None) -> Redactor:
 
 
 def resolve_redactor(redact: bool | Redactor | None = None) -> Redactor | None:
-    """True: the built-in rules (plus the file AGENT_UPLOADER_REDACT_RULES names); False:
-    no redaction; a Redactor: its own rules; None: as AGENT_UPLOADER_REDACT says (on
-    unless it says off)."""
+    """True: the built-in rules (plus the file REDACT_RULES's variable names); False: no
+    redaction; a Redactor: its own rules; None: as REDACT's variable says (on unless it
+    says off)."""
     if isinstance(redact, Redactor):
         return redact
     if redact is None:
-        raw = os.environ.get(ENV_SWITCH, "on").strip().lower()
-        if raw not in _ON | _OFF:
+        raw = REDACT.from_env()
+        try:
+            redact = bool(REDACT.parse(raw)) if raw is not None else bool(REDACT.default)
+        except InvalidSetting:
+            shown = (raw or "").strip().lower()[:20]
             raise UsageError(
-                f"{ENV_SWITCH}={raw[:20]!r} is neither on nor off", f"set {ENV_SWITCH}=on or off"
-            )
-        redact = raw in _ON
+                f"{REDACT.env}={shown!r} is neither on nor off", f"set {REDACT.env}=on or off"
+            ) from None
     if not redact:
         return None
-    return _compiled(os.environ.get(ENV_RULES) or None)
+    return _compiled(REDACT_RULES.from_env())

@@ -30,7 +30,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from uploader.core.errors import UserError
+from uploader.core.errors import RulesError as RulesError  # raised here, for callers
+from uploader.core.errors import RulesFileUnreadable
 
 RULE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
 _RULE_KEYS = frozenset(
@@ -38,16 +39,7 @@ _RULE_KEYS = frozenset(
 )
 _ALLOW_KEYS = frozenset({"regexes", "values"})
 _TOP_KEYS = frozenset({"rules", "allowlist"})
-_HINT = "see `agent-uploader scan --help` for the rules file format"
 DEFAULT_RULES_NAME = "default_rules.toml"
-
-
-class RulesError(UserError):
-    """A rules file that cannot be used: which file, which rule or key, what is wrong.
-
-    Exit code 2, like a malformed flag: it is never mistaken for `scan`'s "secrets found"."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -98,9 +90,7 @@ def load_rules(path: Path | None) -> RuleSet:
         raw = Path(path).expanduser().read_bytes()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise RulesError(
-            f"cannot read the rules file {path}: {reason}", "check --redact-rules"
-        ) from None
+        raise RulesFileUnreadable(str(path), reason) from None
     extra = parse_rules(raw, str(path), taken={r.id for r in defaults.rules})
     return defaults + extra
 
@@ -111,14 +101,14 @@ def parse_rules(raw: bytes, name: str, taken: set[str] | frozenset[str] = frozen
     try:
         doc = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise RulesError(f"{name}: not UTF-8 text (byte {exc.start})", _HINT) from None
+        raise RulesError(name, f"{name}: not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         # tomllib says where: "Expected '=' after a key in a key/value pair (at line 3, column 5)"
-        raise RulesError(f"{name}: invalid TOML: {exc}", _HINT) from None
+        raise RulesError(name, f"{name}: invalid TOML: {exc}") from None
     _unknown(doc, _TOP_KEYS, name, "at the top level")
     rules_doc = doc.get("rules", [])
     if not isinstance(rules_doc, list):
-        raise RulesError(f"{name}: 'rules' must be an array of tables ([[rules]])", _HINT)
+        raise RulesError(name, f"{name}: 'rules' must be an array of tables ([[rules]])")
     rules: list[Rule] = []
     seen = set(taken)
     for number, item in enumerate(rules_doc, 1):
@@ -126,6 +116,7 @@ def parse_rules(raw: bytes, name: str, taken: set[str] | frozenset[str] = frozen
         if rule.id in seen:
             where = "a built-in rule" if rule.id in taken else "an earlier rule"
             raise RulesError(
+                name,
                 f"{name}: rule {rule.id!r}: the id is already used by {where}",
                 "give each rule an id of its own",
             )
@@ -138,6 +129,7 @@ def _unknown(table: dict[str, Any], allowed: frozenset[str], name: str, where: s
     unknown = sorted(set(table) - allowed)
     if unknown:
         raise RulesError(
+            name,
             f"{name}: unknown key {unknown[0]!r} {where}",
             f"the keys are: {', '.join(sorted(allowed))}",
         )
@@ -145,19 +137,20 @@ def _unknown(table: dict[str, Any], allowed: frozenset[str], name: str, where: s
 
 def _rule(item: Any, name: str, number: int) -> Rule:
     if not isinstance(item, dict):
-        raise RulesError(f"{name}: rule #{number} is not a table", _HINT)
+        raise RulesError(name, f"{name}: rule #{number} is not a table")
     rid = item.get("id")
     label = f"rule {rid!r}" if isinstance(rid, str) else f"rule #{number}"
     _unknown(item, _RULE_KEYS, name, f"in {label}")
     if not isinstance(rid, str) or not RULE_ID.fullmatch(rid):
         raise RulesError(
+            name,
             f"{name}: {label}: 'id' must be 1-41 characters of a-z, 0-9 and '-', "
             "starting with a letter or digit",
             'e.g. id = "acme-token"',
         )
 
-    def fail(problem: str, hint: str = _HINT) -> RulesError:
-        return RulesError(f"{name}: rule {rid!r}: {problem}", hint)
+    def fail(problem: str, hint: str | None = None) -> RulesError:
+        return RulesError(name, f"{name}: rule {rid!r}: {problem}", hint)
 
     regex = item.get("regex")
     if not isinstance(regex, str) or not regex:
@@ -204,15 +197,13 @@ def _compile(regex: str, ignore_case: bool, fail: Any, key: str) -> re.Pattern[b
 
 def _allowlist(table: Any, name: str) -> tuple[Allow, ...]:
     if not isinstance(table, dict):
-        raise RulesError(f"{name}: 'allowlist' must be a table ([allowlist])", _HINT)
+        raise RulesError(name, f"{name}: 'allowlist' must be a table ([allowlist])")
     _unknown(table, _ALLOW_KEYS, name, "in [allowlist]")
     out: list[Allow] = []
     for key in ("regexes", "values"):
         entries = table.get(key, [])
         if not isinstance(entries, list) or not all(isinstance(e, str) and e for e in entries):
-            raise RulesError(
-                f"{name}: allowlist {key!r} must be a list of non-empty strings", _HINT
-            )
+            raise RulesError(name, f"{name}: allowlist {key!r} must be a list of non-empty strings")
         for entry in entries:
             if key == "values":
                 out.append(Allow(value=entry))
@@ -221,6 +212,7 @@ def _allowlist(table: Any, name: str) -> tuple[Allow, ...]:
                 re.compile(entry.encode())
             except re.error as exc:
                 raise RulesError(
+                    name,
                     f"{name}: allowlist regex {entry!r} does not compile: {exc}",
                     "it is a Python regular expression (module re)",
                 ) from None

@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from uploader.core.errors import UsageError
+from uploader.core.errors import ConflictingSettings, InvalidSetting, UnknownScheme
+from uploader.core.settings import DEFAULT_BUCKET, DEFAULT_STORE_URL
 from uploader.stores.base import (
     BucketNotFound,
     ObjectNotFound,
@@ -19,6 +20,7 @@ from uploader.stores.base import (
 )
 
 __all__ = [
+    "DEFAULT_STORE_URL",
     "BucketNotFound",
     "ObjectNotFound",
     "StorageAuthError",
@@ -31,7 +33,6 @@ __all__ = [
     "resolve_store_url",
 ]
 
-DEFAULT_STORE_URL = "file://~/.agent-uploader/store"
 _S3_BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")  # the whole name: fullmatch
 
 
@@ -41,7 +42,7 @@ class StoreOptions:
     s3_region: str | None = None
     supabase_url: str | None = None
     supabase_key: str | None = None
-    bucket: str = "sessions"
+    bucket: str = DEFAULT_BUCKET
     upload_url: str | None = None
 
 
@@ -49,9 +50,7 @@ def resolve_store_url(explicit: str | None, options: StoreOptions) -> str:
     """Which store a command talks to: the one named, else an upload URL, else Supabase
     when its URL and key are set, else the default local folder."""
     if explicit and options.upload_url:
-        raise UsageError(
-            "both --store and --upload-url were given", "name one store: drop one of them"
-        )
+        raise ConflictingSettings(("store", "upload_url"), "name one store: drop one of them")
     if explicit:
         return explicit
     if options.upload_url:
@@ -62,19 +61,22 @@ def resolve_store_url(explicit: str | None, options: StoreOptions) -> str:
 
 
 def open_store(url: str, options: StoreOptions | None = None) -> Store:
-    """Build the store a URL names; a malformed URL is a UsageError naming it."""
+    """Build the store a URL names; a malformed URL is an InvalidSetting naming it."""
     options = options or StoreOptions()
     shown = redact_url(url)
+
+    def bad(problem: str, hint: str | None = None, needs: tuple[str, ...] = ()) -> InvalidSetting:
+        return InvalidSetting("store", shown, f"{shown!r}{problem}", hint, needs=needs)
+
     scheme, sep, rest = url.partition("://")
     if not sep:
-        raise UsageError(
-            f"--store {shown!r} is not a store URL",
-            "use file:///absolute/dir, file://~/dir or s3://bucket/prefix",
+        raise bad(
+            " is not a store URL", "use file:///absolute/dir, file://~/dir or s3://bucket/prefix"
         )
     if scheme == "file":
         if not rest or not (rest.startswith("/") or rest.startswith("~")):
-            raise UsageError(
-                f"--store {shown!r}: a file store needs an absolute path",
+            raise bad(
+                ": a file store needs an absolute path",
                 "write file:///absolute/dir (three slashes) or file://~/dir",
             )
         from uploader.stores.local import LocalStore
@@ -83,12 +85,12 @@ def open_store(url: str, options: StoreOptions | None = None) -> Store:
     if scheme == "s3":
         bucket, _, prefix = rest.partition("/")
         if not _S3_BUCKET.fullmatch(bucket) or ".." in bucket:
-            raise UsageError(
-                f"--store {shown!r}: {bucket!r} is not a valid S3 bucket name",
+            raise bad(
+                f": {bucket!r} is not a valid S3 bucket name",
                 "bucket names are 3-63 lowercase letters, digits, dots and hyphens",
             )
         if ".." in prefix.split("/"):
-            raise UsageError(f"--store {shown!r}: the key prefix may not contain '..'")
+            raise bad(": the key prefix may not contain '..'")
         from uploader.stores.s3 import S3Store
 
         return S3Store(
@@ -98,13 +100,13 @@ def open_store(url: str, options: StoreOptions | None = None) -> Store:
         bucket, _, prefix = rest.partition("/")
         bucket = bucket or options.bucket
         if not options.supabase_url or not options.supabase_key:
-            raise UsageError(
-                f"--store {shown!r} needs the project's URL and key",
-                "pass --supabase-url and --supabase-key (or set SUPABASE_URL and SUPABASE_KEY)",
-            )
+            raise bad(" needs the project's URL and key", needs=("supabase_url", "supabase_key"))
         if not options.supabase_url.startswith(("http://", "https://")):
-            raise UsageError(
-                f"--supabase-url {redact_url(options.supabase_url)!r} is not an http(s) URL",
+            given = redact_url(options.supabase_url)
+            raise InvalidSetting(
+                "supabase_url",
+                given,
+                f"{given!r} is not an http(s) URL",
                 "use the project URL, e.g. https://abcd.supabase.co",
             )
         from uploader.stores.supabase import SupabaseStore
@@ -114,8 +116,4 @@ def open_store(url: str, options: StoreOptions | None = None) -> Store:
         from uploader.stores.httpput import HttpPutStore
 
         return HttpPutStore(url)
-    raise UsageError(
-        f"--store {shown!r}: unknown scheme {scheme!r}",
-        "supported stores: file:///dir, s3://bucket/prefix, supabase://bucket; "
-        "for a plain HTTP PUT target use --upload-url",
-    )
+    raise UnknownScheme(shown, scheme)

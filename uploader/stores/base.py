@@ -2,7 +2,8 @@
 
 Everything that knows about sessions, segments and manifests sits above this
 protocol, written once. Each backend translates its SDK's exceptions into the
-tree below at one place, so callers decide on retries by type alone.
+StorageError branch of the error tree (uploader.core.errors, re-exported here) at one
+place, so callers decide on retries by type alone.
 """
 
 from __future__ import annotations
@@ -12,38 +13,32 @@ from collections.abc import Iterable, Iterator
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
+from uploader.core.errors import (
+    BucketNotFound,
+    ObjectNotFound,
+    StorageAuthError,
+    StorageConflict,
+    StorageError,
+    StorageUnavailable,
+    StorageUnreachable,
+    WriteOnlyStore,
+)
 
-class StorageError(Exception):
-    """Any failure of a store. Subclasses say what the caller should do."""
-
-
-class ObjectNotFound(StorageError):
-    """The key does not exist."""
-
-
-class StorageUnavailable(StorageError):
-    """A passing failure (429, 5xx, timeout, reset, full disk): retry later."""
-
-
-class StorageUnreachable(StorageUnavailable):
-    """No connection could be made at all (refused, no route, name not found)."""
-
-
-class StorageAuthError(StorageError):
-    """The store refused our credentials (401/403): retrying will not help until fixed."""
-
-
-class BucketNotFound(StorageError):
-    """The bucket (or root folder) named in the store URL does not exist."""
-
-
-class StorageConflict(StorageError):
-    """The object already exists (a create-only write) or changed under us (a conditional
-    write): another writer is at work on the same keys."""
-
-
-class WriteOnlyStore(StorageError):
-    """The store can only be written (an upload URL); reading it is not possible."""
+__all__ = [
+    "BucketNotFound",
+    "ObjectNotFound",
+    "StorageAuthError",
+    "StorageConflict",
+    "StorageError",
+    "StorageUnavailable",
+    "StorageUnreachable",
+    "Store",
+    "VersionedStore",
+    "WriteOnlyStore",
+    "check_key",
+    "redact_url",
+    "scrub",
+]
 
 
 @runtime_checkable

@@ -69,10 +69,7 @@ class HttpPutStore:
         return f"{type(exc).__name__}: {scrub(str(exc), self._secrets)}"
 
     def _refuse(self) -> WriteOnlyStore:
-        return WriteOnlyStore(
-            f"{self.description} can only be written; this needs a store that can be read "
-            "(--store file://..., s3://... or supabase://...)"
-        )
+        return WriteOnlyStore(self.description)
 
     def get(self, key: str) -> bytes:
         raise self._refuse()

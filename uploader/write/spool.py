@@ -25,15 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from uploader.core.errors import UserError
+from uploader.core.errors import SpoolLocked, SpoolUnwritable
 from uploader.core.fsutil import atomic_write, fsync_dir, make_private_dir, private_opener
 
 META_SUFFIX = ".meta.json"
 ENDED_MARK = "ended"
-
-
-class SpoolLocked(UserError):
-    pass
 
 
 _SPOOL_NAMES = {"lock", "spool-id", "active", "queue", "state"}
@@ -93,15 +89,9 @@ class Spool:
             try:
                 make_private_dir(folder, tighten=tighten)
             except OSError as exc:
-                raise UserError(
-                    f"cannot create spool folder {folder}: {exc.strerror}",
-                    "choose a writable place with --spool-dir (and --state-dir)",
-                ) from exc
+                raise SpoolUnwritable(folder, str(exc.strerror)) from exc
             if not os.access(folder, os.W_OK | os.X_OK):
-                raise UserError(
-                    f"spool folder {folder} is not writable",
-                    "choose a writable place with --spool-dir (and --state-dir)",
-                )
+                raise SpoolUnwritable(folder)
 
     def lock(self) -> None:
         """Take the spool for this process; a second watcher gets a clear refusal."""
@@ -115,10 +105,7 @@ class Spool:
             f.seek(0)
             holder = f.read().strip() or "another process"
             f.close()
-            raise SpoolLocked(
-                f"spool {self.root} is already in use by {holder}",
-                "stop the other `agent-uploader watch`, or give this one its own --spool-dir",
-            ) from None
+            raise SpoolLocked(self.root, holder) from None
         f.seek(0)
         f.truncate()
         f.write(f"pid {os.getpid()}\n")

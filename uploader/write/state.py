@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from uploader.core.errors import UserError
+from uploader.core.errors import UnreadableState as UnreadableState  # raised here
 from uploader.core.fsutil import atomic_write
 
 STATE_VERSION = 1
@@ -77,10 +77,6 @@ COMPACT_AFTER = 64
 _datasync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
 
 
-class UnreadableState(UserError, ValueError):
-    """A state file that is damaged: the session is left alone until it is moved away."""
-
-
 class StateStore:
     """One file per session under the state dir, in JSON lines: the last complete line is
     the session's state.
@@ -111,11 +107,7 @@ class StateStore:
         try:
             return _last_state(raw)
         except ValueError as exc:
-            raise UnreadableState(
-                f"the spool's state of session {sid} ({path}) cannot be read: {exc}",
-                "nothing of that session was read or uploaded; move the file away and start "
-                "again: the session then continues from its manifest in the store",
-            ) from exc
+            raise UnreadableState(sid, path, str(exc)) from exc
 
     def save(self, state: ResumeState) -> None:
         path = self.path(state.sid)

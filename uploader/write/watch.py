@@ -21,18 +21,17 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
-from uploader.core.errors import UserError
+from uploader.core.errors import StoreCheckFailed
 from uploader.core.metrics import Metrics
 from uploader.redaction import Redactor
+from uploader.storage.manifest import Manifest
 from uploader.stores import Store
 from uploader.stores.base import (
-    BucketNotFound,
-    StorageAuthError,
     StorageError,
     StorageUnavailable,
     StorageUnreachable,
@@ -76,30 +75,19 @@ class WatchConfig:
 
 
 def check_store(store: Store) -> None:
-    """The start-up probe: one clear line for a missing bucket or bad credentials."""
+    """The start-up probe: one clear StoreCheckFailed for a missing bucket, bad credentials
+    or a store that cannot be reached at all."""
     try:
         store.check()
-    except BucketNotFound as exc:
-        raise UserError(f"store {store.description}: {exc}", "create it, or fix --store") from exc
-    except StorageAuthError as exc:
-        raise UserError(
-            f"store {store.description} refused our credentials: {exc}",
-            "check the key: SUPABASE_KEY for Supabase, AWS_ACCESS_KEY_ID / "
-            "AWS_SECRET_ACCESS_KEY / AWS_PROFILE for S3, the folder's permissions for a "
-            "file store",
-        ) from exc
-    except StorageUnreachable as exc:
-        raise UserError(
-            f"cannot reach store {store.description}: {exc}",
-            "check the URL or endpoint and the network; nothing was read yet",
-        ) from exc
     except StorageUnavailable as exc:
+        if isinstance(exc, StorageUnreachable):
+            raise StoreCheckFailed(store.description, exc) from exc
         # Reachable later is fine: the spool holds the data until then.
         log.warning(
             "store %s is not reachable now (%s); uploads will retry", store.description, exc
         )
     except StorageError as exc:
-        raise UserError(f"store {store.description}: {exc}") from exc
+        raise StoreCheckFailed(store.description, exc) from exc
 
 
 class Companion(Protocol):
@@ -312,7 +300,7 @@ class Watcher:
             shipper.wake.set()
 
     async def _open(
-        self, pipeline: Pipeline, manifest: dict[str, Any] | None, io_pool: ThreadPoolExecutor
+        self, pipeline: Pipeline, manifest: Manifest | None, io_pool: ThreadPoolExecutor
     ) -> bool:
         """Open the pipeline; while every file handle is taken (a flood of connections to
         the dashboard, too many files), try again at every poll. False: stopping first."""
