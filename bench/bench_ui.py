@@ -405,7 +405,8 @@ def gunzip_floor(big: BigStore, reps: int = 5) -> dict[str, float]:
         out["isal"] = best(lambda: isal_zlib.decompress(stored, 31))
     except ImportError:
         pass
-    out["segment_bytes"] = best(lambda: segment_bytes(big.sid, seg, stored))
+    entry = mf.Segment.from_json(seg)
+    out["segment_bytes"] = best(lambda: segment_bytes(big.sid, entry, stored))
     out["stored"] = len(stored)
     out["raw"] = int(seg["bytes"])
     return out

@@ -22,6 +22,7 @@ import io
 import json
 import random
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
 from typing import Any
@@ -222,8 +223,10 @@ def write_session(
     if cutter is not None:
         cutter.close()
 
-    manifest = mf.new_manifest(sid, f"{host}/{WRITER_ID}")
-    manifest["source"] = _source(meta, source_path, host, agent)
+    manifest = replace(
+        mf.new_manifest(sid, f"{host}/{WRITER_ID}"),
+        source=mf.Source.from_json(_source(meta, source_path, host, agent)),
+    )
     metas = cutter.metas if cutter is not None else []
     checkpoints = [m["checkpoint"] for m in metas if "checkpoint" in m]
     for checkpoint in checkpoints:
@@ -233,10 +236,9 @@ def write_session(
         body = json.dumps(checkpoints[-1], ensure_ascii=False).encode()
         store.put(mf.latest_checkpoint_key(sid), body, mf.JSON_TYPE)
     for m in metas:
-        mf.add_segment(manifest, m)
-    manifest["closed"] = closed
-    manifest.update(extra or {})
-    data = _dump_manifest(manifest, updated_at)
+        manifest = manifest.with_segment(m)
+    manifest = replace(manifest, closed=closed)
+    data = _dump_manifest(manifest, extra or {}, updated_at)
     store.put(mf.manifest_key(sid), data, mf.JSON_TYPE)
     written: dict[str, Any] = json.loads(data)
     return written
@@ -249,14 +251,17 @@ def _source(meta: SessionMeta, path: str, host: str, agent: str | None) -> dict[
     return info
 
 
-def _dump_manifest(manifest: dict[str, Any], updated_at: str | None) -> bytes:
+def _dump_manifest(manifest: mf.Manifest, extra: dict[str, Any], updated_at: str | None) -> bytes:
+    """What the shipper writes, with the `extra` fields over the manifest's own (any JSON,
+    even what no writer would write), stamped now or at `updated_at`."""
+    written = {**manifest.to_json(), **extra}
     if updated_at is None:
-        return mf.dumps(manifest)
-    if not updated_at.endswith("Z"):
+        written["updated_at"] = mf.iso_now()
+    elif not updated_at.endswith("Z"):
         raise ValueError(f"updated_at must be an ISO time ending in Z: {updated_at!r}")
-    manifest["created_at"] = manifest["updated_at"] = updated_at
-    # What mf.dumps writes, less its stamping of the current time.
-    return json.dumps(manifest, indent=1, ensure_ascii=False).encode()
+    else:
+        written["created_at"] = written["updated_at"] = updated_at
+    return json.dumps(written, indent=1, ensure_ascii=False).encode()
 
 
 # -- fixture sessions ------------------------------------------------------------------

@@ -178,10 +178,11 @@ def test_same_layout_as_the_real_segmenter(
         seg.rotate()
     finally:
         seg.close()
-    real = mf.new_manifest(sid, "w")
+    built = mf.new_manifest(sid, "w")
     queued = spool.pending(sid)
     for item in queued:
-        mf.add_segment(real, item.meta)
+        built = built.with_segment(item.meta)
+    real = built.to_json()
 
     ours = write_session(
         store, sid, lines, host=HOST, path=path, seg_lines=seg_lines, seg_bytes=seg_bytes,

@@ -25,13 +25,14 @@ from uploader.agents.transcript import ParseState, parse_line, render_text
 from uploader.cli.app import _run, main
 from uploader.cli.options import (
     DURATION,
-    HOME,
     _apply,
+    option,
     quiet_log_option,
     store_from_opts,
     store_options,
 )
 from uploader.cli.watching import check_readable
+from uploader.core import settings
 from uploader.core.errors import UsageError, UserError
 from uploader.core.terminal import json_text, printable
 from uploader.core.units import format_size
@@ -153,7 +154,7 @@ def _replay(opts: dict[str, Any]) -> int:
     store, sid = _open(opts)
     manifest = load_manifest(store, sid)
     reading = plan(manifest, checkpoint=opts["checkpoint"], generation=opts["generation"])
-    agent = str((manifest.get("source") or {}).get("agent") or "unknown")
+    agent = manifest.source.agent or "unknown"
     printer = _TextPrinter(agent) if opts["fmt"] == "text" else _RawPrinter()
     try:
         last = _print_pieces(store, reading, printer, after_seq=0)
@@ -239,7 +240,7 @@ def _follow(
             )
             generation = newest.generation
             last = _print_pieces(store, newest, printer, after_seq=last)
-        if manifest.get("closed"):
+        if manifest.closed:
             click.echo("-- the session is closed --", err=True)
             return
 
@@ -285,16 +286,16 @@ def _reload(opts: dict[str, Any]) -> int:
     target: Path | None = opts["target"]
     home = target is None
     if target is None:
-        target = canonical_path(manifest)
+        target = canonical_path(manifest.source.to_json())
         if target is None:
-            agent = (manifest.get("source") or {}).get("agent") or "unknown"
+            agent = manifest.source.agent or "unknown"
             raise UsageError(
                 f"session {sid} ({agent}) has no place of its own to go back to",
                 "pass --to PATH",
             )
     target = target.expanduser()
     check_target(target, force=opts["force"])
-    total = sum(int(p.entry.get("bytes", 0)) for p in reading.pieces)
+    total = sum(p.entry.bytes or 0 for p in reading.pieces)
     with _Progress(total, f"reload {sid[:8]}") as progress:
         done = write_restore(store, reading, target, force=opts["force"], progress=progress)
     where = " where its agent will find it" if home else ""
@@ -529,16 +530,12 @@ def _label(opts: dict[str, Any]) -> int:
     help=f"Delete a session that is still open and was written in the last "
     f"{mf.ACTIVE_WINDOW_S // 60} minutes (a watch elsewhere may be writing it).",
 )
-@click.option(
-    "--spool-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=HOME / "spool",
-    show_default=True,
+@option(
+    settings.SPOOL_DIR,
     help="The spool of this machine's `watch`: a session it is writing is refused.",
 )
-@click.option(
-    "--state-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+@option(
+    settings.STATE_DIR,
     help="That watch's --state-dir, if it has one.  [default: <spool-dir>/state]",
 )
 @store_options
@@ -578,9 +575,9 @@ def _refuse_if_written(store: Store, sid: str, *, mine: str | None) -> None:
         manifest = load_manifest(store, sid)
     except UserError:
         return  # a damaged session may be deleted
-    if mf.being_written(manifest) and manifest.get("writer") != mine:
-        age = mf.seconds_since_update(manifest) or 0.0
-        writer = manifest.get("writer") or "a watch"
+    if manifest.being_written() and manifest.writer != mine:
+        age = manifest.seconds_since_update() or 0.0
+        writer = manifest.writer or "a watch"
         raise UserError(
             f"session {sid} is still open and was written {age / 60:.0f} min ago by {writer}",
             "stop that watch first; or pass --force to delete it anyway (a watch that goes "
@@ -595,7 +592,7 @@ def _confirm_delete(store: Store, sid: str, *, archive: bool, in_spool: bool) ->
         manifest = load_manifest(store, sid)
         title = printable(title_of(manifest))
         what = f"'{title}', {plan(manifest, all_generations=True).lines:,} lines"
-        if not manifest.get("closed"):
+        if not manifest.closed:
             what += ", still open: a watch elsewhere may still be writing it"
     except UserError:
         what = "its manifest cannot be read"

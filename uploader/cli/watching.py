@@ -13,19 +13,19 @@ import click
 from uploader import agents
 from uploader.cli.app import _run, log, main
 from uploader.cli.options import (
-    DURATION,
-    HOME,
-    SIZE,
     host_ui_options,
     log_option,
     on_command_line,
+    option,
+    options,
     redact_options,
     redactor_from_opts,
     store_from_opts,
     store_options,
     ui_options,
 )
-from uploader.core.codec import DEFAULT_LEVEL, codec_name
+from uploader.core import settings
+from uploader.core.codec import codec_name
 from uploader.core.errors import UsageError, UserError
 from uploader.storage.sessionid import auto_sid, validate_sid
 from uploader.stores import Store

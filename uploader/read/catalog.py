@@ -14,14 +14,16 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from uploader import agents
 from uploader.agents.titles import first_message
-from uploader.core.errors import UsageError
+from uploader.core.errors import Ambiguous, SessionNotNamed, UsageError
 from uploader.read.labels import Labels, load_labels, same_label
+from uploader.storage import manifest as mf
+from uploader.storage.manifest import Manifest, Segment
 from uploader.storage.reading import (
     Damaged,
     NotFound,
@@ -36,7 +38,6 @@ from uploader.stores.base import ObjectNotFound, StorageError, Store
 log = logging.getLogger(__name__)
 
 SORT_KEYS = ("updated", "created", "title", "lines", "bytes", "segments", "agent")
-_SUFFIX = "/manifest.json"
 
 
 def parse_time(value: Any) -> float | None:
@@ -87,45 +88,36 @@ class SessionSummary:
         return data
 
 
-def title_of(manifest: dict[str, Any]) -> str:
+def title_of(manifest: Manifest) -> str:
     """The label set by a user, else the agent's own title, else the first user message,
     else the id."""
-    source = manifest.get("source") or {}
-    for value in (
-        manifest.get("label"),
-        manifest.get("title"),
-        source.get("title") if isinstance(source, dict) else None,
-        manifest.get("first_message"),
-    ):
-        if isinstance(value, str) and value.strip():
+    for value in (manifest.label, manifest.title, manifest.source.title, manifest.first_message):
+        if value and value.strip():
             return " ".join(value.split())
-    return str(manifest.get("sid", ""))
+    return manifest.sid
 
 
-def summarize(manifest: dict[str, Any], *, live: bool = False) -> SessionSummary:
-    segments: list[dict[str, Any]] = [
-        s for s in manifest.get("segments", ()) if isinstance(s, dict)
-    ]
-    raw_source = manifest.get("source")
-    source: dict[str, Any] = raw_source if isinstance(raw_source, dict) else {}
-    first = [s["first_ts"] for s in segments if isinstance(s.get("first_ts"), int | float)]
-    last = [s["last_ts"] for s in segments if isinstance(s.get("last_ts"), int | float)]
-    label = manifest.get("label")
+def summarize(manifest: Manifest, *, live: bool = False) -> SessionSummary:
+    segments = manifest.segments
+    first = [s.first_ts for s in segments if s.first_ts is not None]
+    last = [s.last_ts for s in segments if s.last_ts is not None]
     return SessionSummary(
-        sid=str(manifest.get("sid", "")),
+        sid=manifest.sid,
         title=title_of(manifest),
-        agent=str(source.get("agent") or "unknown"),
-        host=str(source.get("host") or ""),
-        created=parse_time(manifest.get("created_at")),
-        updated=parse_time(manifest.get("updated_at")),
-        lines=sum(int(s.get("lines", 0)) for s in segments),
-        bytes=sum(int(s.get("bytes", 0)) for s in segments),
-        gzip_bytes=sum(int(s.get("gzip_bytes", s.get("bytes", 0))) for s in segments),
+        agent=manifest.source.agent or "unknown",
+        host=manifest.source.host or "",
+        created=parse_time(manifest.created_at),
+        updated=parse_time(manifest.updated_at),
+        lines=sum(s.lines or 0 for s in segments),
+        bytes=sum(s.bytes or 0 for s in segments),
+        gzip_bytes=sum(
+            s.gzip_bytes if s.gzip_bytes is not None else s.bytes or 0 for s in segments
+        ),
         segments=len(segments),
-        checkpoints=len(manifest.get("checkpoints") or ()),
-        generations=len({s.get("generation", 1) for s in segments}),
-        closed=bool(manifest.get("closed")),
-        label=label if isinstance(label, str) else None,
+        checkpoints=len(manifest.checkpoints),
+        generations=len({s.generation for s in segments}),
+        closed=manifest.closed,
+        label=manifest.label,
         live=live,
         first_ts=min(first) if first else None,
         last_ts=max(last) if last else None,
@@ -133,15 +125,12 @@ def summarize(manifest: dict[str, Any], *, live: bool = False) -> SessionSummary
     )
 
 
-def redactions_of(segments: list[dict[str, Any]]) -> dict[str, int]:
+def redactions_of(segments: Iterable[Segment]) -> dict[str, int]:
     """Secrets replaced per rule, summed over the segments (rule names, never values)."""
     total: dict[str, int] = {}
     for segment in segments:
-        counts = segment.get("redactions")
-        if not isinstance(counts, dict):
-            continue
-        for rule, count in counts.items():
-            if isinstance(rule, str) and isinstance(count, int) and count > 0:
+        for rule, count in (segment.redactions or {}).items():
+            if count > 0:
                 total[rule] = total.get(rule, 0) + count
     return dict(sorted(total.items()))
 
@@ -202,23 +191,13 @@ def _recent(item: SessionSummary, since: float) -> bool:
     return (item.updated or 0) >= since
 
 
-class Ambiguous(UsageError):
-    def __init__(self, query: str, matches: list[str]) -> None:
-        shown = ", ".join(matches[:10]) + (" …" if len(matches) > 10 else "")
-        super().__init__(
-            f"{query!r} matches {len(matches)} sessions: {shown}",
-            "give more characters of the id, or the whole id",
-        )
-        self.matches = matches
-
-
 _odd_keys: set[str] = set()  # manifests under names no session can have, said once
 
 
 def list_sids(store: Store) -> Iterator[str]:
-    for key in store.list("sessions/"):
-        if key.endswith(_SUFFIX) and key.count("/") == 2:
-            sid = key[len("sessions/") : -len(_SUFFIX)]
+    for key in store.list(mf.SESSIONS_PREFIX):
+        sid = mf.sid_of_manifest_key(key)
+        if sid is not None:
             if is_safe_sid(sid):
                 yield sid
             elif key not in _odd_keys:  # a control character, '..': written by no uploader
@@ -229,7 +208,7 @@ def list_sids(store: Store) -> Iterator[str]:
 class Overlay(Protocol):
     def sids(self) -> list[str]: ...
 
-    def manifest(self, sid: str) -> dict[str, Any]: ...
+    def manifest(self, sid: str) -> Manifest: ...
 
 
 class Catalog:
@@ -334,22 +313,22 @@ class Catalog:
             log.debug("catalog: skipping %s: %s", sid, exc)
             return None
 
-    def _first_message(self, sid: str, manifest: dict[str, Any]) -> str | None:
+    def _first_message(self, sid: str, manifest: Manifest) -> str | None:
         """For manifests written without `first_message`: search the first segments once
         (remembered by the first segment's hash)."""
-        segments = sorted(manifest.get("segments", ()), key=lambda s: int(s["seq"]))
+        segments = sorted(manifest.segments, key=lambda s: s.seq)
         if not segments:
             return None
-        key = (sid, str(segments[0].get("sha256")))
+        key = (sid, str(segments[0].sha256))
         if key in self._titles:
             return self._titles[key]
-        agent = str((manifest.get("source") or {}).get("agent") or "unknown")
+        agent = manifest.source.agent or "unknown"
         fetch = store_fetch(self.store, sid)
         found = first_message((segment_bytes(sid, e, fetch(e)) for e in segments), agent)
         self._titles[key] = found
         return found
 
-    def manifest(self, sid: str) -> dict[str, Any]:
+    def manifest(self, sid: str) -> Manifest:
         """The freshest manifest (the watcher's own copy, else the store's), with the label
         a user gave the session."""
         if self.overlay is not None and sid in self.overlay.sids():
@@ -368,15 +347,15 @@ class Catalog:
                 log.debug("catalog: no title for %s: %s", sid, exc)
                 found = None
             if found:
-                manifest = {**manifest, "first_message": found}
+                manifest = replace(manifest, first_message=found)
         with self._lock:
             if sid in self._summaries or self._refreshed_at is not None:
                 self._summaries[sid] = summarize(manifest)
         return manifest
 
-    def _labelled(self, manifest: dict[str, Any]) -> dict[str, Any]:
-        label = self._labels.get(str(manifest.get("sid")))
-        return {**manifest, "label": label} if label else manifest
+    def _labelled(self, manifest: Manifest) -> Manifest:
+        label = self._labels.get(manifest.sid)
+        return replace(manifest, label=label) if label else manifest
 
     def forget(self, sid: str) -> None:
         with self._lock:
@@ -405,9 +384,10 @@ class Catalog:
                 return query
             except (NotFound, Damaged, StorageError):
                 pass
-        raise NotFound(
+        raise SessionNotFound(
+            query,
+            self.store.description,
             f"no session {query!r} in {self.store.description} (by id, id prefix or label)",
-            "list the sessions with `agent-uploader ls`",
         )
 
 
@@ -416,10 +396,7 @@ def find_session(store: Store, ref: str | None = None, *, label: str | None = No
     label (`--label`, or a `--sid` that is none of the others). Reads as little as it
     can: one object for a whole id, the key listing for a prefix."""
     if (ref is None) == (label is None):
-        raise UsageError(
-            "name one session" if ref is None else "both --sid and --label were given",
-            "pass --sid ID (or the first characters of it) or --label TEXT",
-        )
+        raise SessionNotNamed(both=ref is not None)
     if ref is not None:
         ref = ref.strip()
         if is_safe_sid(ref) and _has_manifest(store, ref):
@@ -445,15 +422,12 @@ def find_session(store: Store, ref: str | None = None, *, label: str | None = No
     what = (
         f"labelled {wanted!r}" if label is not None else f"{wanted!r} (by id, id prefix or label)"
     )
-    raise NotFound(
-        f"no session {what} in {store.description}",
-        "list the sessions with `agent-uploader ls`",
-    )
+    raise SessionNotFound(wanted, store.description, f"no session {what} in {store.description}")
 
 
 def _has_manifest(store: Store, sid: str) -> bool:
     try:
-        store.get(f"sessions/{sid}{_SUFFIX}")
+        store.get(mf.manifest_key(sid))
     except ObjectNotFound:
         return False
     return True

@@ -4,7 +4,7 @@ Not in the manifests: a manifest belongs to the `watch` that writes it, and a la
 written into it meanwhile would either be lost at the writer's next update or be taken
 for another writer's change (a conflict that pauses uploads). One small object beside
 `sessions/` also makes the uniqueness check one read. It is written conditionally where
-the store can (S3) and read back after writing elsewhere.
+the store can (S3) and read back after writing elsewhere (storage.conditional).
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ import logging
 from collections.abc import Callable
 
 from uploader.core import safejson
-from uploader.core.errors import UsageError, UserError
+from uploader.core.errors import Conflict, Damaged, EmptyLabel, LabelTaken, UsageError
 from uploader.core.terminal import is_printable, printable
-from uploader.storage.reading import Damaged
-from uploader.stores.base import ObjectNotFound, StorageConflict, Store, VersionedStore
+from uploader.storage.conditional import checked_put
+from uploader.storage.manifest import JSON_TYPE, LABELS_KEY
+from uploader.stores.base import ObjectNotFound, Store, VersionedStore
 
 log = logging.getLogger(__name__)
 
-LABELS_KEY = "labels.json"
 MAX_LABEL = 200
 MAX_LABELS_FILE = 64 << 20  # 200,000 sessions' labels; anything larger is not ours
 _ATTEMPTS = 5
@@ -39,7 +39,7 @@ def clean_label(text: str) -> str:
         )
     label = " ".join(text.split())
     if not label:
-        raise UsageError("the label is empty", "give some text, or --clear to remove a label")
+        raise EmptyLabel()
     if len(label) > MAX_LABEL:
         raise UsageError(f"the label is {len(label)} characters long", f"keep it to {MAX_LABEL}")
     return label
@@ -83,18 +83,14 @@ def set_label(store: Store, sid: str, label: str | None, sessions: Labels) -> La
         if label is not None:
             for other in sessions:
                 if other.startswith(label):
-                    raise UserError(
+                    raise Conflict(
                         f"the label {label!r} reads as the id of session {other}",
                         "a label must not be mistaken for a session id: choose another",
                     )
             current = {**sessions, **{k: v for k, v in labels.items() if k in sessions}}
             for other, theirs in current.items():
                 if other != sid and theirs and same_label(theirs, label):
-                    raise UserError(
-                        f"the label {label!r} is already on session {other}",
-                        f"labels are unique in a store: choose another, or clear it there "
-                        f"with `agent-uploader label --sid {other} --clear`",
-                    )
+                    raise LabelTaken(label, other)
         updated = {k: v for k, v in labels.items() if k != sid and k in sessions}
         if label is not None:
             updated[sid] = label
@@ -112,17 +108,10 @@ def update_labels(store: Store, change: Callable[[Labels], Labels]) -> Labels:
         if updated == labels:
             return labels
         data = json.dumps(dict(sorted(updated.items())), indent=1, ensure_ascii=False).encode()
-        if isinstance(store, VersionedStore):
-            try:
-                store.put_if(LABELS_KEY, data, "application/json", version=version)
-            except StorageConflict:
-                log.debug("%s changed meanwhile; reading it again", LABELS_KEY)
-                continue
+        if checked_put(store, LABELS_KEY, data, JSON_TYPE, version=version).landed:
             return updated
-        store.put(LABELS_KEY, data, "application/json")
-        if store.get(LABELS_KEY) == data:
-            return updated
-    raise UserError(
+        log.debug("%s changed meanwhile; reading it again", LABELS_KEY)
+    raise Conflict(
         f"{store.description}/{LABELS_KEY} kept changing while it was written",
         "another program is changing labels: try again in a moment",
     )

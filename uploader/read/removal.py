@@ -17,17 +17,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from uploader.core.errors import UserError
-from uploader.read.labels import LABELS_KEY, load_labels, update_labels
+from uploader.core.errors import Damaged, SessionInUse, SessionNotFound, SpoolLocked
+from uploader.read.labels import load_labels, update_labels
 from uploader.storage import manifest as mf
-from uploader.storage.reading import Damaged, SessionNotFound
 from uploader.storage.sessionid import validate_sid
 from uploader.stores.base import Store
-from uploader.write.spool import Spool, SpoolLocked
+from uploader.write.spool import Spool
 
 log = logging.getLogger(__name__)
 
-ARCHIVE_PREFIX = "archive"
+ARCHIVE_PREFIX = mf.ARCHIVE_PREFIX  # `delete` names it
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class Removed:
 
 
 def session_keys(store: Store, sid: str) -> list[str]:
-    return sorted(store.list(f"sessions/{sid}/"))
+    return sorted(store.list(mf.session_prefix(sid)))
 
 
 def remove_session(store: Store, sid: str, *, archive: bool = True) -> Removed:
@@ -46,10 +45,7 @@ def remove_session(store: Store, sid: str, *, archive: bool = True) -> Removed:
     sid = validate_sid(sid)  # "sid/segments" would otherwise delete part of a session
     keys = session_keys(store, sid)
     if not keys:
-        raise SessionNotFound(
-            f"no session {sid!r} in {store.description}",
-            "list the sessions with `agent-uploader ls`",
-        )
+        raise SessionNotFound(sid, store.description)
     manifest = mf.manifest_key(sid)
     labels = _labels(store)
     prefix = None
@@ -58,12 +54,12 @@ def remove_session(store: Store, sid: str, *, archive: bool = True) -> Removed:
         stamp = (
             time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
         )
-        prefix = f"{ARCHIVE_PREFIX}/{stamp}/"
+        prefix = mf.archive_prefix(stamp)
         for key in sorted(keys, key=lambda k: k == manifest):  # the manifest last
             store.put(prefix + key, store.get(key), _content_type(key))
         if sid in labels:
             label = json.dumps({sid: labels[sid]}, ensure_ascii=False).encode()
-            store.put(prefix + LABELS_KEY, label, mf.JSON_TYPE)
+            store.put(prefix + mf.LABELS_KEY, label, mf.JSON_TYPE)
     if manifest in keys:
         store.delete([manifest])
     store.delete([k for k in keys if k != manifest])
@@ -103,11 +99,7 @@ def released_by_spool(spool_dir: Path, state_dir: Path | None, sid: str) -> Iter
     try:
         spool.lock()
     except SpoolLocked:
-        raise UserError(
-            f"session {sid} is being written by a running `agent-uploader watch` on this "
-            f"machine (spool {spool.root})",
-            "stop that watch first (Ctrl+C), then delete the session",
-        ) from None
+        raise SessionInUse(sid, spool.root) from None
     try:
         yield True
         spool.forget(sid)

@@ -1,47 +1,96 @@
-"""The storage layout and the per-session manifest (docs/storage-format.md)."""
+"""The storage layout and the per-session manifest (docs/storage-format.md).
+
+Everything that knows the store's keys or the manifest's JSON is here: the key of every
+object a session has (and of labels.json and the archive), the typed manifest (Manifest,
+Segment, Checkpoint, Source), the one check a stored manifest passes before anything
+reads it (Manifest.parse), and the one writer of its JSON (Manifest.to_json, dumps).
+
+Stores hold manifests of every version of the uploader, and of writers newer than this
+one, so a manifest read and written back keeps what it had:
+
+- a field the model does not name (a newer writer's) is kept in `extra` and written back;
+- fields keep the order the stored JSON had them in (a record made here has the order
+  docs/storage-format.md shows), so a manifest read and written back unchanged is the
+  same bytes, but for its `updated_at`;
+- a field an older writer did not write reads as its default; one whose default is None
+  ("not said") is left out again when the record is written back, the others (a
+  segment's generation 1, `closed` false, ...) are written with their defaults.
+
+A value of the wrong type in a field the check does not cover reads as the readers have
+always read it (a `label` that is not a string is no label) and is written back so.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
+
+from uploader.core import safejson
+from uploader.core.errors import DamagedSession
 
 MANIFEST_VERSION = 1
 JSON_TYPE = "application/json"
 GZIP_TYPE = "application/gzip"
 NDJSON_TYPE = "application/x-ndjson"
+MAX_MANIFEST = 64 << 20  # some 200,000 segments: anything larger is not a manifest
 
-# Fields a segment entry carries from the queue's .meta.json into the manifest.
-SEGMENT_FIELDS = (
-    "seq",
-    "path",
-    "first_ts",
-    "last_ts",
-    "lines",
-    "bytes",
-    "gzip_bytes",
-    "sha256",
-    "generation",
-    "generation_reason",
-    "source_end",  # where the segment ends in its generation's source file
-    "redactions",  # rule -> secrets replaced in the segment (only when there were some)
-)
+# -- keys --------------------------------------------------------------------------------
+# Every key of the layout is made here: sessions/{sid}/manifest.json,
+# sessions/{sid}/segments/..., sessions/{sid}/checkpoints/{id}.json and latest.json,
+# labels.json, archive/{time}/... (below a store's own prefix, which the store adds).
+
+SESSIONS_PREFIX = "sessions/"
+MANIFEST_NAME = "manifest.json"
+SEGMENTS_FOLDER = "segments/"
+CHECKPOINTS_FOLDER = "checkpoints/"
+LATEST_CHECKPOINT = "latest"
+LABELS_KEY = "labels.json"
+ARCHIVE_PREFIX = "archive"
+
+
+def session_prefix(sid: str) -> str:
+    """The prefix of every object of the session (with its trailing slash)."""
+    return f"{SESSIONS_PREFIX}{sid}/"
 
 
 def manifest_key(sid: str) -> str:
-    return f"sessions/{sid}/manifest.json"
+    return session_prefix(sid) + MANIFEST_NAME
 
 
 def object_key(sid: str, relative: str) -> str:
-    return f"sessions/{sid}/{relative}"
+    """The key of an object of the session: `relative` is a segment's `path`."""
+    return session_prefix(sid) + relative
 
 
 def checkpoint_key(sid: str, checkpoint_id: str) -> str:
-    return f"sessions/{sid}/checkpoints/{checkpoint_id}.json"
+    return object_key(sid, f"{CHECKPOINTS_FOLDER}{checkpoint_id}.json")
 
 
 def latest_checkpoint_key(sid: str) -> str:
-    return f"sessions/{sid}/checkpoints/latest.json"
+    return checkpoint_key(sid, LATEST_CHECKPOINT)
+
+
+def segment_path(file_name: str) -> str:
+    """A segment's `path` in the manifest (relative to the session's prefix)."""
+    return SEGMENTS_FOLDER + file_name
+
+
+def sid_of_manifest_key(key: str) -> str | None:
+    """The session id in a manifest's key, as it is (unchecked: it may be no valid id);
+    None for a key that is not sessions/{sid}/manifest.json."""
+    suffix = "/" + MANIFEST_NAME
+    if key.startswith(SESSIONS_PREFIX) and key.endswith(suffix) and key.count("/") == 2:
+        return key[len(SESSIONS_PREFIX) : -len(suffix)]
+    return None
+
+
+def archive_prefix(stamp: str) -> str:
+    """Where `delete` keeps its copies: the store's own layout below archive/{stamp}/."""
+    return f"{ARCHIVE_PREFIX}/{stamp}/"
 
 
 def content_type(path: str) -> str:
@@ -52,62 +101,383 @@ def iso_now() -> str:
     return datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def new_manifest(sid: str, writer: str) -> dict[str, Any]:
-    now = iso_now()
-    return {
-        "version": MANIFEST_VERSION,
-        "sid": sid,
-        "created_at": now,
-        "updated_at": now,
-        "active_seq": 1,
-        "segments": [],
-        "checkpoints": [],
-        "source": {},
-        "writer": writer,
-        "closed": False,
-    }
+# -- reading stored values ---------------------------------------------------------------
 
 
-def add_segment(manifest: dict[str, Any], meta: dict[str, Any]) -> None:
-    """Record an uploaded segment (idempotent: a re-upload replaces its own entry)."""
-    entry = {k: meta[k] for k in SEGMENT_FIELDS if meta.get(k) is not None}
-    segments = [s for s in manifest["segments"] if s["seq"] != entry["seq"]]
-    segments.append(entry)
-    segments.sort(key=lambda s: s["seq"])
-    manifest["segments"] = segments
-    manifest["active_seq"] = max(manifest.get("active_seq", 1), entry["seq"] + 1)
-    checkpoint = meta.get("checkpoint")
-    if checkpoint:
-        cps = [c for c in manifest["checkpoints"] if c["id"] != checkpoint["id"]]
-        cps.append(checkpoint)
-        cps.sort(key=lambda c: (c["seq"], c["line_idx"]))
-        manifest["checkpoints"] = cps
-    if meta.get("source"):
-        manifest["source"] = meta["source"]
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _whole(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _number(value: Any) -> float | None:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _default(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
+def _digest(value: Any) -> str | None:
+    """A sha256 as readers have always compared it: any other value that is set is one
+    that no segment matches."""
+    if isinstance(value, str) or not value:
+        return value or None
+    return str(value)
+
+
+def _unknown(data: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    """The fields of `data` that the model does not name."""
+    if known.issuperset(data):
+        return {}
+    return {k: v for k, v in data.items() if k not in known}
+
+
+def _json_object(
+    values: dict[str, Any],
+    always: frozenset[str],
+    extra: Mapping[str, Any],
+    read_order: tuple[str, ...] | None,
+) -> dict[str, Any]:
+    """A record as JSON: its fields (a None left out, unless the JSON it was read from had
+    it, or a record made here always writes it), then its extra fields; in the order it
+    was read in, with fields it did not have after those."""
+    if read_order is None:
+        made = {k: v for k, v in values.items() if v is not None or k in always}
+        made.update(extra)
+        return made
+    merged = {k: v for k, v in values.items() if v is not None or k in read_order}
+    merged.update(extra)
+    if tuple(merged) == read_order:  # read, and written back, in the canonical order
+        return merged
+    out = {k: merged[k] for k in read_order if k in merged}
+    out.update((k, v) for k, v in merged.items() if k not in out)
+    return out
+
+
+# -- the model ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Source:
+    """Where the lines come from (`source`): which agent wrote them, on which machine."""
+
+    agent: str | None = None  # codex, claude, openclaw, pi or unknown
+    path: str | None = None  # the file on the machine that wrote it
+    host: str | None = None
+    cwd: str | None = None
+    git_branch: str | None = None
+    git_commit: str | None = None
+    title: str | None = None  # the agent's own title for the session
+    extra: dict[str, Any] = field(default_factory=dict)
+    read_order: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "agent", "path", "host", "cwd", "git_branch", "git_commit", "title",
+    )  # fmt: skip
+    NAMES: ClassVar[frozenset[str]] = frozenset(FIELDS)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Source:
+        return cls(
+            **{name: _text(data.get(name)) for name in cls.FIELDS},
+            extra=_unknown(data, cls.NAMES),
+            read_order=tuple(data),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        values = {name: getattr(self, name) for name in self.FIELDS}
+        return _json_object(values, frozenset(), self.extra, self.read_order)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Segment:
+    """One uploaded segment's entry (`segments[]`). Counts that a writer did not record
+    are None: readers check only what the entry says."""
+
+    seq: int
+    path: str  # below the session's prefix: segments/session-000001.jsonl.gz
+    first_ts: float | None = None  # whole epoch seconds
+    last_ts: float | None = None
+    lines: int | None = None
+    bytes: int | None = None  # uncompressed, as stored (after redaction)
+    gzip_bytes: int | None = None  # the object's size
+    sha256: str | None = None  # of the uncompressed bytes
+    generation: int = 1
+    generation_reason: str | None = None  # on a generation's first segment
+    source_end: int | None = None  # where the segment ends in its generation's source
+    redactions: dict[str, int] | None = None  # rule -> secrets replaced (only when any)
+    # Fields the model does not name: a newer writer's, or the annotations of a watch's
+    # live view (`where`, `local`), which never go to a store.
+    extra: dict[str, Any] = field(default_factory=dict)
+    read_order: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+
+    # In the order a writer writes them; the fields a queued segment's .meta.json carries
+    # into the manifest.
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "seq", "path", "first_ts", "last_ts", "lines", "bytes", "gzip_bytes", "sha256",
+        "generation", "generation_reason", "source_end", "redactions",
+    )  # fmt: skip
+    NAMES: ClassVar[frozenset[str]] = frozenset(FIELDS)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Segment:
+        """An entry of a checked manifest (Manifest.parse), or a record of this process."""
+        counts = data.get("redactions")
+        return cls(
+            seq=data["seq"],
+            path=data["path"],
+            first_ts=_number(data.get("first_ts")),
+            last_ts=_number(data.get("last_ts")),
+            lines=_whole(data.get("lines")),
+            bytes=_whole(data.get("bytes")),
+            gzip_bytes=_whole(data.get("gzip_bytes")),
+            sha256=_digest(data.get("sha256")),
+            generation=_default(_whole(data.get("generation")), 1),
+            generation_reason=_text(data.get("generation_reason")),
+            source_end=_whole(data.get("source_end")),
+            redactions=(
+                {k: v for k, v in counts.items() if isinstance(v, int)}
+                if isinstance(counts, dict)
+                else None
+            ),
+            extra=_unknown(data, cls.NAMES),
+            read_order=tuple(data),
+        )
+
+    @classmethod
+    def from_meta(cls, meta: Mapping[str, Any]) -> Segment:
+        """The manifest entry of a queued segment, from its .meta.json (which carries more:
+        its checkpoint, its source, when it was queued)."""
+        return cls.from_json({k: meta[k] for k in cls.FIELDS if meta.get(k) is not None})
+
+    def to_json(self) -> dict[str, Any]:
+        values = {name: getattr(self, name) for name in self.FIELDS}
+        return _json_object(values, frozenset(), self.extra, self.read_order)
+
+    @property
+    def gzipped(self) -> bool:
+        return self.path.endswith(".gz")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Checkpoint:
+    """A compaction line (`checkpoints[]`, and the checkpoint's own objects): the last
+    line of segment `seq`, which holds `line_idx` lines up to and including it."""
+
+    id: str  # the compaction's time (UTC) and seq: ids sort in time order
+    label: str | None = None
+    seq: int
+    line_idx: int
+    git: str | None = None  # a short commit or a branch, when known
+    ts: float | None = None  # whole epoch seconds
+    extra: dict[str, Any] = field(default_factory=dict)
+    read_order: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("id", "label", "seq", "line_idx", "git", "ts")
+    NAMES: ClassVar[frozenset[str]] = frozenset(FIELDS)
+    _ALWAYS: ClassVar[frozenset[str]] = frozenset({"git"})  # written even when unknown
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Checkpoint:
+        """An entry of a checked manifest (Manifest.parse), or a record of this process."""
+        return cls(
+            id=data["id"],
+            label=_text(data.get("label")),
+            seq=data["seq"],
+            line_idx=data["line_idx"],
+            git=_text(data.get("git")),
+            ts=_number(data.get("ts")),
+            extra=_unknown(data, cls.NAMES),
+            read_order=tuple(data),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        values = {name: getattr(self, name) for name in self.FIELDS}
+        return _json_object(values, self._ALWAYS, self.extra, self.read_order)
 
 
 #: An open session updated more recently than this is taken to have a writer at work.
 ACTIVE_WINDOW_S = 15 * 60
 
 
-def seconds_since_update(manifest: dict[str, Any]) -> float | None:
-    """Seconds since the manifest was last written, or None if it does not say."""
-    value = manifest.get("updated_at")
-    if not isinstance(value, str):
-        return None
-    try:
-        updated = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return max(0.0, datetime.now(tz=UTC).timestamp() - updated.timestamp())
+@dataclass(frozen=True, kw_only=True)
+class Manifest:
+    """`sessions/{sid}/manifest.json`: the index of one session. Immutable: a writer makes
+    the next one with `dataclasses.replace` and the helpers below."""
+
+    version: int = MANIFEST_VERSION
+    sid: str = ""
+    created_at: str | None = None  # ISO times (UTC, milliseconds)
+    updated_at: str | None = None
+    active_seq: int | None = None  # the seq the next segment will get
+    segments: tuple[Segment, ...] = ()  # in seq order
+    checkpoints: tuple[Checkpoint, ...] = ()  # in (seq, line_idx) order
+    source: Source = field(default_factory=Source)
+    writer: str | None = None  # host/spool id of the watch that writes it
+    closed: bool = False  # the source is gone: nothing more will be added
+    first_message: str | None = None  # the title of a session without one
+    label: str | None = None  # only from `import` (users' labels are in labels.json)
+    title: str | None = None  # only from `import`
+    extra: dict[str, Any] = field(default_factory=dict)
+    read_order: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "version", "sid", "created_at", "updated_at", "active_seq", "segments",
+        "checkpoints", "source", "writer", "closed", "first_message", "label", "title",
+    )  # fmt: skip
+    NAMES: ClassVar[frozenset[str]] = frozenset(FIELDS)
+
+    # -- reading -------------------------------------------------------------------------
+
+    @classmethod
+    def parse(cls, raw: bytes, where: str) -> Manifest:
+        """The manifest in `raw`, checked; DamagedSession (naming `where`) for anything else,
+        however hostile (nested 100,000 deep, NaN, hundreds of MiB, not an object)."""
+        try:
+            data = safejson.loads(raw, max_bytes=MAX_MANIFEST)
+        except ValueError as exc:
+            raise DamagedSession(f"{where} is not valid JSON ({exc})") from exc
+        return cls.from_json(data, where)
+
+    @classmethod
+    def from_json(cls, data: Any, where: str) -> Manifest:
+        """A manifest from decoded JSON, checked as `parse` checks it."""
+        if not isinstance(data, dict) or not isinstance(data.get("segments"), list):
+            raise DamagedSession(f"{where} is not a session manifest")
+        problem = shape_problem(data)
+        if problem:
+            raise DamagedSession(f"{where}: {problem}")
+        source = data.get("source")
+        writer = data.get("writer")
+        return cls(
+            version=_default(_whole(data.get("version")), MANIFEST_VERSION),
+            sid=_text(data.get("sid")) or "",
+            created_at=_text(data.get("created_at")),
+            updated_at=_text(data.get("updated_at")),
+            active_seq=_whole(data.get("active_seq")),
+            segments=tuple(Segment.from_json(s) for s in data["segments"]),
+            checkpoints=tuple(Checkpoint.from_json(c) for c in data.get("checkpoints") or ()),
+            source=Source.from_json(source) if isinstance(source, dict) else Source(),
+            writer=None if writer is None else str(writer),
+            closed=bool(data.get("closed")),
+            first_message=_text(data.get("first_message")),
+            label=_text(data.get("label")),
+            title=_text(data.get("title")),
+            extra=_unknown(data, cls.NAMES),
+            read_order=tuple(data),
+        )
+
+    def generations(self) -> list[int]:
+        return sorted({s.generation for s in self.segments})
+
+    def seconds_since_update(self) -> float | None:
+        """Seconds since the manifest was last written, or None if it does not say."""
+        if self.updated_at is None:
+            return None
+        try:
+            updated = datetime.fromisoformat(self.updated_at.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return max(0.0, datetime.now(tz=UTC).timestamp() - updated.timestamp())
+
+    def being_written(self) -> bool:
+        """Open, and written within ACTIVE_WINDOW_S: a watch somewhere probably writes it."""
+        age = self.seconds_since_update()
+        return not self.closed and age is not None and age < ACTIVE_WINDOW_S
+
+    # -- writing -------------------------------------------------------------------------
+
+    def with_segment(self, meta: Mapping[str, Any]) -> Manifest:
+        """With a queued segment recorded, from its .meta.json: its entry, its checkpoint
+        and the source it names. Idempotent: a re-upload replaces its own entry."""
+        entry = Segment.from_meta(meta)
+        segments = sorted(
+            [*(s for s in self.segments if s.seq != entry.seq), entry], key=lambda s: s.seq
+        )
+        checkpoints = self.checkpoints
+        if meta.get("checkpoint"):
+            checkpoint = Checkpoint.from_json(meta["checkpoint"])
+            checkpoints = tuple(
+                sorted(
+                    [*(c for c in checkpoints if c.id != checkpoint.id), checkpoint],
+                    key=lambda c: (c.seq, c.line_idx),
+                )
+            )
+        return replace(
+            self,
+            segments=tuple(segments),
+            active_seq=max(self.active_seq or 1, entry.seq + 1),
+            checkpoints=checkpoints,
+            source=Source.from_json(meta["source"]) if meta.get("source") else self.source,
+        )
+
+    def with_fields(self, fields: Mapping[str, Any], where: str = "manifest fields") -> Manifest:
+        """With top-level fields set from JSON values (an importer's label and title):
+        those the model names become typed, the others go into `extra`."""
+        if not fields:
+            return self
+        return Manifest.from_json({**self.to_json(), **fields}, where)
+
+    def touched(self) -> Manifest:
+        """The manifest about to be written: updated now."""
+        return replace(self, updated_at=iso_now())
+
+    def to_json(self) -> dict[str, Any]:
+        values = {name: getattr(self, name) for name in self.FIELDS}
+        values["segments"] = [s.to_json() for s in self.segments]
+        values["checkpoints"] = [c.to_json() for c in self.checkpoints]
+        values["source"] = self.source.to_json()
+        return _json_object(values, frozenset(), self.extra, self.read_order)
+
+    def dumps(self) -> bytes:
+        """The manifest as stored (its updated_at as it is: see `touched`)."""
+        return json.dumps(self.to_json(), indent=1, ensure_ascii=False).encode()
 
 
-def being_written(manifest: dict[str, Any]) -> bool:
-    """Open, and written within ACTIVE_WINDOW_S: a watch somewhere probably writes it."""
-    age = seconds_since_update(manifest)
-    return not manifest.get("closed") and age is not None and age < ACTIVE_WINDOW_S
+def new_manifest(sid: str, writer: str) -> Manifest:
+    now = iso_now()
+    return Manifest(
+        sid=sid, created_at=now, updated_at=now, active_seq=1, writer=writer, closed=False
+    )
 
 
-def dumps(manifest: dict[str, Any]) -> bytes:
-    manifest["updated_at"] = iso_now()
-    return json.dumps(manifest, indent=1, ensure_ascii=False).encode()
+# -- the check of a stored manifest ------------------------------------------------------
+
+# Matched whole (fullmatch): `$` would let "segments/x\n" through.
+_SEGMENT_PATH = re.compile(r"segments/[A-Za-z0-9][A-Za-z0-9._\-]*")
+_CHECKPOINT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]*")
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def shape_problem(manifest: dict[str, Any]) -> str | None:
+    """What makes the manifest unusable (valid JSON, wrong shape), or None. Readers rely on
+    every field they use having the right type; stored data must not crash them."""
+    for n, entry in enumerate(manifest["segments"], 1):
+        if not isinstance(entry, dict):
+            return f"segment entry {n} is not an object"
+        if not _count(entry.get("seq")) or not entry["seq"]:
+            return f"segment entry {n} has no valid seq ({entry.get('seq')!r})"
+        if not isinstance(entry.get("path"), str) or not _SEGMENT_PATH.fullmatch(entry["path"]):
+            return f"segment {entry['seq']} has no valid path ({entry.get('path')!r})"
+        for field_name in ("lines", "bytes", "gzip_bytes", "generation"):
+            if field_name in entry and not _count(entry[field_name]):
+                return f"segment {entry['seq']} has an invalid {field_name} ({entry[field_name]!r})"
+    checkpoints = manifest.get("checkpoints")
+    if checkpoints is not None and not isinstance(checkpoints, list):
+        return "its checkpoints are not a list"
+    for cp in checkpoints or ():
+        if not isinstance(cp, dict) or not isinstance(cp.get("id"), str):
+            return f"a checkpoint without an id: {json.dumps(cp)[:120]}"
+        if not _CHECKPOINT_ID.fullmatch(cp["id"]):
+            return f"checkpoint id {cp['id']!r} is not valid"
+        if not _count(cp.get("seq")) or not _count(cp.get("line_idx")):
+            return f"checkpoint {cp['id']} has no valid seq and line_idx"
+    if not isinstance(manifest.get("source", {}), dict):
+        return "its source is not an object"
+    return None

@@ -9,7 +9,8 @@ overwrite another writer's object, or notices that it did:
 - the manifest is written conditionally where the store can (S3: If-None-Match on
   create, If-Match on update, a 412 settled by reading the object back, since it may
   be our own retried write); elsewhere (Supabase, a local folder) it is compared with
-  what this spool last wrote before writing and read back after writing.
+  what this spool last wrote before writing and read back after writing (both in
+  storage.conditional, which labels.json uses too).
 
 A mismatch raises SessionConflict: the shipper stops that session's uploads, says so
 and keeps its data in the spool. Every method is blocking and safe to retry whole.
@@ -20,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import json
 
+from uploader.core.errors import SessionConflict as SessionConflict  # raised here
+from uploader.storage.conditional import checked_put
 from uploader.stores.base import (
     ObjectNotFound,
     StorageConflict,
@@ -27,10 +30,6 @@ from uploader.stores.base import (
     VersionedStore,
     WriteOnlyStore,
 )
-
-
-class SessionConflict(StorageConflict):
-    """Another writer changed objects of this session."""
 
 
 class Ownership:
@@ -46,9 +45,7 @@ class Ownership:
             self.store.put(key, data, content_type, create_only=True)
         except StorageConflict as exc:
             if self._read(key) != data:
-                raise SessionConflict(
-                    f"{key} already exists with other content: another writer uses this session id"
-                ) from exc
+                raise SessionConflict(key) from exc
 
     def known(self, key: str, data: bytes | None) -> None:
         """Record the manifest as this spool last wrote it (or adopted it from the store)."""
@@ -66,13 +63,10 @@ class Ownership:
     ) -> None:
         if key not in self._versions:
             self._versions[key] = self._current_version(store, key, data)
-        try:
-            self._versions[key] = store.put_if(key, data, content_type, version=self._versions[key])
-        except StorageConflict as exc:
-            current, version = store.get_versioned(key)
-            if current != data:  # not our own retried write: someone else's
-                raise self._conflict(key, current) from exc
-            self._versions[key] = version
+        put = checked_put(store, key, data, content_type, version=self._versions[key])
+        if not put.landed:  # refused, and not our own retried write: someone else's
+            raise self._conflict(key, put.current)
+        self._versions[key] = put.version
 
     def _current_version(self, store: VersionedStore, key: str, data: bytes) -> str | None:
         """The version to write over: the store's, if it holds what we last wrote."""
@@ -92,10 +86,9 @@ class Ownership:
             return
         if current is not None and not self._ours(key, current, data):
             raise self._conflict(key, current)
-        self.store.put(key, data, content_type)
-        after = self._read(key)
-        if after != data:
-            raise self._conflict(key, after)
+        put = checked_put(self.store, key, data, content_type, version=None)
+        if not put.landed:
+            raise self._conflict(key, put.current)
 
     def _ours(self, key: str, current: bytes, data: bytes) -> bool:
         """Did this spool write `current`? What we last wrote or are writing, or any
@@ -111,11 +104,7 @@ class Ownership:
 
     @staticmethod
     def _conflict(key: str, current: bytes | None) -> SessionConflict:
-        return SessionConflict(
-            f"{key} was changed by another writer ({_writer(current)}); this session's uploads are "
-            "paused and its data stays in the spool. Give each machine its own --sid, or "
-            "stop the other watcher"
-        )
+        return SessionConflict(key, _writer(current))
 
 
 def _writer(manifest: bytes | None) -> str:

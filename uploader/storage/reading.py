@@ -10,142 +10,72 @@ segment, never the session.
 from __future__ import annotations
 
 import hashlib
-import json
 import queue
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
-from uploader.core import safejson
 from uploader.core.codec import GZIP_ERRORS, decompressor
-from uploader.core.errors import UsageError, UserError
+from uploader.core.errors import (
+    CheckpointNotFound,
+    DamagedSession,
+    GenerationNotFound,
+    WrongGeneration,
+)
+
+# What readers raise, importable where they were raised before the tree had one home.
+from uploader.core.errors import Damaged as Damaged
+from uploader.core.errors import NotFound as NotFound
+from uploader.core.errors import SessionNotFound as SessionNotFound
 from uploader.storage import manifest as mf
+from uploader.storage.manifest import Checkpoint, Manifest, Segment
 from uploader.stores.base import ObjectNotFound, Store
 
 CHUNK = 256 << 10  # compressed bytes per gunzip call: bounds each chunk's size
-MAX_MANIFEST = 64 << 20  # some 200,000 segments: anything larger is not a manifest
-
-
-class NotFound(UserError):
-    """A session or checkpoint that does not exist (exit code 3: nothing changed)."""
-
-    exit_code = 3
-
-
-class SessionNotFound(NotFound):
-    """No manifest for this session id."""
-
-
-class Damaged(UserError):
-    """The store holds something that does not match its manifest."""
 
 
 #: Fetch one segment's stored bytes (gzipped or not, as its path says).
-Fetch = Callable[[dict[str, Any]], bytes]
+Fetch = Callable[[Segment], bytes]
 
 
-def load_manifest(store: Store, sid: str) -> dict[str, Any]:
+def load_manifest(store: Store, sid: str) -> Manifest:
     key = mf.manifest_key(sid)
     try:
         raw = store.get(key)
     except ObjectNotFound:
-        raise SessionNotFound(
-            f"no session {sid!r} in {store.description}",
-            "list the sessions with `agent-uploader ls`",
-        ) from None
-    return parse_manifest(raw, f"{store.description}/{key}")
+        raise SessionNotFound(sid, store.description) from None
+    return Manifest.parse(raw, f"{store.description}/{key}")
 
 
-def parse_manifest(raw: bytes, where: str) -> dict[str, Any]:
-    """The manifest in `raw`, checked; Damaged (naming `where`) for anything else, however
-    hostile (nested 100,000 deep, NaN, hundreds of MiB, not an object)."""
-    try:
-        manifest = safejson.loads(raw, max_bytes=MAX_MANIFEST)
-    except ValueError as exc:
-        raise Damaged(f"{where} is not valid JSON ({exc})", "run `agent-uploader verify`") from exc
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("segments"), list):
-        raise Damaged(f"{where} is not a session manifest", "run `agent-uploader verify`")
-    problem = _shape_problem(manifest)
-    if problem:
-        raise Damaged(f"{where}: {problem}", "run `agent-uploader verify`")
-    return manifest
-
-
-# Matched whole (fullmatch): `$` would let "segments/x\n" through.
-_SEGMENT_PATH = re.compile(r"segments/[A-Za-z0-9][A-Za-z0-9._\-]*")
-_CHECKPOINT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]*")
-
-
-def _count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _shape_problem(manifest: dict[str, Any]) -> str | None:
-    """What makes the manifest unusable (valid JSON, wrong shape), or None. Readers rely on
-    every field they use having the right type; stored data must not crash them."""
-    for n, entry in enumerate(manifest["segments"], 1):
-        if not isinstance(entry, dict):
-            return f"segment entry {n} is not an object"
-        if not _count(entry.get("seq")) or not entry["seq"]:
-            return f"segment entry {n} has no valid seq ({entry.get('seq')!r})"
-        if not isinstance(entry.get("path"), str) or not _SEGMENT_PATH.fullmatch(entry["path"]):
-            return f"segment {entry['seq']} has no valid path ({entry.get('path')!r})"
-        for field in ("lines", "bytes", "gzip_bytes", "generation"):
-            if field in entry and not _count(entry[field]):
-                return f"segment {entry['seq']} has an invalid {field} ({entry[field]!r})"
-    checkpoints = manifest.get("checkpoints")
-    if checkpoints is not None and not isinstance(checkpoints, list):
-        return "its checkpoints are not a list"
-    for cp in checkpoints or ():
-        if not isinstance(cp, dict) or not isinstance(cp.get("id"), str):
-            return f"a checkpoint without an id: {json.dumps(cp)[:120]}"
-        if not _CHECKPOINT_ID.fullmatch(cp["id"]):
-            return f"checkpoint id {cp['id']!r} is not valid"
-        if not _count(cp.get("seq")) or not _count(cp.get("line_idx")):
-            return f"checkpoint {cp['id']} has no valid seq and line_idx"
-    if not isinstance(manifest.get("source", {}), dict):
-        return "its source is not an object"
-    return None
-
-
-def find_checkpoint(manifest: dict[str, Any], ref: str) -> dict[str, Any]:
+def find_checkpoint(manifest: Manifest, ref: str) -> Checkpoint:
     """`latest` or a checkpoint id (a unique prefix of one will do)."""
-    checkpoints: list[dict[str, Any]] = manifest.get("checkpoints") or []
+    checkpoints = manifest.checkpoints
     if ref == "latest" and checkpoints:
         return checkpoints[-1]
-    matches = [c for c in checkpoints if c.get("id") == ref]
-    matches = matches or [c for c in checkpoints if str(c.get("id", "")).startswith(ref)]
+    matches = [c for c in checkpoints if c.id == ref]
+    matches = matches or [c for c in checkpoints if c.id.startswith(ref)]
     if len(matches) == 1:
         return matches[0]
-    known = ", ".join(str(c.get("id")) for c in checkpoints) or "none"
-    raise NotFound(
-        f"session {manifest.get('sid')} has no checkpoint {ref!r}"
-        + (" (ambiguous)" if matches else ""),
-        f"its checkpoints: {known}",
-    )
-
-
-def generations(manifest: dict[str, Any]) -> list[int]:
-    return sorted({int(s.get("generation", 1)) for s in manifest.get("segments", ())})
+    known = [c.id for c in checkpoints]
+    raise CheckpointNotFound(manifest.sid, ref, known, ambiguous=bool(matches))
 
 
 @dataclass(frozen=True)
 class Piece:
     """One segment's share of a reading: all its lines, or the first `take`."""
 
-    entry: dict[str, Any]
+    entry: Segment
     take: int | None = None
 
     @property
     def seq(self) -> int:
-        return int(self.entry["seq"])
+        return self.entry.seq
 
     @property
     def lines(self) -> int:
-        total = int(self.entry.get("lines", 0))
+        total = self.entry.lines or 0
         return total if self.take is None else min(self.take, total)
 
 
@@ -154,7 +84,7 @@ class Plan:
     sid: str
     pieces: list[Piece]
     generation: int | None
-    checkpoint: dict[str, Any] | None
+    checkpoint: Checkpoint | None
 
     @property
     def lines(self) -> int:
@@ -170,7 +100,7 @@ class Plan:
 
 
 def plan(
-    manifest: dict[str, Any],
+    manifest: Manifest,
     *,
     checkpoint: str | None = None,
     generation: int | None = None,
@@ -182,75 +112,67 @@ def plan(
     splicing generations would rebuild a file that never existed. A checkpoint belongs
     to its segment's generation.
     """
-    segments = sorted(manifest.get("segments", ()), key=lambda s: int(s["seq"]))
-    sid = str(manifest.get("sid", ""))
+    segments = sorted(manifest.segments, key=lambda s: s.seq)
+    sid = manifest.sid
     cp = find_checkpoint(manifest, checkpoint) if checkpoint else None
     if cp is not None:
-        cp_seq = int(cp["seq"])
-        owner = next((s for s in segments if int(s["seq"]) == cp_seq), None)
+        owner = next((s for s in segments if s.seq == cp.seq), None)
         if owner is None:
-            raise Damaged(
-                f"session {sid}: checkpoint {cp.get('id')} names segment {cp_seq}, "
+            raise DamagedSession(
+                f"session {sid}: checkpoint {cp.id} names segment {cp.seq}, "
                 "which the manifest does not list",
-                "run `agent-uploader verify`",
+                sid=sid,
+                seq=cp.seq,
             )
-        owner_generation = int(owner.get("generation", 1))
+        owner_generation = owner.generation
         if generation is not None and generation != owner_generation:
-            raise UsageError(
-                f"checkpoint {cp['id']} belongs to generation {owner_generation}, not {generation}",
-                "drop --generation: a checkpoint says which generation it is in",
-            )
+            raise WrongGeneration(cp.id, owner_generation, generation)
         generation = owner_generation
     if all_generations and cp is None:
         chosen = segments
         generation = None
     else:
-        known = generations(manifest)
+        known = manifest.generations()
         if generation is None:
             generation = known[-1] if known else 1
         elif segments and generation not in known:
-            raise NotFound(
-                f"session {sid} has no generation {generation}",
-                f"its generations: {', '.join(map(str, known))}",
-            )
-        chosen = [s for s in segments if int(s.get("generation", 1)) == generation]
+            raise GenerationNotFound(sid, generation, known)
+        chosen = [s for s in segments if s.generation == generation]
     pieces = []
     for entry in chosen:
-        if cp is not None and int(entry["seq"]) > int(cp["seq"]):
+        if cp is not None and entry.seq > cp.seq:
             break
-        take = int(cp["line_idx"]) if cp is not None and entry["seq"] == cp["seq"] else None
+        take = cp.line_idx if cp is not None and entry.seq == cp.seq else None
         pieces.append(Piece(entry, take))
     return Plan(sid, pieces, generation, cp)
 
 
 def store_fetch(store: Store, sid: str) -> Fetch:
-    def fetch(entry: dict[str, Any]) -> bytes:
-        key = mf.object_key(sid, str(entry["path"]))
+    def fetch(entry: Segment) -> bytes:
+        key = mf.object_key(sid, entry.path)
         try:
             return store.get(key)
         except ObjectNotFound:
-            raise Damaged(
-                f"session {sid}: segment {entry['seq']} ({key}) is missing from the store",
-                "run `agent-uploader verify`; other checkpoints may still restore",
+            raise DamagedSession(
+                f"session {sid}: segment {entry.seq} ({key}) is missing from the store",
+                "other checkpoints may still restore",
+                sid=sid,
+                seq=entry.seq,
             ) from None
 
     return fetch
 
 
-def _is_gzip(entry: dict[str, Any]) -> bool:
-    return str(entry.get("path", "")).endswith(".gz")
-
-
-def iter_segment(sid: str, entry: dict[str, Any], stored: bytes) -> Iterator[bytes]:
+def iter_segment(sid: str, entry: Segment, stored: bytes) -> Iterator[bytes]:
     """The segment's raw bytes in chunks, checked against its manifest entry at the end
     (sha256, byte and line counts): a damaged segment raises Damaged after its last chunk,
     so a caller writing a file must not keep it until the iterator is exhausted."""
     return _checked(sid, entry, _gunzip(sid, entry, stored))
 
 
-def _gunzip(sid: str, entry: dict[str, Any], stored: bytes) -> Iterator[bytes]:
+def _gunzip(sid: str, entry: Segment, stored: bytes) -> Iterator[bytes]:
     """The stored segment's raw bytes, in chunks of a bounded size whatever the ratio."""
-    if not _is_gzip(entry):
+    if not entry.gzipped:
         yield stored
         return
     unzip, view = decompressor(), memoryview(stored)
@@ -258,16 +180,16 @@ def _gunzip(sid: str, entry: dict[str, Any], stored: bytes) -> Iterator[bytes]:
         try:
             chunk = unzip.decompress(view[start : start + CHUNK])
         except GZIP_ERRORS as exc:
-            raise _damaged(sid, entry.get("seq"), f"is not valid gzip ({exc})") from exc
+            raise _damaged(sid, entry.seq, f"is not valid gzip ({exc})") from exc
         if chunk:
             yield chunk
     if not unzip.eof:
-        raise _damaged(sid, entry.get("seq"), "is a truncated gzip")
+        raise _damaged(sid, entry.seq, "is a truncated gzip")
 
 
-def _checked(sid: str, entry: dict[str, Any], chunks: Iterator[bytes]) -> Iterator[bytes]:
+def _checked(sid: str, entry: Segment, chunks: Iterator[bytes]) -> Iterator[bytes]:
     """Pass the chunks through, then compare what passed with the manifest's entry."""
-    seq = entry.get("seq")
+    seq = entry.seq
     digest = hashlib.sha256()
     size = lines = 0
     tail = b"\n"  # the last byte seen: an unterminated final line counts as a line too
@@ -279,23 +201,24 @@ def _checked(sid: str, entry: dict[str, Any], chunks: Iterator[bytes]) -> Iterat
             tail = chunk[-1:]
             yield chunk
     lines += tail != b"\n"
-    expected = entry.get("sha256")
-    if expected and digest.hexdigest() != expected:
+    if entry.sha256 and digest.hexdigest() != entry.sha256:
         raise _damaged(sid, seq, "does not match its sha256 (changed or corrupted)")
-    if "bytes" in entry and size != int(entry["bytes"]):
-        raise _damaged(sid, seq, f"holds {size} bytes, the manifest says {entry['bytes']}")
-    if "lines" in entry and lines != int(entry["lines"]):
-        raise _damaged(sid, seq, f"holds {lines} lines, the manifest says {entry['lines']}")
+    if entry.bytes is not None and size != entry.bytes:
+        raise _damaged(sid, seq, f"holds {size} bytes, the manifest says {entry.bytes}")
+    if entry.lines is not None and lines != entry.lines:
+        raise _damaged(sid, seq, f"holds {lines} lines, the manifest says {entry.lines}")
 
 
-def _damaged(sid: str, seq: Any, what: str) -> Damaged:
-    return Damaged(
+def _damaged(sid: str, seq: Any, what: str) -> DamagedSession:
+    return DamagedSession(
         f"session {sid}: segment {seq} {what}",
-        "run `agent-uploader verify`; an earlier checkpoint may still restore",
+        "an earlier checkpoint may still restore",
+        sid=sid,
+        seq=seq,
     )
 
 
-def segment_bytes(sid: str, entry: dict[str, Any], stored: bytes) -> bytes:
+def segment_bytes(sid: str, entry: Segment, stored: bytes) -> bytes:
     return b"".join(iter_segment(sid, entry, stored))
 
 
@@ -378,14 +301,14 @@ class SegmentCache:
         self._size = 0
         self._lock = threading.Lock()
 
-    def get(self, sid: str, entry: dict[str, Any], fetch: Fetch) -> bytes:
-        key = (sid, int(entry["seq"]), str(entry.get("sha256") or entry.get("bytes")))
+    def get(self, sid: str, entry: Segment, fetch: Fetch) -> bytes:
+        key = (sid, entry.seq, str(entry.sha256 or entry.bytes))
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
         data = segment_bytes(sid, entry, fetch(entry))
-        if entry.get("sha256") and len(data) <= self.budget // 4:
+        if entry.sha256 and len(data) <= self.budget // 4:
             with self._lock:
                 if key not in self._items:
                     self._items[key] = data

@@ -13,7 +13,7 @@ import socket
 from pathlib import Path
 
 from uploader import agents
-from uploader.core.errors import UsageError
+from uploader.core.errors import InvalidSetting
 
 # Matched whole (fullmatch): `$` would also match before a final newline, so "abc\n"
 # would pass.
@@ -25,12 +25,14 @@ def is_safe_sid(sid: str) -> bool:
 
 
 def validate_sid(sid: str) -> str:
-    """Return sid if it can name a store folder, else a UsageError that says why."""
+    """Return sid if it can name a store folder, else an InvalidSetting that says why."""
     if not is_safe_sid(sid):
-        raise UsageError(
-            f"--sid {sid!r} is not a safe session id",
+        raise InvalidSetting(
+            "sid",
+            sid,
+            f"{sid!r} is not a safe session id",
             "use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit "
-            "(no '/', '..' or control characters), or --sid auto",
+            "(no '/', '..' or control characters)",
         )
     return sid
 

@@ -10,17 +10,18 @@ meanwhile, so a segment that left the queue is read from the store instead.
 from __future__ import annotations
 
 import contextlib
-import json
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from uploader.agents import SessionMeta, source_info
 from uploader.agents.titles import SCAN_BYTES, TITLE_SEGMENTS, first_message
+from uploader.core.errors import Damaged
 from uploader.storage import manifest as mf
-from uploader.storage.reading import Damaged, Fetch, cut_lines, store_fetch
+from uploader.storage.manifest import Checkpoint, Manifest, Segment, Source
+from uploader.storage.reading import Fetch, cut_lines, store_fetch
 from uploader.stores.base import Store
 from uploader.write.spool import Spool
 from uploader.write.state import ResumeState
@@ -40,25 +41,27 @@ class LiveSessions:
     def sids(self) -> list[str]:
         return sorted(self._states())
 
-    def manifest(self, sid: str) -> dict[str, Any]:
-        """The session's manifest with its spooled segments added ("where" says which
-        are in the store, in the upload queue, or the active segment)."""
+    def manifest(self, sid: str) -> Manifest:
+        """The session's manifest with its spooled segments added (each segment's extra
+        "where" says which are in the store, in the upload queue, or the active segment;
+        "local" is the file of one on this machine)."""
         state = self._states().get(sid)
+        cache = self.spool.manifest_cache(sid)
         try:
-            manifest: dict[str, Any] = json.loads(self.spool.manifest_cache(sid).read_bytes())
-        except (OSError, ValueError):
+            manifest = Manifest.parse(cache.read_bytes(), str(cache))
+        except (OSError, ValueError, Damaged):
             manifest = mf.new_manifest(sid, "")
-        segments = [{**s, "where": "store"} for s in manifest.get("segments", ())]
-        uploaded = {s["seq"] for s in segments}
-        checkpoints = list(manifest.get("checkpoints") or ())
-        for item in self._queued(sid):
-            if item["seq"] in uploaded:
+        segments = [replace(s, extra={**s.extra, "where": "store"}) for s in manifest.segments]
+        uploaded = {s.seq for s in segments}
+        checkpoints = list(manifest.checkpoints)
+        for entry, checkpoint in self._queued(sid):
+            if entry.seq in uploaded:
                 continue
-            segments.append(item)
-            if item.get("checkpoint"):
-                checkpoints.append(item.pop("checkpoint"))
+            segments.append(entry)
+            if checkpoint is not None:
+                checkpoints.append(checkpoint)
         if state is not None and state.lines and state.seq not in uploaded:
-            segments.append(
+            active = Segment.from_json(
                 {
                     "seq": state.seq,
                     "path": f"active/{sid}.jsonl",
@@ -71,20 +74,20 @@ class LiveSessions:
                     "local": str(self.spool.active_path(sid)),
                 }
             )
-        segments.sort(key=lambda s: int(s["seq"]))
-        checkpoints.sort(key=lambda c: (c["seq"], c["line_idx"]))
-        live = dict(manifest)
-        live["segments"] = segments
-        live["checkpoints"] = checkpoints
+            segments.append(active)
+        segments.sort(key=lambda s: s.seq)
+        checkpoints.sort(key=lambda c: (c.seq, c.line_idx))
+        live = replace(manifest, segments=tuple(segments), checkpoints=tuple(checkpoints))
         if state is not None:
-            if not live.get("first_message") and state.seq <= TITLE_SEGMENTS:
-                live["first_message"] = self._first_message(sid, state)
-            if not live.get("source"):
+            if not live.first_message and state.seq <= TITLE_SEGMENTS:
+                live = replace(live, first_message=self._first_message(sid, state))
+            if live.source == Source():
                 meta = SessionMeta.from_json(state.meta)
-                live["source"] = source_info(meta, state.path, HOST)
-            last = max((s.get("last_ts") or 0 for s in segments), default=0)
+                live = replace(live, source=Source.from_json(source_info(meta, state.path, HOST)))
+            last = max((s.last_ts or 0 for s in segments), default=0)
             if last:
-                live["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(last))
+                updated = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(last))
+                live = replace(live, updated_at=updated)
         return live
 
     def _first_message(self, sid: str, state: ResumeState) -> str | None:
@@ -101,35 +104,42 @@ class LiveSessions:
             self._titles[sid] = found
         return found
 
-    def _queued(self, sid: str) -> list[dict[str, Any]]:
+    def _queued(self, sid: str) -> list[tuple[Segment, Checkpoint | None]]:
+        """The queued segments' entries, each with its checkpoint if it ends at one."""
         out = []
         with contextlib.suppress(OSError, ValueError):  # the queue moves while we look
             for item in self.spool.pending(sid):
                 entry = {**item.meta, "where": "spool", "local": str(item.data_path)}
                 entry.pop("source", None)
-                out.append(entry)
+                checkpoint = entry.pop("checkpoint", None)
+                out.append(
+                    (
+                        Segment.from_json(entry),
+                        Checkpoint.from_json(checkpoint) if checkpoint else None,
+                    )
+                )
         return out
 
     def fetch(self, store: Store, sid: str) -> Fetch:
         """Stored bytes of any segment the manifest above lists."""
         from_store = store_fetch(store, sid)
 
-        def fetch(entry: dict[str, Any]) -> bytes:
-            local = entry.get("local")
+        def fetch(entry: Segment) -> bytes:
+            local = entry.extra.get("local")
             if not local:
                 return from_store(entry)
             try:
                 data = Path(local).read_bytes()
             except FileNotFoundError:
-                if entry.get("where") == "spool":  # uploaded meanwhile
+                if entry.extra.get("where") == "spool":  # uploaded meanwhile
                     return from_store(entry)
                 raise Damaged(
-                    f"session {sid}: segment {entry['seq']} has just been closed",
+                    f"session {sid}: segment {entry.seq} has just been closed",
                     "reload the page",
                 ) from None
-            if entry.get("where") == "active":
+            if entry.extra.get("where") == "active":
                 # Only the lines the state counted: the engine may be appending.
-                return cut_lines(data, int(entry["lines"]))
+                return cut_lines(data, entry.lines or 0)
             return data
 
         return fetch
@@ -138,4 +148,4 @@ class LiveSessions:
         """Lines of all generations so far, or None for a session not watched here."""
         if sid not in self._states():
             return None
-        return sum(int(s.get("lines", 0)) for s in self.manifest(sid)["segments"])
+        return sum(s.lines or 0 for s in self.manifest(sid).segments)

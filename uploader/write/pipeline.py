@@ -14,11 +14,11 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from uploader.agents import FIRST_LINE_LIMIT, first_line_of, read_meta
 from uploader.core.metrics import Metrics
 from uploader.redaction import Redactor
+from uploader.storage.manifest import Manifest, Segment
 from uploader.write.segment import PAUSE_ERRNOS, Segmenter, SegmentLimits, SpoolFull
 from uploader.write.source import SourceReader, SourceStatus
 from uploader.write.spool import Spool
@@ -66,7 +66,7 @@ class Pipeline:
 
     # -- start -------------------------------------------------------------------------
 
-    def open(self, store_manifest: dict[str, Any] | None = None) -> None:
+    def open(self, store_manifest: Manifest | None = None) -> None:
         """Resume from the saved state (or the store's manifest), repairing the spool.
         A start that fails leaves no file open: it may be tried again (out of handles)."""
         try:
@@ -80,7 +80,7 @@ class Pipeline:
                 self.seg = None
             raise
 
-    def _open(self, store_manifest: dict[str, Any] | None) -> None:
+    def _open(self, store_manifest: Manifest | None) -> None:
         state = self.states.load(self.sid)
         fresh = state is None
         if state is None:
@@ -96,7 +96,7 @@ class Pipeline:
         self.seg = seg = Segmenter(self.spool, self.states, state, self.limits)
         seg.recover()
         self.reader = reader = SourceReader(self.path, offset=state.offset)
-        if fresh and store_manifest and store_manifest.get("segments"):
+        if fresh and store_manifest and store_manifest.segments:
             reader = self._adopt(store_manifest, reader)
         elif state.ended:
             reader = self._restart(reader, "reappeared after the session ended")
@@ -126,17 +126,17 @@ class Pipeline:
         self.reader = SourceReader(self.path, offset=0)
         return self.reader
 
-    def _adopt(self, manifest: dict[str, Any], reader: SourceReader) -> SourceReader:
+    def _adopt(self, manifest: Manifest, reader: SourceReader) -> SourceReader:
         """No local state but the store has this session (a new spool, another machine):
         continue its seq numbers, and its generation too if the file still holds exactly
         the bytes the store has, so nothing is uploaded twice or overwritten."""
         assert self.seg is not None
         st = self.seg.state
-        segments = sorted(manifest["segments"], key=lambda s: s["seq"])
+        segments = sorted(manifest.segments, key=lambda s: s.seq)
         last = segments[-1]
-        st.seq = max(st.seq, int(last["seq"]) + 1)
-        generation = int(last.get("generation", 1))
-        same_gen = [s for s in segments if int(s.get("generation", 1)) == generation]
+        st.seq = max(st.seq, last.seq + 1)
+        generation = last.generation
+        same_gen = [s for s in segments if s.generation == generation]
         held = None if st.generation_reason else _held_prefix(reader.fd, same_gen, self.redactor)
         if held is not None and _continues_at_line_start(reader.fd, held):
             st.generation = generation
@@ -390,18 +390,20 @@ class Pipeline:
         return self.seg.age_deadline() if self.seg is not None else None
 
 
-def _held_prefix(fd: int, segments: list[dict[str, Any]], redactor: Redactor | None) -> int | None:
+def _held_prefix(fd: int, segments: list[Segment], redactor: Redactor | None) -> int | None:
     """Does the file begin with exactly what these segments store (their sha256, after
-    redaction when it is on)? Then the source offset where they end, else None."""
+    redaction when it is on)? Then the source offset where they end, else None (also when
+    an entry does not say how many bytes it holds: nothing to compare with)."""
     pos = 0
     for s in segments:
-        source_end = s.get("source_end")
-        if source_end is None:  # written before redaction existed: stored = source bytes
-            source_end, segment_redactor = pos + int(s["bytes"]), None
+        if s.bytes is None:
+            return None
+        if s.source_end is None:  # written before redaction existed: stored = source bytes
+            source_end, segment_redactor = pos + s.bytes, None
         else:
-            source_end, segment_redactor = int(source_end), redactor
+            source_end, segment_redactor = s.source_end, redactor
         stored = _stored_digest(fd, pos, source_end, segment_redactor)
-        if stored != (s.get("sha256"), int(s["bytes"])):
+        if stored != (s.sha256, s.bytes):
             return None
         pos = source_end
     return pos

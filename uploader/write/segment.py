@@ -13,7 +13,6 @@ markers), so the segment's bytes and the source bytes they came from are counted
 from __future__ import annotations
 
 import errno
-import json
 import logging
 import os
 import socket
@@ -31,8 +30,11 @@ from uploader.agents import (
 )
 from uploader.agents import checkpoint_id as make_checkpoint_id
 from uploader.core.codec import pack
+from uploader.core.errors import Damaged
+from uploader.core.errors import SpoolFull as SpoolFull  # raised here, for the pipeline
 from uploader.core.fsutil import fsync_dir, private_opener
 from uploader.redaction import Redaction
+from uploader.storage.manifest import Manifest, Segment, segment_path
 from uploader.write.spool import Spool
 from uploader.write.state import ResumeState, StateStore
 
@@ -46,16 +48,6 @@ class SegmentLimits:
     max_lines: int = 10_000
     max_age_s: float = 600.0
     gzip_level: int | None = 1  # None: store .jsonl uncompressed
-
-
-class SpoolFull(Exception):
-    """The spool cannot take more now (its disk is full, or the process is out of file
-    handles): stop reading (back-pressure) and try again later."""
-
-    def __init__(self, consumed: int, cause: OSError) -> None:
-        super().__init__(f"spool cannot be written ({cause.strerror})")
-        self.consumed = consumed
-        self.cause = cause
 
 
 FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
@@ -92,7 +84,7 @@ class Segmenter:
             # saved state: the queued segment's own record says where it ends.
             log.info("%s: segment %d was already queued; moving on", st.sid, st.seq)
             queued = next(q for q in self.spool.pending(st.sid) if q.seq == st.seq)
-            st.offset = self._source_end(queued.meta)
+            st.offset = self._source_end(Segment.from_meta(queued.meta))
             self._advance()
         elif (shipped := self._shipped_entry()) is not None:
             # The same kill, but the shipper had already uploaded the segment and taken it
@@ -119,23 +111,25 @@ class Segmenter:
                     os.fsync(f.fileno())
         self.save()
 
-    def _source_end(self, entry: dict[str, Any]) -> int:
+    def _source_end(self, entry: Segment) -> int:
         """Where the source stands after a closed segment. Segments queued before redaction
         existed do not say: their stored bytes were the source's."""
         st = self.state
-        end = entry.get("source_end")
-        return int(end) if end is not None else st.offset + int(entry["bytes"]) - st.bytes
+        if entry.source_end is not None:
+            return entry.source_end
+        return st.offset + (entry.bytes or 0) - st.bytes
 
-    def _shipped_entry(self) -> dict[str, Any] | None:
+    def _shipped_entry(self) -> Segment | None:
         """The active seq's entry in the manifest this spool last wrote, if it is there."""
         st = self.state
+        cache = self.spool.manifest_cache(st.sid)
         try:
-            cached = json.loads(self.spool.manifest_cache(st.sid).read_bytes())
-        except (OSError, ValueError):
+            cached = Manifest.parse(cache.read_bytes(), str(cache))
+        except (OSError, ValueError, Damaged):
             return None
-        for entry in cached.get("segments", ()):
-            if entry.get("seq") == st.seq and entry.get("generation", 1) == st.generation:
-                return dict(entry)
+        for entry in cached.segments:
+            if entry.seq == st.seq and entry.generation == st.generation:
+                return entry
         return None
 
     # -- appending ---------------------------------------------------------------------
@@ -319,7 +313,7 @@ class Segmenter:
         os.replace(tmp, data_path)
         meta: dict[str, Any] = {
             "seq": st.seq,
-            "path": f"segments/{data_path.name}",
+            "path": segment_path(data_path.name),
             "generation": st.generation,
             "lines": st.lines,
             "bytes": st.bytes,

@@ -14,14 +14,17 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from uploader.agents.titles import TITLE_SEGMENTS, first_message
+from uploader.core.errors import Damaged, SessionConflict
 from uploader.core.fsutil import atomic_write
 from uploader.core.metrics import Metrics
 from uploader.storage import manifest as mf
-from uploader.storage.ownership import Ownership, SessionConflict
-from uploader.storage.reading import Damaged, parse_manifest, segment_bytes
+from uploader.storage.manifest import Checkpoint, Manifest, Segment
+from uploader.storage.ownership import Ownership
+from uploader.storage.reading import segment_bytes
 from uploader.stores.base import ObjectNotFound, Store, WriteOnlyStore
 from uploader.write.retry import RetryPolicy, Stopped
 from uploader.write.spool import QueuedSegment, Spool
@@ -53,9 +56,10 @@ class Shipper:
         self.stop = asyncio.Event()  # set to abandon retries (the drain deadline passed)
         self._slots = asyncio.Semaphore(concurrency)
         self._session_locks: dict[str, asyncio.Lock] = {}
-        self._manifests: dict[str, dict[str, Any]] = {}
+        self._manifests: dict[str, Manifest] = {}
         self.own = Ownership(store, writer)
-        # Fields a one-shot writer adds to a session's manifest (an importer's label).
+        # Top-level fields a one-shot writer adds to a session's manifest, as JSON values
+        # (an importer's label and title).
         self.manifest_extra: dict[str, dict[str, Any]] = {}
 
     # -- plumbing ----------------------------------------------------------------------
@@ -72,7 +76,7 @@ class Shipper:
 
     # -- manifests ---------------------------------------------------------------------
 
-    async def manifest(self, sid: str) -> dict[str, Any] | None:
+    async def manifest(self, sid: str) -> Manifest | None:
         """The session's manifest as last written here, else as the store has it."""
         if sid in self._manifests:
             return self._manifests[sid]
@@ -81,7 +85,7 @@ class Shipper:
         if cache.exists():
             raw = cache.read_bytes()
             self.own.known(key, raw)
-            loaded = parse_manifest(raw, str(cache))
+            loaded = Manifest.parse(raw, str(cache))
             self._manifests[sid] = loaded
             return loaded
 
@@ -95,13 +99,13 @@ class Shipper:
         if raw_found is None:
             return None
         self.own.known(key, raw_found)
-        found = parse_manifest(raw_found, f"{self.store.description}/{key}")
+        found = Manifest.parse(raw_found, f"{self.store.description}/{key}")
         self._manifests[sid] = found
         return found
 
-    async def _write_manifest(self, sid: str, manifest: dict[str, Any]) -> None:
-        manifest.update(self.manifest_extra.get(sid, {}))
-        data, key = mf.dumps(manifest), mf.manifest_key(sid)
+    async def _write_manifest(self, sid: str, manifest: Manifest) -> None:
+        manifest = manifest.with_fields(self.manifest_extra.get(sid, {})).touched()
+        data, key = manifest.dumps(), mf.manifest_key(sid)
         await self._store_call(f"PUT {key}", self.own.write_manifest, key, data, mf.JSON_TYPE)
         self._manifests[sid] = manifest
         cache = self.spool.manifest_cache(sid)
@@ -148,7 +152,8 @@ class Shipper:
                 clean = False
             elif isinstance(outcome, SessionConflict):
                 clean = False
-                log.error("%s: conflict: %s", sid, outcome)
+                advice = f". {outcome.hint[0].upper()}{outcome.hint[1:]}" if outcome.hint else ""
+                log.error("%s: conflict: %s%s", sid, outcome, advice)
             elif isinstance(outcome, BaseException):
                 clean = False
                 log.error("%s: upload paused: %s; the spool keeps the data", sid, outcome)
@@ -161,38 +166,37 @@ class Shipper:
                 await self._ship_batch(sid, items[: self.batch_size])
             if await self._blocking(self.spool.is_ended, sid):
                 manifest = await self.manifest(sid) or mf.new_manifest(sid, self.writer)
-                manifest["closed"] = True
-                manifest["writer"] = self.writer
-                await self._write_manifest(sid, manifest)
+                await self._write_manifest(sid, replace(manifest, closed=True, writer=self.writer))
                 await self._blocking(self.spool.clear_ended, sid)
                 log.info("%s: session closed in %s", sid, self.store.description)
 
     async def _ship_batch(self, sid: str, batch: list[QueuedSegment]) -> None:
         manifest = await self.manifest(sid) or mf.new_manifest(sid, self.writer)
         await asyncio.gather(*(self._upload_segment(item) for item in batch))
-        checkpoints = [item.meta["checkpoint"] for item in batch if item.meta.get("checkpoint")]
+        checkpoints = [
+            Checkpoint.from_json(item.meta["checkpoint"])
+            for item in batch
+            if item.meta.get("checkpoint")
+        ]
         if checkpoints:
             await self._upload_checkpoints(sid, checkpoints)
         for item in batch:
-            mf.add_segment(manifest, item.meta)
-        if not manifest.get("first_message"):
-            await self._find_title(manifest, batch)
-        manifest["writer"] = self.writer
-        manifest["closed"] = False
-        await self._write_manifest(sid, manifest)
+            manifest = manifest.with_segment(item.meta)
+        if not manifest.first_message:
+            manifest = await self._find_title(manifest, batch)
+        await self._write_manifest(sid, replace(manifest, writer=self.writer, closed=False))
         for item in batch:
             await self._blocking(self.spool.remove, item)
 
-    async def _find_title(self, manifest: dict[str, Any], batch: list[QueuedSegment]) -> None:
+    async def _find_title(self, manifest: Manifest, batch: list[QueuedSegment]) -> Manifest:
         """Record the first user message as the session's fallback title, from the first
         few segments only (a session without one costs nothing after those)."""
         early = [item for item in batch if item.seq <= TITLE_SEGMENTS]
         if not early:
-            return
-        agent = str((manifest.get("source") or {}).get("agent") or "unknown")
+            return manifest
+        agent = manifest.source.agent or "unknown"
         found = await self._blocking(first_message, _segment_texts(early), agent)
-        if found:
-            manifest["first_message"] = found
+        return replace(manifest, first_message=found) if found else manifest
 
     async def _upload_segment(self, item: QueuedSegment) -> None:
         meta = item.meta
@@ -215,17 +219,17 @@ class Shipper:
             redacted_note(meta.get("redactions")),
         )
 
-    async def _upload_checkpoints(self, sid: str, checkpoints: list[dict[str, Any]]) -> None:
+    async def _upload_checkpoints(self, sid: str, checkpoints: list[Checkpoint]) -> None:
         """Each checkpoint's own object, then latest.json once for the batch's newest."""
 
-        def body(checkpoint: dict[str, Any]) -> bytes:
-            return json.dumps(checkpoint, ensure_ascii=False).encode()
+        def body(checkpoint: Checkpoint) -> bytes:
+            return json.dumps(checkpoint.to_json(), ensure_ascii=False).encode()
 
         await asyncio.gather(
             *(
                 self._store_call(f"PUT {key}", self.own.create, key, body(c), mf.JSON_TYPE)
                 for c in checkpoints
-                for key in [mf.checkpoint_key(sid, c["id"])]
+                for key in [mf.checkpoint_key(sid, c.id)]
             )
         )
         latest = mf.latest_checkpoint_key(sid)
@@ -236,7 +240,7 @@ class Shipper:
             self.metrics.checkpoints += 1
             log.info(
                 "%s: checkpoint %s (%s) at segment %d line %d",
-                sid, c["id"], c["label"], c["seq"], c["line_idx"],
+                sid, c.id, c.label, c.seq, c.line_idx,
             )  # fmt: skip
 
 
@@ -254,6 +258,6 @@ def _segment_texts(items: list[QueuedSegment]) -> Iterator[bytes]:
     for; a segment that cannot be read is left out (it only costs the title search)."""
     for item in items:
         try:
-            yield segment_bytes(item.sid, item.meta, item.data_path.read_bytes())
+            yield segment_bytes(item.sid, Segment.from_meta(item.meta), item.data_path.read_bytes())
         except (OSError, Damaged) as exc:
             log.debug("%s: no title from segment %d: %s", item.sid, item.seq, exc)

@@ -21,11 +21,12 @@ from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any, TypeVar
 
+from uploader.core.errors import BeingWritten
 from uploader.core.metrics import Metrics
 from uploader.redaction import Redactor
 from uploader.redaction.choice import resolve_redactor
 from uploader.storage import manifest as mf
-from uploader.storage.reading import parse_manifest
+from uploader.storage.manifest import Manifest
 from uploader.storage.sessionid import validate_sid
 from uploader.stores.base import ObjectNotFound, Store
 from uploader.write.pipeline import Pipeline
@@ -71,11 +72,6 @@ def snapshot(
         log.error("snapshot of %s from %s failed: %s", sid, source, exc)
         return False
     return True
-
-
-class BeingWritten(Exception):
-    """A watch is at work on this session: taking it over would pause its uploads (the
-    manifest would be another writer's), and the watch uploads the file anyway."""
 
 
 #: What upload_whole did.
@@ -141,13 +137,15 @@ def _upload(
 ) -> str:
     try:
         raw = store.get(mf.manifest_key(sid))
-        existing = parse_manifest(raw, f"{store.description}/{mf.manifest_key(sid)}")
+        existing: Manifest | None = Manifest.parse(
+            raw, f"{store.description}/{mf.manifest_key(sid)}"
+        )
     except ObjectNotFound:
         existing = None
-    if existing is not None and mf.being_written(existing):
-        writer = str(existing.get("writer", ""))
+    if existing is not None and existing.being_written():
+        writer = existing.writer or ""
         if not writer.endswith(SNAPSHOT_WRITER):
-            raise BeingWritten(f"{writer or 'a watch'} is writing session {sid}; left to it")
+            raise BeingWritten(sid, writer)
     with tempfile.TemporaryDirectory(prefix="agent-uploader-snapshot-") as tmp:
         spool = Spool(Path(tmp))
         spool.prepare()
@@ -158,7 +156,7 @@ def _upload(
             pipeline.read_to_end()
         finally:
             pipeline.finish()
-        if existing is not None and existing.get("closed") and not spool.pending(sid):
+        if existing is not None and existing.closed and not spool.pending(sid):
             log.info("snapshot of %s: the store already holds %s", sid, source)
             return ALREADY_THERE
         asyncio.run(_ship(spool, store, sid, max(0.1, deadline - time.monotonic()), extra))
