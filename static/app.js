@@ -1,4 +1,5 @@
-// The dashboard works without this file; it adds live lines and type-to-search.
+// The dashboard works without this file; it adds live lines, type-to-search, and
+// permalinks (#L<n>) that open the folds around their line.
 "use strict";
 
 function followLive(container) {
@@ -50,7 +51,29 @@ function signInFromLink(form) {
   form.requestSubmit();
 }
 
+// #L<n>: open the folded groups around that card; a line with no card of its own (a
+// bookkeeping line) goes to the nearest card before it.
+function showLine() {
+  const match = /^#L(\d+)(-\d+)?$/.exec(window.location.hash);
+  if (!match) return;
+  let target = document.getElementById(window.location.hash.slice(1));
+  if (!target) {
+    const wanted = Number(match[1]);
+    for (const card of document.querySelectorAll("#transcript [data-line]")) {
+      if (Number(card.dataset.line) > wanted) break;
+      target = card;
+    }
+  }
+  if (!target) return;
+  for (let node = target; node; node = node.parentElement) {
+    if (node.tagName === "DETAILS") node.open = true;
+  }
+  target.scrollIntoView({ block: "start" });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  showLine();
+  window.addEventListener("hashchange", showLine);
   const login = document.getElementById("login");
   if (login) signInFromLink(login);
   const transcript = document.getElementById("transcript");

@@ -34,8 +34,11 @@ def test_the_registry_lists_each_agent_once_in_order() -> None:
     assert agents.folders_hint() == (
         "~/.codex/sessions, ~/.claude/projects, ~/.openclaw/agents/*/sessions, ~/.pi/agent/sessions"
     )
-    quiet = {"user_message", "agent_message", "agent_reasoning", "token_count", "progress",
-             "file-history-snapshot"}  # fmt: skip
+    quiet = {"user_message", "agent_message", "agent_reasoning", "token_count", "task_started",
+             "task_complete", "ghost_snapshot", "web_search_end", "exec_command_end",
+             "patch_apply_end", "progress", "file-history-snapshot", "queue-operation",
+             "system turn_duration", "system stop_hook_summary",
+             "custom model-snapshot"}  # fmt: skip
     assert quiet == QUIET_EVENTS
 
 

@@ -195,3 +195,107 @@ def _lines(url: str, sid: str) -> int | None:
             return int(json.load(response)["lines"])
     except (OSError, ValueError, KeyError):
         return None
+
+
+# -- the conversation view: Markdown, diffs, images, subagents -------------------------------
+
+PARENT = "258c7280-ae70-4798-800f-63464d01a85d"
+SUBAGENT = f"{PARENT}-agent-a881341"
+
+
+@pytest.fixture(scope="module")
+def hosted_view(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`host` over a store of the view's sessions and the real Claude Code sessions (a
+    parent and its subagents among them)."""
+    from real_sessions import write_real_sessions
+    from session_factory import write_session
+    from view_sessions import VIEW_SID, claude_view_lines
+
+    tmp = tmp_path_factory.mktemp("hosted-view")
+    store = LocalStore(tmp / "store")
+    write_session(store, VIEW_SID, claude_view_lines(), agent="claude")
+    write_real_sessions(store)
+    log = tmp / "host.log"
+    proc = start_cli("host", "--store", f"file://{tmp / 'store'}", "--ui-port", "0", log=log)
+    try:
+        yield dashboard_url(proc, log)
+    finally:
+        stop(proc)
+
+
+def csp_reports(page: Page) -> list[str]:
+    """Console messages about anything the Content-Security-Policy blocked."""
+    seen: list[str] = []
+    page.on(
+        "console",
+        lambda m: seen.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    return seen
+
+
+def test_markdown_table_renders(page: Page, hosted_view: str) -> None:
+    from view_sessions import VIEW_SID
+
+    dialogs, blocked = no_dialogs(page), csp_reports(page)
+    page.goto(f"{hosted_view}s/{VIEW_SID}")
+    table = page.locator("#L6 .md table")
+    expect(table).to_be_visible()
+    expect(table.locator("th")).to_have_text(["Endpoint", "Limit"])
+    expect(table.locator("tbody tr")).to_have_count(2)
+    expect(table.locator("tbody tr").first.locator("code")).to_have_text("/orders")
+    expect(table.locator("strong")).to_have_text("50")
+    expect(page.locator("#L6")).to_contain_text("<script>alert('md')</script>")  # as text
+    expect(page.locator("#L6 a", has_text="a link")).to_have_count(0)  # javascript: stays text
+    expect(page.locator("#L6 pre code .k").first).to_have_text("def")  # highlighted
+    colour = page.locator("#L6 pre code .k").first.evaluate("e => getComputedStyle(e).color")
+    assert colour not in ("rgb(29, 31, 33)", "")  # highlight.css applies (no inline styles)
+    page.wait_for_timeout(200)
+    assert dialogs == [] and blocked == []
+
+
+def test_edit_shows_as_a_diff(page: Page, hosted_view: str) -> None:
+    from view_sessions import VIEW_SID
+
+    page.goto(f"{hosted_view}s/{VIEW_SID}")
+    diff = page.locator("#L7 pre.diff")
+    expect(diff).to_be_visible()
+    expect(diff.locator(".d-del")).to_have_text(["-LIMIT = 20"])
+    expect(diff.locator(".d-add")).to_have_text(["+LIMIT = 50"])
+    expect(diff.locator(".d-ctx")).to_have_text([" MAX = 100"])
+    added = diff.locator(".d-add").evaluate("e => getComputedStyle(e).backgroundColor")
+    removed = diff.locator(".d-del").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert added != removed and "0, 0, 0, 0" not in added
+    expect(page.locator("#L7 .tool-result")).to_contain_text("updated")  # the result, same card
+
+
+def test_image_shows_inline(page: Page, hosted_view: str) -> None:
+    from view_sessions import VIEW_SID
+
+    blocked = csp_reports(page)
+    page.goto(f"{hosted_view}s/{VIEW_SID}")
+    shots = page.locator("#L3 .images img")
+    expect(shots).to_have_count(2)
+    shots.first.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#L3 .images img')].every(i => i.complete)"
+    )
+    sizes = shots.evaluate_all("imgs => imgs.map(i => [i.naturalWidth, i.naturalHeight])")
+    assert sizes == [[4, 3], [2, 2]]  # decoded: served with their type, allowed by the CSP
+    assert blocked == []
+
+
+def test_subagent_link_and_back(page: Page, hosted_view: str) -> None:
+    page.goto(f"{hosted_view}s/{PARENT}")
+    listed = page.locator(f'#subagents a[href="/s/{SUBAGENT}"]')
+    expect(listed).to_be_visible()
+    listed.click()
+    page.wait_for_url(f"**/s/{SUBAGENT}")
+    expect(page.locator("#title")).to_contain_text("What is the output contract")
+    back = page.locator("#parent a")
+    expect(back).to_have_text("Implement spotter-gqc")
+    back.click()
+    page.wait_for_url(f"**/s/{PARENT}")
+    # The Task call that ran it links to it too, on its page.
+    page.goto(f"{hosted_view}s/{PARENT}?line=1472")
+    page.wait_for_url(f"**/s/{PARENT}?start=1400#L1472")
+    expect(page.locator(f'.subagent a[href="/s/{SUBAGENT}"]')).to_be_visible()

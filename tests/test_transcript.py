@@ -469,7 +469,7 @@ def test_pi_other_roles() -> None:
     assert (entries[4].kind, entries[4].text) == ("summary", "earlier work")
     assert (entries[5].kind, entries[5].is_error, entries[5].name) == ("tool_result", True, "read")
     assert (entries[6].kind, entries[6].title) == ("meta", "thinking_level_change high")
-    assert (entries[7].kind, entries[7].title) == ("event", "custom")
+    assert (entries[7].kind, entries[7].title) == ("event", "custom x")
 
 
 # -- shapes nobody expected ----------------------------------------------------------------

@@ -30,6 +30,7 @@ from session_factory import (
 from uiclient import TestClient
 
 from ui.app import UIConfig, create_app
+from ui.markup import markdown
 from ui.security import COOKIE
 from ui.service import Sessions
 from uploader.stores.local import LocalStore
@@ -244,7 +245,8 @@ def test_conversation_pairs_tool_calls_with_results(client: TestClient) -> None:
     page = html(client.get(f"/s/{CLAUDE_SID}"))
     grep = article(page, '<code class="tool">Grep</code>')
     assert "k-tool_call" in grep
-    assert "&#34;pattern&#34;: &#34;def list_orders&#34;" in grep  # the arguments
+    assert '<span class="subtitle">def list_orders</span>' in grep  # the arguments
+    assert '<span class="key">path</span> src' in grep
     assert "result · line 4" in grep
     assert "src/orders.py:7:def list_orders(db):" in grep  # its result, in the same entry
     assert "k-tool_result" not in page  # every result sits with its call
@@ -262,10 +264,13 @@ def test_conversation_marks_the_compaction_summary(client: TestClient) -> None:
 
 def test_conversation_shows_token_usage(client: TestClient) -> None:
     page = html(client.get(f"/s/{CLAUDE_SID}"))
-    assert "<b>Tokens</b>" in page
-    assert "input 12 · output 88 · cache_read 18,000 · cache_write 5,120" in page
+    # Once per message, on the message's last card, and summed for the session.
+    grep = article(page, '<code class="tool">Grep</code>')
+    assert "in 12 · out 88 · cache read 18,000 · cache write 5,120</span></footer>" in grep
+    assert '<dd id="totals">in ' in page
     codex = html(client.get(f"/s/{CODEX_SID}"))
-    assert '<span class="usage">input 9,800 · ' in codex  # Codex: the turn's usage
+    assert "in 9,800 · cache read 9,216 · out 210 · " not in codex  # labels in a fixed order
+    assert '<span class="usage">in 9,800 · out 210 · cache read 9,216 · ' in codex
 
 
 @pytest.mark.parametrize(
@@ -282,7 +287,8 @@ def test_conversation_of_every_format(client: TestClient, sid: str, tool: str, s
     assert f'<h1 id="title">{escape(TITLES[sid])}</h1>' in page
     assert f"<dd>{AGENT_NAMES[sid]}</dd>" in page
     assert f'<code class="tool">{tool}</code>' in page
-    assert str(escape(said)) in article(page, str(escape(said)))
+    said_html = str(markdown(said)).strip()  # the assistant's Markdown, rendered
+    assert said_html in article(page, said_html)
     assert 'class="entry k-assistant"' in page
     assert page.count('class="entry ') >= len(FIXTURE_SESSIONS[sid][0]()) // 2
     assert f'href="/api/sessions/{sid}/download"' in page

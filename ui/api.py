@@ -27,12 +27,20 @@ from starlette.responses import (
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from uploader.core.errors import UsageError, UserError
-from uploader.read.catalog import Ambiguous, Query
-from uploader.storage.reading import Damaged, NotFound
-from uploader.stores.base import StorageError
+from uploader.cli.app import explain
+from uploader.core.errors import (
+    Ambiguous,
+    Damaged,
+    NotFound,
+    StorageError,
+    UploaderError,
+    UsageError,
+    UserError,
+)
+from uploader.read.catalog import Query
+from uploader.storage.manifest import Manifest
 
-from . import render
+from . import chat, images, render
 from .limits import Limits, Load, Slot
 from .security import AUTHENTICATED
 from .service import MAX_PAGE, Reading, Sessions, check_sid, cut_text
@@ -144,12 +152,10 @@ async def list_sessions(request: Request) -> Response:
     )
 
 
-def public_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
-    """The manifest as the browser may see it: no paths of this machine's spool."""
-    out = dict(manifest)
-    out["segments"] = [
-        {k: v for k, v in s.items() if k != "local"} for s in manifest.get("segments", ())
-    ]
+def public_manifest(manifest: Manifest) -> dict[str, Any]:
+    """The manifest's JSON as the browser may see it: no paths of this machine's spool."""
+    out = manifest.to_json()
+    out["segments"] = [{k: v for k, v in s.items() if k != "local"} for s in out["segments"]]
     return out
 
 
@@ -180,7 +186,7 @@ async def session_lines(request: Request) -> Response:
         "limit": limit,
         "total": r.plan.lines,
         "generation": r.plan.generation,
-        "checkpoint": r.plan.checkpoint["id"] if r.plan.checkpoint else None,
+        "checkpoint": r.plan.checkpoint.id if r.plan.checkpoint else None,
         "format": fmt,
     }
     if fmt == "raw":
@@ -266,17 +272,44 @@ async def one_line(request: Request) -> Response:
     )
 
 
+def _index(raw: str, what: str) -> int:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
+        raise UsageError(f"{what} {raw[:40]!r} is not a number", f"{what}s count from 0")
+    return int(raw)
+
+
+async def line_image(request: Request) -> Response:
+    """Image k of line n (a base64 block in the line), as the bytes a browser shows: only
+    PNG, JPEG, GIF and WebP whose bytes are what they say, up to images.MAX_BYTES."""
+    sid = check_sid(request.path_params["sid"])
+    n, k = _index(request.path_params["n"], "line"), _index(request.path_params["k"], "image")
+    r = await open_reading(request, sid)
+    data = await run_in_threadpool(sessions_of(request).line, r, n)
+    where, whole = f"line {n} of session {sid}", line_url(r, n)
+    try:
+        media, body = await run_in_threadpool(images.image_of, data, k)
+    except images.NoImage as exc:
+        raise NotFound(f"{where}: {exc}", "images are counted from 0 in each line") from None
+    except images.Refused as exc:
+        raise UsageError(f"{where}: {exc}", f"the line itself is at {whole}") from None
+    except images.TooBig as exc:
+        raise TooLarge(f"{where}: {exc}", f"the line itself is at {whole}") from None
+    # A line's bytes never change within a generation, and the page's URLs name it.
+    headers = {"cache-control": "private, max-age=3600", "content-disposition": "inline"}
+    return Response(body, media_type=media, headers=headers)
+
+
 async def download(request: Request) -> Response:
     r = await open_reading(request, check_sid(request.path_params["sid"]))
-    name = r.sid + (f"-{r.plan.checkpoint['id']}" if r.plan.checkpoint else "") + ".jsonl"
+    name = r.sid + (f"-{r.plan.checkpoint.id}" if r.plan.checkpoint else "") + ".jsonl"
     load, limits = load_of(request), limits_of(request)
     # Every segment is fetched and checked (sha256, counts) before the response starts, so
     # a damaged segment anywhere is a clear error status, never a 200 with a cut-off body.
     # The checked bytes wait in a temporary file: memory stays bounded whatever the size,
     # and the file's size and number are capped (Limits.downloads, download_bytes).
     pieces = r.plan.pieces
-    if all("bytes" in p.entry for p in pieces):
-        size = sum(int(p.entry["bytes"]) for p in pieces)  # at most: a checkpoint cuts
+    if all(p.entry.bytes is not None for p in pieces):
+        size = sum(p.entry.bytes or 0 for p in pieces)  # at most: a checkpoint cuts
     else:
         size = limits.download_bytes // max(1, limits.downloads)
     if size > limits.download_bytes:
@@ -458,7 +491,9 @@ def _render_new(
         html = fragment.render(view="raw", lines=lines, sid=r.sid, items=[])
         return str(html), lines[-1][0] + 1 if lines else after
     entries = sessions.entries(r, after, MAX_PAGE)
-    items, stop = render.fit_items(render.items(entries), budget, after + len(entries))
+    cards = chat.cards(entries, image_url=chat.image_urls(r))
+    # The next poll starts past the lines read (not past the entries: a line may have many).
+    items, stop = chat.fit_cards(cards, budget, min(r.plan.lines, after + MAX_PAGE))
     html = fragment.render(view="chat", items=items, sid=r.sid, lines=[])
     return str(html), stop
 
@@ -521,6 +556,7 @@ def routes() -> list[Route]:
         Route("/api/sessions/{sid}", one_session),
         Route("/api/sessions/{sid}/lines", session_lines),
         Route("/api/sessions/{sid}/lines/{n}", one_line),
+        Route("/api/sessions/{sid}/lines/{n}/images/{k}", line_image),
         Route("/api/sessions/{sid}/download", download),
         Route("/api/sessions/{sid}/events", events),
         Route("/api/previews", previews),
@@ -550,11 +586,15 @@ def status_of(exc: Exception) -> int:
 
 
 async def on_error(request: Request, exc: Exception) -> Response:
+    """An error as the command line words it (the same table: uploader.cli.app.explain);
+    a store that failed, as the dashboard's reader can act on it."""
     status = status_of(exc)
-    if isinstance(exc, UserError):
-        message, hint = exc.message, exc.hint
-    elif isinstance(exc, StorageError):
+    hint: str | None
+    if isinstance(exc, StorageError):
         message, hint = f"the store failed: {exc}", "try again; check the store's status"
+    elif isinstance(exc, UploaderError):
+        shown = explain(exc)
+        message, hint = shown.message, shown.hint
     else:
         raise exc
     headers = {"retry-after": str(exc.retry_after_s)} if isinstance(exc, Busy) else None
@@ -609,8 +649,7 @@ async def on_crash(request: Request, exc: Exception) -> Response:
 
 def exception_handlers() -> dict[Any, Callable[..., Any]]:
     return {
-        UserError: on_error,
-        StorageError: on_error,
+        UploaderError: on_error,
         HTTPException: on_http_error,
         OSError: on_os_error,
         Exception: on_crash,

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp
 from uploader import __version__, agents
 from uploader.read.catalog import SORT_KEYS
 
-from . import api, pages, render
+from . import api, chat, pages, render
 from .auth import Logins, Throttle
 from .limits import Limits, Load
 from .resources import resource_dir
@@ -51,6 +51,8 @@ def templates() -> Jinja2Templates:
         ratio=render.ratio,
         number=render.number,
         visible=render.visible,
+        usage=chat.usage_parts,
+        cost=chat.cost,
     )
     env.globals.update(version=__version__, agents=agents.display_names(), sort_keys=SORT_KEYS)
     return Jinja2Templates(env=env)

@@ -13,11 +13,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from uploader.core.errors import UsageError
-from uploader.storage.reading import SessionNotFound, generations
+from uploader.core.errors import SessionNotFound, UsageError
 from uploader.storage.sessionid import is_safe_sid
 
-from . import render
+from . import chat, render
 from .api import authenticated, int_param, limits_of, list_query, open_reading, sessions_of, ui
 from .auth import COOKIE, Logins, Throttle
 from .security import client_key, cookies_named, is_https, safe_next
@@ -84,7 +83,7 @@ async def session_page(request: Request) -> Response:
     sessions = sessions_of(request)
     try:
         if not is_safe_sid(sid):
-            raise SessionNotFound(sid)
+            raise SessionNotFound(sid, sessions.store.description)
         r = await open_reading(request, sid)
     except SessionNotFound:
         # An id prefix or a label in the address: go to the session's own page.
@@ -99,10 +98,16 @@ async def session_page(request: Request) -> Response:
     limit = int_param(request, "limit", LINES_PAGE, lo=1, hi=MAX_PAGE) or LINES_PAGE
     total = r.plan.lines
     last_start = max(0, (total - 1) // limit * limit) if total else 0
+    line = int_param(request, "line", None)
+    if line is not None:  # a permalink: the page that holds the line, scrolled to it
+        held = min(line, max(0, total - 1)) // limit * limit
+        return RedirectResponse(with_params(request, line=None, start=held) + f"#L{line}", 303)
     start_param = request.query_params.get("start")
     start = last_start if start_param == "end" else int_param(request, "start", 0) or 0
     lines: list[tuple[int, bytes]] = []
-    items: list[render.Item] = []
+    items: list[chat.Card] = []
+    kin = chat.family(await run_in_threadpool(sessions.catalog.sessions), r.sid)
+    totals = None
     # A page shows at most Limits.response_chars of transcript: past that, it ends early
     # and its "Later" link starts where it stopped.
     budget = limits_of(request).response_chars
@@ -113,9 +118,12 @@ async def session_page(request: Request) -> Response:
         if lines and lines[-1][0] + 1 < min(total, start + limit):
             limit = lines[-1][0] + 1 - start
     elif view == "chat":
-        entries = await run_in_threadpool(sessions.entries, r, start, limit)
-        items, stop = render.fit_items(render.items(entries), budget, start + limit)
+        cards = await run_in_threadpool(
+            chat.session_cards, sessions, r, start, limit, kin.agent_ids
+        )
+        items, stop = chat.fit_cards(cards, budget, start + limit)
         limit = max(1, min(limit, stop - start))
+        totals = await run_in_threadpool(chat.session_totals, sessions, r)
     return page(
         request,
         "session.html",
@@ -130,12 +138,15 @@ async def session_page(request: Request) -> Response:
         lines=lines,
         items=items,
         sid=r.sid,
-        generations=generations(r.manifest),
+        generations=r.manifest.generations(),
         live=r.summary.live,
         at_end=start + limit >= total,
         now=time.time(),
         ago=render.ago,
         url=lambda **c: with_params(request, **c),
+        here=with_params(request, start=start, line=None),
+        family=kin,
+        totals=totals,
     )
 
 

@@ -1,5 +1,5 @@
-"""Transcript entries as the templates show them: tool calls beside their results, long
-texts folded and capped, numbers and times made readable.
+"""What the templates show, made readable: long texts folded and capped, numbers, sizes
+and times. (The conversation's cards are ui/chat.py's.)
 
 Escaping is Jinja's job (autoescape is on for every template): nothing here builds HTML.
 """
@@ -7,10 +7,9 @@ Escaping is Jinja's job (autoescape is on for every template): nothing here buil
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from uploader.agents.transcript import QUIET_EVENTS, Entry
 from uploader.core.terminal import printable
 from uploader.core.units import format_size
 
@@ -48,44 +47,6 @@ def shown(text: str | None, cap: int = CAP_CHARS) -> Shown:
     return Shown(text[:cap], len(text) - cap)
 
 
-@dataclass
-class Item:
-    kind: str
-    entry: Entry
-    text: Shown
-    result: Entry | None = None  # a tool call's result, when on the same page
-    result_text: Shown = field(default_factory=lambda: Shown(""))
-    arguments: Shown = field(default_factory=lambda: Shown(""))
-
-    @property
-    def line(self) -> int:
-        return self.entry.line
-
-    @property
-    def chars(self) -> int:
-        """Characters of transcript this item puts on a page."""
-        return len(self.text.text) + len(self.arguments.text) + len(self.result_text.text)
-
-
-def items(entries: list[Entry]) -> list[Item]:
-    """One item per entry, except that a tool result found on the same page joins its
-    call (and is not shown twice)."""
-    results = {e.call_id: e for e in entries if e.kind == "tool_result" and e.call_id}
-    calls = {e.call_id for e in entries if e.kind == "tool_call" and e.call_id}
-    out = []
-    for e in entries:
-        if e.kind == "tool_result" and e.call_id in calls:
-            continue
-        if e.kind == "event" and e.title in QUIET_EVENTS:
-            continue  # copies of turns shown already (Codex event_msg), kept in the raw view
-        item = Item(e.kind, e, shown(e.text), arguments=shown(e.arguments))
-        if e.kind == "tool_call" and e.call_id in results:
-            item.result = results[e.call_id]
-            item.result_text = shown(item.result.text)
-        out.append(item)
-    return out
-
-
 def fit_lines(lines: Iterable[tuple[int, bytes]], budget: int) -> list[tuple[int, bytes]]:
     """Raw lines while what the page shows of them stays within `budget` characters
     (at least one line). Stops reading at the budget: the rest is the next page."""
@@ -97,17 +58,6 @@ def fit_lines(lines: Iterable[tuple[int, bytes]], budget: int) -> list[tuple[int
         if used >= budget:
             break
     return out
-
-
-def fit_items(items: list[Item], budget: int, stop: int) -> tuple[list[Item], int]:
-    """Items while their text stays within `budget` characters (at least one), and the
-    first line the next page starts at (`stop` when all fit)."""
-    used = 0
-    for n, item in enumerate(items[:-1]):
-        used += item.chars
-        if used >= budget:
-            return items[: n + 1], items[n + 1].line
-    return items, stop
 
 
 def size(n: float | None) -> str:

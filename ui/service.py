@@ -15,6 +15,7 @@ from uploader.agents.transcript import Entry, parse_lines
 from uploader.core.errors import UsageError
 from uploader.read.catalog import Catalog, Query, SessionSummary, select, summarize
 from uploader.storage import reading
+from uploader.storage.manifest import Manifest
 from uploader.storage.reading import Fetch, Plan, SegmentCache
 from uploader.storage.sessionid import is_safe_sid
 from uploader.stores.base import Store
@@ -38,7 +39,7 @@ class Reading:
     """One session as a page reads it: its manifest, the chosen lines and how to fetch."""
 
     sid: str
-    manifest: dict[str, Any]
+    manifest: Manifest
     summary: SessionSummary
     plan: Plan
     fetch: Fetch

@@ -168,16 +168,15 @@ def folders_hint() -> str:
     return ", ".join(agent.folders_hint for agent in AGENTS)
 
 
-def canonical_path(manifest: dict[str, Any]) -> Path | None:
+def canonical_path(source: dict[str, Any]) -> Path | None:
     """The path the session's agent reads it from on this machine, or None if the agent
-    has no such place or the manifest does not say enough.
+    has no such place or the manifest's `source` block (as JSON) does not say enough.
 
     The manifest records the path the file had on the machine that wrote it. Only its last
     parts are reused (the file name, and the project or agent folder), each checked to be
     a plain name: a manifest is data from the store and must not choose where a file goes.
     """
-    source = manifest.get("source")
-    if not isinstance(source, dict) or not isinstance(source.get("path"), str):
+    if not isinstance(source.get("path"), str):
         return None
     name = source.get("agent")
     agent = _BY_NAME.get(name) if isinstance(name, str) else None

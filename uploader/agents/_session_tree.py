@@ -20,6 +20,7 @@ from uploader.agents.entries import (
     call,
     compact,
     event,
+    images_in,
     str_of,
     texts,
     usage,
@@ -39,6 +40,9 @@ _USAGE = (
 
 class SessionTree(Agent):
     """What OpenClaw and pi files have in common: everything but where they lie."""
+
+    # OpenClaw notes the model at every start; the usage of each message names it too.
+    quiet_events = frozenset({"custom model-snapshot"})
 
     def is_header(self, obj: dict[str, Any], path: PurePath) -> bool:
         return obj.get("type") == "session"
@@ -88,13 +92,15 @@ class SessionTree(Agent):
             }
             title = f"{kind} {detail}" if detail and kind != "session" else kind
             return [Entry("meta", i, compact(rest), title=title)]
+        if kind == "custom" and str_of(obj.get("customType")):  # an extension's own entry
+            return [event(i, f"custom {obj['customType']}", obj)]
         return [event(i, kind, obj)]
 
 
 def _message(msg: dict[str, Any], i: int, st: ParseState, entry_id: str | None) -> list[Entry]:
     role, content = msg["role"], msg.get("content")
     if role == "user":
-        return [Entry("user", i, texts(content), role)]
+        return [Entry("user", i, texts(content), role, images=images_in(content, st))]
     if role == "assistant":
         out = assistant_blocks(content, i, st, "toolCall", "arguments")
         if str_of(msg.get("errorMessage")):
@@ -111,13 +117,19 @@ def _message(msg: dict[str, Any], i: int, st: ParseState, entry_id: str | None) 
         call_id = str_of(msg.get("toolCallId"))
         name = str_of(msg.get("toolName")) or st.tool_names.get(call_id or "")
         failed = msg.get("isError") is True
-        return [Entry("tool_result", i, texts(content), role, name, call_id, is_error=failed)]
+        result = Entry("tool_result", i, texts(content), role, name, call_id, is_error=failed)
+        result.images = images_in(content, st)
+        return [result]
     if role == "bashExecution":  # the user ran a shell command: a call and its result
         code = msg.get("exitCode")
-        failed = (isinstance(code, int) and code != 0) or msg.get("cancelled") is True
-        shell = call(i, "bash", entry_id, {"command": msg.get("command")}, st)
+        code = code if isinstance(code, int) and not isinstance(code, bool) else None
+        failed = (code is not None and code != 0) or msg.get("cancelled") is True
+        pair = entry_id or f"bash@{i}"  # older files have no entry ids: the call and its result
+        shell = call(i, "bash", pair, {"command": msg.get("command")}, st)
         text = texts(msg.get("output"))
-        return [shell, Entry("tool_result", i, text, role, "bash", entry_id, is_error=failed)]
+        result = Entry("tool_result", i, text, role, "bash", pair, is_error=failed)
+        result.exit_code = code
+        return [shell, result]
     if role in ("compactionSummary", "branchSummary"):
         return [Entry("summary", i, texts(msg.get("summary")) or texts(content), role)]
     return [event(i, f"message {role}", msg, texts(content) or None)]

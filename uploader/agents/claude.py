@@ -35,6 +35,7 @@ from uploader.agents.entries import (
     blocks,
     dict_of,
     event,
+    images_in,
     str_of,
     texts,
     usage,
@@ -43,6 +44,14 @@ from uploader.agents.entries import (
 _SUBAGENT = re.compile(r"agent-[A-Za-z0-9_\-]{1,80}\.jsonl")
 _OTHER_HEADERS = ("session_meta", "session")  # Codex's and OpenClaw/pi's first lines
 _CONTINUED = "This session is being continued"  # how a compact summary opens
+# A slash command as the CLI records it, and what a local command printed.
+_COMMAND_NAME = re.compile(r"<command-name>(.*?)</command-name>", re.S)
+_COMMAND_ARGS = re.compile(r"<command-args>(.*?)</command-args>", re.S)
+_BASH_INPUT = re.compile(r"<bash-input>(.*?)</bash-input>", re.S)
+_COMMAND_OUTPUT = re.compile(
+    r"<(local-command-stdout|local-command-stderr|bash-stdout|bash-stderr)>(.*?)</\1>", re.S
+)
+_MARKUP_LIMIT = 100_000  # longer texts are not searched for command markup
 _ONLY_CLAUDE = frozenset({"summary", "file-history-snapshot", "queue-operation", "custom-title",
                           "ai-title", "progress"})  # fmt: skip
 _USAGE = (
@@ -60,7 +69,11 @@ class Claude(Agent):
     name = "claude"
     display = "Claude Code"
     folders_hint = "~/.claude/projects"
-    quiet_events = frozenset({"progress", "file-history-snapshot"})
+    # Hooks running, file backups, the input queue, timings: bookkeeping, not conversation.
+    quiet_events = frozenset(
+        {"progress", "file-history-snapshot", "queue-operation", "system turn_duration",
+         "system stop_hook_summary"}
+    )  # fmt: skip
 
     def session_folders(self) -> list[Path]:
         return [Path.home() / ".claude" / "projects"]
@@ -139,8 +152,19 @@ class Claude(Agent):
                 if isinstance(info.get("preTokens"), int):
                     text += f" at {info['preTokens']:,} tokens"
                 return [Entry("compaction", i, text, title=subtype)]
+            content = str_of(obj.get("content"))
+            if subtype == "local_command" and content:  # a slash command, or what it printed
+                command = _command(content, i, None)
+                if command is not None:
+                    return [command]
+            if subtype == "stop_hook_summary" and (
+                obj.get("hookErrors") or obj.get("preventedContinuation") is True
+            ):
+                errors = obj.get("hookErrors")
+                text = "\n".join(map(str, errors)) if isinstance(errors, list) else ""
+                return [Entry("meta", i, text or "a hook stopped the turn", title="stop hooks")]
             title = f"system {subtype}" if subtype else "system"
-            return [event(i, title, obj, str_of(obj.get("content")))]
+            return [event(i, title, obj, content)]
         if kind == "summary":
             return [Entry("meta", i, texts(obj.get("summary")), title="summary")]
         if kind in ("custom-title", "ai-title"):
@@ -156,8 +180,11 @@ class Claude(Agent):
 def _user(obj: dict[str, Any], msg: dict[str, Any], i: int, st: ParseState) -> list[Entry]:
     out: list[Entry] = []
     parts: list[str] = []
+    images = []
     at = -1  # where the user's own text goes among the tool results
     role = str_of(msg.get("role"))
+    ran = dict_of(obj.get("toolUseResult"))  # the CLI's own record of the tool's run
+    subagent = str_of(ran.get("agentId"))
     for block in blocks(msg.get("content")):
         btype = block.get("type")
         if btype == "tool_result":
@@ -165,22 +192,55 @@ def _user(obj: dict[str, Any], msg: dict[str, Any], i: int, st: ParseState) -> l
             name = st.tool_names.get(call_id or "")
             failed = block.get("is_error") is True
             text = texts(block.get("content"))
-            out.append(Entry("tool_result", i, text, role, name, call_id, is_error=failed))
+            result = Entry("tool_result", i, text, role, name, call_id, is_error=failed)
+            result.images = images_in(block.get("content"), st)
+            result.subagent = subagent
+            out.append(result)
         elif btype in ("text", "image"):
             at = len(out) if at < 0 else at
             parts.append(texts([block]))
+            images += images_in(block, st)
         else:
             out.append(event(i, f"block {btype}", block))
     if parts:
         text = "\n".join(parts)
+        entry: Entry | None
         if obj.get("isCompactSummary") is True or (
             st.after_compact_boundary and text.startswith(_CONTINUED)
         ):
-            out.insert(at, Entry("summary", i, text, role))
+            entry = Entry("summary", i, text, role)
+        elif obj.get("isMeta") is True:  # text the CLI wrote in the user's name
+            entry = Entry("user", i, text, role, title="isMeta")
         else:
-            title = "isMeta" if obj.get("isMeta") is True else None
-            out.insert(at, Entry("user", i, text, role, title=title))
+            entry = _command(text, i, role) or Entry("user", i, text, role)
+        entry.images = images
+        out.insert(at, entry)
     return out
+
+
+def _command(text: str, i: int, role: str | None) -> Entry | None:
+    """A slash command (`<command-name>/model</command-name>...`), a `!` shell command, or
+    what a local command printed, as the CLI marks them up; None for other text."""
+    stripped = text.strip()
+    if not stripped.startswith("<") or len(stripped) > _MARKUP_LIMIT:
+        return None
+    name = _COMMAND_NAME.search(stripped)
+    if name is not None and stripped.startswith("<command-"):
+        command = name.group(1).strip()
+        found = _COMMAND_ARGS.search(stripped)
+        args = found.group(1).strip() if found else ""
+        text = f"{command} {args}".rstrip()
+        return Entry("user", i, text, role, name=command, arguments=args or None, title="command")
+    bash = _BASH_INPUT.fullmatch(stripped)
+    if bash is not None:
+        command = bash.group(1).strip()
+        return Entry("user", i, f"! {command}", role, name="!", arguments=command, title="command")
+    outputs = _COMMAND_OUTPUT.findall(stripped)
+    if outputs and not _COMMAND_OUTPUT.sub("", stripped).strip():
+        printed = "\n".join(body.strip("\n") for _, body in outputs if body.strip())
+        failed = any(tag.endswith("stderr") and body.strip() for tag, body in outputs)
+        return Entry("user", i, printed, role, is_error=failed, title="command output")
+    return None
 
 
 def _assistant(obj: dict[str, Any], msg: dict[str, Any], i: int, st: ParseState) -> list[Entry]:
@@ -193,6 +253,9 @@ def _assistant(obj: dict[str, Any], msg: dict[str, Any], i: int, st: ParseState)
             out.append(
                 Entry("usage", i, usage=usage(numbers, _USAGE), title=str_of(msg.get("model")))
             )
+    message = str_of(msg.get("id"))
+    for entry in out:
+        entry.message = message
     return out
 
 

@@ -23,12 +23,15 @@ from uploader.agents.entries import (
     compact,
     dict_of,
     event,
+    images_in,
     str_of,
     texts,
     usage,
 )
 
 _NAME = re.compile(r"^rollout-(\d{4})-(\d\d)-(\d\d)T[\w\-.]*\.jsonl$")
+# The header newer builds put before a command's output: "Process exited with code 2".
+_EXITED = re.compile(r"^Process exited with code (-?\d+)$", re.M)
 _CONTEXT_PREFIXES = ("<", "# AGENTS.md instructions")  # context sent as user messages
 _USAGE = (
     ("input_tokens", "input"), ("cached_input_tokens", "cache_read"),
@@ -45,7 +48,13 @@ class Codex(Agent):
     name = "codex"
     display = "Codex"
     folders_hint = "~/.codex/sessions"
-    quiet_events = frozenset({"user_message", "agent_message", "agent_reasoning", "token_count"})
+    # Copies of what response_item lines say, turn bookkeeping, and the ends of tool calls
+    # (their exit status joins the call: see _event_msg).
+    quiet_events = frozenset(
+        {"user_message", "agent_message", "agent_reasoning", "token_count", "task_started",
+         "task_complete", "ghost_snapshot", "web_search_end", "exec_command_end",
+         "patch_apply_end"}
+    )  # fmt: skip
 
     def session_folders(self) -> list[Path]:
         return [codex_home() / "sessions"]
@@ -128,14 +137,18 @@ def _item(p: dict[str, Any], i: int, st: ParseState) -> Entry:
     ptype = p.get("type")
     if ptype == "message":
         role, text = str_of(p.get("role")) or "?", texts(p.get("content"))
+        images = images_in(p.get("content"), st)
         if role == "assistant":
-            return Entry("assistant", i, text, role=role)
+            return Entry("assistant", i, text, role=role, images=images)
         if role == "user":
             context = text.lstrip().startswith(_CONTEXT_PREFIXES)
-            return Entry("user", i, text, role=role, title="context" if context else None)
+            title = "context" if context else None
+            return Entry("user", i, text, role=role, title=title, images=images)
         return Entry("event", i, text, role=role, title=f"{role} message")
     if ptype == "reasoning":  # encrypted_content is opaque: only the summary is readable
-        return Entry("reasoning", i, texts(p.get("summary")) or texts(p.get("content")))
+        text = texts(p.get("summary")) or texts(p.get("content"))
+        sealed = not text.strip() and bool(str_of(p.get("encrypted_content")))
+        return Entry("reasoning", i, text, title="encrypted" if sealed else None)
     if ptype in ("function_call", "custom_tool_call", "local_shell_call", "web_search_call"):
         name = {"local_shell_call": "local_shell", "web_search_call": "web_search"}.get(ptype)
         call_id = str_of(p.get("call_id")) or str_of(p.get("id"))
@@ -143,30 +156,45 @@ def _item(p: dict[str, Any], i: int, st: ParseState) -> Entry:
         return call(i, name or str_of(p.get("name")), call_id, args, st)
     if ptype in ("function_call_output", "custom_tool_call_output"):
         call_id = str_of(p.get("call_id"))
-        text, failed = _output(p.get("output"))
+        text, failed, code = _output(p.get("output"))
         name = st.tool_names.get(call_id or "")
-        return Entry("tool_result", i, text, name=name, call_id=call_id, is_error=failed)
+        return Entry(
+            "tool_result", i, text, name=name, call_id=call_id, is_error=failed, exit_code=code,
+            images=images_in(p.get("output"), st),
+        )  # fmt: skip
     return event(i, str_of(ptype) or "response_item", p)
 
 
-def _output(output: Any) -> tuple[str, bool]:
-    """Output text and whether it failed; shell outputs wrap the text with an exit code."""
+def _output(output: Any) -> tuple[str, bool, int | None]:
+    """Output text, whether it failed, and the exit code when one is given; shell outputs
+    wrap the text with an exit code."""
     if isinstance(output, dict):
-        return texts(output.get("content")) or compact(output), output.get("success") is False
+        failed = output.get("success") is False
+        return texts(output.get("content")) or compact(output), failed, None
     if not isinstance(output, str):
-        return texts(output), False
+        return texts(output), False, None
     if output.startswith("{"):
         try:
             wrapped = json.loads(output)
         except (ValueError, RecursionError):
             wrapped = None
         if isinstance(wrapped, dict) and isinstance(wrapped.get("output"), str):
-            code = dict_of(wrapped.get("metadata")).get("exit_code")
-            return wrapped["output"], isinstance(code, int) and code != 0
+            code = _code(dict_of(wrapped.get("metadata")).get("exit_code"))
+            return wrapped["output"], code is not None and code != 0, code
     if output.startswith("Exit code: "):  # newer builds: plain text with a header
         code_text = output[11:].split("\n", 1)[0].strip()
-        return output, code_text.lstrip("-").isdigit() and int(code_text) != 0
-    return output, False
+        code = int(code_text) if code_text.lstrip("-").isdigit() else None
+        return output, code is not None and code != 0, code
+    head = output[:2000].split("\nOutput:\n", 1)[0]  # exec_command: a header, then Output:
+    exited = _EXITED.search(head)
+    if exited:
+        code = int(exited.group(1))
+        return output, code != 0, code
+    return output, False, None
+
+
+def _code(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _event_msg(p: dict[str, Any], i: int, st: ParseState) -> Entry:
@@ -179,6 +207,16 @@ def _event_msg(p: dict[str, Any], i: int, st: ParseState) -> Entry:
             last = info.get("last_token_usage")  # this turn's numbers, not the running sum
             numbers = usage(last if isinstance(last, dict) else total, _USAGE)
             return Entry("usage", i, usage=numbers)
+    if etype in ("exec_command_end", "patch_apply_end"):  # how a tool call ended
+        code = _code(p.get("exit_code"))
+        failed = (code is not None and code != 0) or p.get("success") is False
+        output = str_of(p.get("aggregated_output")) or "\n".join(
+            t for t in (str_of(p.get("stdout")), str_of(p.get("stderr"))) if t
+        )
+        return Entry(
+            "event", i, output, call_id=str_of(p.get("call_id")), is_error=failed,
+            exit_code=code, title=etype,
+        )  # fmt: skip
     text = str_of(p.get("message")) or str_of(p.get("text"))  # user_message, agent_reasoning, ...
     return event(i, etype, p, text)
 

@@ -23,6 +23,16 @@ class Malformed(Exception):
     """A known line type whose fields have unexpected types: the line is shown raw."""
 
 
+@dataclass(frozen=True, slots=True)
+class Image:
+    """An image carried in its line as base64: the `index`-th such image of the line (in
+    document order, see inline_images), which the dashboard serves by that number."""
+
+    index: int
+    media_type: str
+    size: int  # characters of base64: about 4/3 of the image's bytes
+
+
 @dataclass(slots=True)
 class Entry:
     """One thing a reader sees in a conversation; `line` points back at the source line."""
@@ -38,6 +48,10 @@ class Entry:
     usage: dict[str, float] | None = None
     ts: str | None = None
     title: str | None = None
+    exit_code: int | None = None  # a command's exit status, when the agent recorded one
+    message: str | None = None  # the API message id several lines share (Claude)
+    images: list[Image] = field(default_factory=list)
+    subagent: str | None = None  # the agent id a tool call's subagent ran as (Claude Task)
 
 
 @dataclass
@@ -49,6 +63,76 @@ class ParseState:
     usage_seen: set[tuple[str, str]] = field(default_factory=set)  # Claude (message.id, requestId)
     after_compact_boundary: bool = False  # Claude: the next user line may be the summary
     tool_names: dict[str, str] = field(default_factory=dict)  # call_id -> name, for results
+    images: dict[int, Image] = field(default_factory=dict)  # this line's: id(block) -> Image
+
+
+def inline_image(block: dict[str, Any]) -> tuple[str, str] | None:
+    """(media type, base64 data) of an image block that carries its bytes: Claude's
+    `{"type":"image","source":{"type":"base64",...}}`, pi's and OpenClaw's
+    `{"type":"image","data","mimeType"}`, Codex's
+    `{"type":"input_image","image_url":"data:..."}`."""
+    btype = block.get("type")
+    if btype == "image":
+        source = block.get("source")
+        if isinstance(source, dict) and source.get("type") == "base64":
+            media, data = source.get("media_type"), source.get("data")
+        else:
+            media, data = block.get("mimeType") or block.get("media_type"), block.get("data")
+        if isinstance(media, str) and isinstance(data, str) and data:
+            return media, data
+    elif btype == "input_image":
+        url = block.get("image_url")
+        if isinstance(url, dict):
+            url = url.get("url")
+        if isinstance(url, str) and url.startswith("data:"):
+            head, comma, data = url[5:].partition(",")
+            if comma and head.endswith(";base64") and data:
+                return head[:-7], data
+    return None
+
+
+def inline_images(obj: Any) -> list[dict[str, Any]]:
+    """Every image block of a parsed line that carries its bytes, in document order (the
+    numbering the dashboard's image route uses). No recursion: JSON may nest deep."""
+    found: list[dict[str, Any]] = []
+    stack: list[Any] = [obj]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if value.get("type") in ("image", "input_image") and inline_image(value):
+                found.append(value)
+            else:
+                stack.extend(reversed(list(value.values())))
+        elif isinstance(value, list):
+            stack.extend(reversed(value))
+    return found
+
+
+def index_images(obj: Any, st: ParseState) -> None:
+    """Number the line's inline images for images_in (parse_line calls this per line)."""
+    st.images = {}
+    for n, block in enumerate(inline_images(obj)):
+        media, data = inline_image(block) or ("", "")
+        st.images[id(block)] = Image(n, media, len(data))
+
+
+def images_in(value: Any, st: ParseState) -> list[Image]:
+    """The inline images inside `value` (a block, or a list of them), as numbered in st."""
+    if not st.images:
+        return []
+    found: list[Image] = []
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            image = st.images.get(id(item))
+            if image is not None:
+                found.append(image)
+            else:
+                stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return found
 
 
 def raw(line: bytes, index: int) -> Entry:
@@ -148,9 +232,13 @@ def assistant_blocks(
         if btype == "text":
             out.append(Entry("assistant", i, texts(block.get("text")), "assistant"))
         elif btype == "thinking":
-            out.append(Entry("reasoning", i, texts(block.get("thinking"))))
-        elif btype == "redacted_thinking":
-            out.append(Entry("reasoning", i, "[redacted]"))
+            thought = texts(block.get("thinking"))
+            sealed = not thought.strip() and any(
+                str_of(block.get(k)) for k in ("signature", "thinkingSignature")
+            )
+            out.append(Entry("reasoning", i, thought, title="encrypted" if sealed else None))
+        elif btype == "redacted_thinking":  # the model's thinking, sent back encrypted
+            out.append(Entry("reasoning", i, "", title="encrypted"))
         elif btype in (call_type, "server_tool_use"):
             name, call_id = str_of(block.get("name")), str_of(block.get("id"))
             out.append(call(i, name, call_id, block.get(args), st))

@@ -11,9 +11,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from uploader.agents import AGENTS, get, recognise
-from uploader.agents.entries import KINDS, Entry, Malformed, ParseState, event, raw
+from uploader.agents.entries import (
+    KINDS,
+    Entry,
+    Malformed,
+    ParseState,
+    event,
+    index_images,
+    raw,
+)
 
 __all__ = [
     "KINDS",
@@ -37,26 +46,82 @@ def parse_line(line: bytes, index: int, agent: str, state: ParseState | None = N
     try:
         obj = json.loads(line)
     except (ValueError, RecursionError):  # broken JSON, invalid UTF-8, absurd nesting
-        return [raw(line, index)]
+        return _recovered(line, index, agent, state) or [raw(line, index)]
     if not isinstance(obj, dict):
         return [raw(line, index)]
+    return _parse_object(obj, line, index, agent, state) or [raw(line, index)]
+
+
+def _parse_object(
+    obj: dict[str, Any], line: bytes, index: int, agent: str, state: ParseState
+) -> list[Entry] | None:
+    """The entries of one parsed JSON object; None when it cannot be read as a line of any
+    known format (the caller shows the line raw)."""
     parser = get(agent) or get(state.agent)
     if parser is None:
         parser = recognise(obj)
         if parser is None:
-            return [raw(line, index)]
+            return None
         state.agent = parser.name
     try:
         if not isinstance(obj.get("type"), str):
             raise Malformed
+        state.images = {}
+        if b"image" in line:  # a cheap test before walking the line for inline images
+            index_images(obj, state)
         entries = parser.parse(obj, index, state, len(line)) or [event(index, obj["type"], obj)]
     except Exception:  # never raise: a shape nobody foresaw is shown as it was written
-        return [raw(line, index)]
+        return None
+    finally:
+        state.images = {}
     ts = obj.get("timestamp")
     if isinstance(ts, str):
         for entry in entries:
             entry.ts = ts
     return entries
+
+
+_MAX_JOINED = 16  # entries one damaged line may hold before it is just shown raw
+
+
+def _recovered(line: bytes, index: int, agent: str, state: ParseState) -> list[Entry] | None:
+    """A line the agent wrote damaged but whose entries are whole: stray characters before
+    the first `{` (an editor's slip), or entries joined without their newline. Each entry
+    is read, after a note that says what was wrong; None when the line is not that."""
+    try:
+        text = line.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        return None
+    start = text.find("{")
+    if start < 0:
+        return None
+    decoder = json.JSONDecoder()
+    objects: list[dict[str, Any]] = []
+    at = start
+    try:
+        while at < len(text) and len(objects) < _MAX_JOINED:
+            obj, at = decoder.raw_decode(text, at)
+            if not isinstance(obj, dict):
+                return None
+            objects.append(obj)
+            while at < len(text) and text[at] in " \t":
+                at += 1
+    except (ValueError, RecursionError):
+        return None
+    if at < len(text) or (start == 0 and len(objects) < 2):
+        return None
+    problems = []
+    if start:
+        problems.append(f"{start} stray characters before the entry: {text[:start][:40]!r}")
+    if len(objects) > 1:
+        problems.append(f"{len(objects)} entries joined without a newline")
+    out = [Entry("meta", index, "; ".join(problems), title="damaged line")]
+    for obj in objects:
+        entries = _parse_object(obj, b"", index, agent, state)
+        if entries is None:
+            return None
+        out.extend(entries)
+    return out
 
 
 def parse_lines(lines: Iterable[tuple[int, bytes]], agent: str) -> Iterator[Entry]:

@@ -2,11 +2,12 @@
 options, calls the engine, and prints; `app` turns every failure into one
 `Error: … / Hint: …` and an exit code.
 
-May import every other package; nothing imports it but `__main__`.
+May import every other package; nothing imports it but `__main__`, and the dashboard's
+error handler (`app.explain`: the command line and the dashboard give the same hints).
 """
 
 # Importing the command modules registers their commands on `main`.
-from uploader.cli import importing, scan, sessions, sweep  # noqa: F401
+from uploader.cli import export, importing, scan, sessions, sweep  # noqa: F401
 from uploader.cli.app import main
 
 __all__ = ["main"]
