@@ -33,8 +33,6 @@ def build_dashboard(
     bind: str,
     port: int,
     token: str | None = None,
-    token_file: Path | None = None,
-    token_on_command_line: bool = False,
     allowed_hosts: Iterable[str] = (),
     dist: Path | None = None,
     live: LiveSessions | None = None,
@@ -43,7 +41,7 @@ def build_dashboard(
 ) -> Dashboard:
     """The app and its bound socket: a busy port, an exposed bind or a weak token fails
     here, before anything else starts."""
-    token, generated = resolve_token(token, token_file, on_command_line=token_on_command_line)
+    token, generated = resolve_token(token)
     check_exposure(bind, token)
     hosts = allowed_host_list(allowed_hosts)
     if dist is not None and not (dist / "index.html").is_file():
@@ -70,29 +68,10 @@ def build_dashboard(
     return dashboard
 
 
-def resolve_token(
-    token: str | None, token_file: Path | None, *, on_command_line: bool = False
-) -> tuple[str | None, bool]:
+def resolve_token(token: str | None) -> tuple[str | None, bool]:
     """The token to require (None: none), and whether it was made here (`auto`)."""
-    if token is not None and token_file is not None:
-        raise UsageError("both --ui-token and --ui-token-file were given", "pass one of them")
-    if token_file is not None:
-        try:
-            token = token_file.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(
-                f"cannot read --ui-token-file {token_file}: {getattr(exc, 'strerror', exc)}",
-                "check the path and its permissions",
-            ) from exc
-        if not token:
-            raise UsageError(f"--ui-token-file {token_file} is empty")
-    elif token is not None and token.strip() == AUTO:
+    if token is not None and token.strip() == AUTO:
         return generate_token(), True
-    elif token is not None and on_command_line:
-        log.warning(
-            "the dashboard token is on the command line, where other users of this machine "
-            "can read it (ps); set AGENT_UI_TOKEN or use --ui-token-file instead"
-        )
     if token is not None:
         token = token.strip()
         if len(token) < MIN_TOKEN_CHARS:

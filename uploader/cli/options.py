@@ -134,27 +134,37 @@ def on_command_line(name: str) -> bool:
     return ctx is not None and ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
 
 
-def store_from_opts(opts: dict[str, Any]) -> Store:
-    key, key_file = opts["supabase_key"], opts.get("supabase_key_file")
-    if key_file is not None:
-        if key and on_command_line("supabase_key"):
-            raise UsageError(
-                "both --supabase-key and --supabase-key-file were given", "pass one of them"
-            )
+def secret_from_opts(opts: dict[str, Any], name: str, what: str, env: str) -> str | None:
+    """A secret from its flag or variable, or from the file its `-file` flag names (not
+    both). One typed on the command line, where other users see it in `ps`, is warned
+    about (`auto`, which asks for a new one, is no secret)."""
+    value, path = opts[name], opts.get(f"{name}_file")
+    flag = "--" + name.replace("_", "-")
+    if path is not None:
+        if value and on_command_line(name):
+            raise UsageError(f"both {flag} and {flag}-file were given", "pass one of them")
         try:
-            key = key_file.read_text(encoding="utf-8").strip()
+            value = path.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
             raise UserError(
-                f"cannot read --supabase-key-file {key_file}: {getattr(exc, 'strerror', exc)}",
+                f"cannot read {flag}-file {path}: {getattr(exc, 'strerror', exc)}",
                 "check the path and its permissions",
             ) from exc
-        if not key:
-            raise UsageError(f"--supabase-key-file {key_file} is empty")
-    elif key and on_command_line("supabase_key"):
+        if not value:
+            raise UsageError(f"{flag}-file {path} is empty")
+    elif value and value.strip() != "auto" and on_command_line(name):
         log.warning(
-            "the Supabase key is on the command line, where other users of this machine can "
-            "read it (ps); set SUPABASE_KEY or use --supabase-key-file instead"
+            "%s is on the command line, where other users of this machine can read it (ps); "
+            "set %s or use %s-file instead",
+            what,
+            env,
+            flag,
         )
+    return str(value) if value is not None else None
+
+
+def store_from_opts(opts: dict[str, Any]) -> Store:
+    key = secret_from_opts(opts, "supabase_key", "the Supabase key", "SUPABASE_KEY")
     options = StoreOptions(
         s3_endpoint_url=opts["s3_endpoint_url"],
         s3_region=opts["s3_region"],

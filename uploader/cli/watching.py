@@ -15,11 +15,11 @@ from uploader.cli.app import _run, log, main
 from uploader.cli.options import (
     host_ui_options,
     log_option,
-    on_command_line,
     option,
     options,
     redact_options,
     redactor_from_opts,
+    secret_from_opts,
     store_from_opts,
     store_options,
     ui_options,
@@ -125,16 +125,7 @@ def _watch(opts: dict[str, Any]) -> int:
         from ui.launch import build_dashboard  # the engine itself never imports the web side
 
         watcher.companion = build_dashboard(
-            store,
-            bind=opts["ui_bind"],
-            port=opts["ui_port"],
-            token=opts["ui_token"],
-            token_file=opts["ui_token_file"],
-            token_on_command_line=on_command_line("ui_token"),
-            allowed_hosts=opts["ui_allowed_host"],
-            dist=opts["ui_dist"],
-            live=watcher.live,
-            stats=watcher.stats,
+            store, **dashboard_options(opts), live=watcher.live, stats=watcher.stats
         )
     if not opts["dry_run"]:
         check_store(store)
@@ -206,17 +197,19 @@ def _host(opts: dict[str, Any]) -> int:
 
     store = store_from_opts(opts)
     check_readable(store)
-    dashboard = build_dashboard(
-        store,
-        bind=opts["ui_bind"],
-        port=opts["ui_port"],
-        token=opts["ui_token"],
-        token_file=opts["ui_token_file"],
-        token_on_command_line=on_command_line("ui_token"),
-        allowed_hosts=opts["ui_allowed_host"],
-        dist=opts["ui_dist"],
-    )
+    dashboard = build_dashboard(store, **dashboard_options(opts))
     return run_host(dashboard, open_browser=opts["open_browser"])
+
+
+def dashboard_options(opts: dict[str, Any]) -> dict[str, Any]:
+    """The dashboard's settings, as `watch` and `host` both take them."""
+    return {
+        "bind": opts["ui_bind"],
+        "port": opts["ui_port"],
+        "token": secret_from_opts(opts, "ui_token", "the dashboard token", "AGENT_UI_TOKEN"),
+        "allowed_hosts": opts["ui_allowed_host"],
+        "dist": opts["ui_dist"],
+    }
 
 
 def check_readable(store: Store) -> None:
