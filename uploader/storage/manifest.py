@@ -1,7 +1,7 @@
 """The storage layout and the per-session manifest (docs/storage-format.md).
 
-Everything that knows the store's keys or the manifest's JSON is here: the key of every
-object a session has (and of labels.json and the archive), the typed manifest (Manifest,
+Everything that knows the store's keys (keys.py, re-exported here) or the manifest's
+JSON is here: the typed manifest (Manifest,
 Segment, Checkpoint, Source), the one check a stored manifest passes before anything
 reads it (Manifest.parse), and the one writer of its JSON (Manifest.to_json, dumps).
 
@@ -32,69 +32,31 @@ from typing import Any, ClassVar
 from uploader.core import safejson
 from uploader.core.errors import DamagedSession
 
+# The keys are this module's too (`mf.manifest_key`, ...): they live in keys.py.
+from uploader.storage.keys import (
+    ARCHIVE_PREFIX as ARCHIVE_PREFIX,
+    CHECKPOINTS_FOLDER as CHECKPOINTS_FOLDER,
+    GZIP_TYPE as GZIP_TYPE,
+    JSON_TYPE as JSON_TYPE,
+    LABELS_KEY as LABELS_KEY,
+    LATEST_CHECKPOINT as LATEST_CHECKPOINT,
+    MANIFEST_NAME as MANIFEST_NAME,
+    NDJSON_TYPE as NDJSON_TYPE,
+    SEGMENTS_FOLDER as SEGMENTS_FOLDER,
+    SESSIONS_PREFIX as SESSIONS_PREFIX,
+    archive_prefix as archive_prefix,
+    checkpoint_key as checkpoint_key,
+    content_type as content_type,
+    latest_checkpoint_key as latest_checkpoint_key,
+    manifest_key as manifest_key,
+    object_key as object_key,
+    segment_path as segment_path,
+    session_prefix as session_prefix,
+    sid_of_manifest_key as sid_of_manifest_key,
+)
+
 MANIFEST_VERSION = 1
-JSON_TYPE = "application/json"
-GZIP_TYPE = "application/gzip"
-NDJSON_TYPE = "application/x-ndjson"
 MAX_MANIFEST = 64 << 20  # some 200,000 segments: anything larger is not a manifest
-
-# -- keys --------------------------------------------------------------------------------
-# Every key of the layout is made here: sessions/{sid}/manifest.json,
-# sessions/{sid}/segments/..., sessions/{sid}/checkpoints/{id}.json and latest.json,
-# labels.json, archive/{time}/... (below a store's own prefix, which the store adds).
-
-SESSIONS_PREFIX = "sessions/"
-MANIFEST_NAME = "manifest.json"
-SEGMENTS_FOLDER = "segments/"
-CHECKPOINTS_FOLDER = "checkpoints/"
-LATEST_CHECKPOINT = "latest"
-LABELS_KEY = "labels.json"
-ARCHIVE_PREFIX = "archive"
-
-
-def session_prefix(sid: str) -> str:
-    """The prefix of every object of the session (with its trailing slash)."""
-    return f"{SESSIONS_PREFIX}{sid}/"
-
-
-def manifest_key(sid: str) -> str:
-    return session_prefix(sid) + MANIFEST_NAME
-
-
-def object_key(sid: str, relative: str) -> str:
-    """The key of an object of the session: `relative` is a segment's `path`."""
-    return session_prefix(sid) + relative
-
-
-def checkpoint_key(sid: str, checkpoint_id: str) -> str:
-    return object_key(sid, f"{CHECKPOINTS_FOLDER}{checkpoint_id}.json")
-
-
-def latest_checkpoint_key(sid: str) -> str:
-    return checkpoint_key(sid, LATEST_CHECKPOINT)
-
-
-def segment_path(file_name: str) -> str:
-    """A segment's `path` in the manifest (relative to the session's prefix)."""
-    return SEGMENTS_FOLDER + file_name
-
-
-def sid_of_manifest_key(key: str) -> str | None:
-    """The session id in a manifest's key, as it is (unchecked: it may be no valid id);
-    None for a key that is not sessions/{sid}/manifest.json."""
-    suffix = "/" + MANIFEST_NAME
-    if key.startswith(SESSIONS_PREFIX) and key.endswith(suffix) and key.count("/") == 2:
-        return key[len(SESSIONS_PREFIX) : -len(suffix)]
-    return None
-
-
-def archive_prefix(stamp: str) -> str:
-    """Where `delete` keeps its copies: the store's own layout below archive/{stamp}/."""
-    return f"{ARCHIVE_PREFIX}/{stamp}/"
-
-
-def content_type(path: str) -> str:
-    return GZIP_TYPE if path.endswith(".gz") else NDJSON_TYPE
 
 
 def iso_now() -> str:
