@@ -15,6 +15,7 @@ import binascii
 import json
 
 from uploader.agents.entries import inline_image, inline_images
+from uploader.core.errors import NotFound, UsageError
 
 #: The largest image served.
 MAX_BYTES = 10 << 20
@@ -27,15 +28,15 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
 }
 
 
-class NoImage(Exception):
+class NoImage(NotFound):
     """The line holds no image with that number."""
 
 
-class Refused(Exception):
+class Refused(UsageError):
     """An image that is not served: its media type, or bytes that are not that type."""
 
 
-class TooBig(Exception):
+class TooBig(UsageError):
     """An image over the size served."""
 
 

@@ -174,7 +174,7 @@ _NOUN = {Integer: "whole number", Size: "size", Duration: "duration"}
 
 # -- the commands --------------------------------------------------------------------------
 
-READERS = ("replay", "reload", "verify", "ls", "label", "delete")
+READERS = ("replay", "reload", "verify", "ls", "label", "delete", "export")
 STORE_COMMANDS = ("watch", "host", *READERS, "sweep", "import")
 SENDERS = ("watch", "sweep", "import")  # they send transcript bytes away: redaction
 EVERY_COMMAND = (*STORE_COMMANDS, "scan")
@@ -316,6 +316,17 @@ UI_DISABLE = Setting(
     "dashboard",
     env="AGENT_UI_DISABLE",
     kind=Flag(),
+)
+
+#: Read from the environment only (no command's flag yet), by the dashboard's cost
+#: estimates (uploader/agents/prices.py): not in SETTINGS, which lists the flags.
+PRICES = Setting(
+    "prices",
+    "A TOML file of token prices that adds to and replaces the built-in table.",
+    (),
+    "dashboard",
+    env="AGENT_UPLOADER_PRICES",
+    kind=File(must_exist=True),
 )
 
 # -- logging -------------------------------------------------------------------------------
@@ -582,6 +593,9 @@ COMMAND_FLAGS: Mapping[str, frozenset[str]] = {
     ),
     "reload": frozenset({"--sid", "--label", "--checkpoint", "--generation", "--to", "--force"}),
     "verify": frozenset({"--sid", "--label", "--all", "--json"}),
+    "export": frozenset(
+        {"--sid", "--label", "--format", "--to", "--force", "--checkpoint", "--generation"}
+    ),
     "ls": frozenset({"--search", "--agent", "--active", "--sort", "--asc", "--limit", "--json"}),
     "label": frozenset({"--sid", "--label", "--clear"}),
     "delete": frozenset({"--sid", "--label", "--yes", "--no-archive", "--force"}),
