@@ -40,7 +40,7 @@ from harness import Row, print_report
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from session_factory import big_session_lines  # noqa: E402
+from transcripts import big_session_lines  # noqa: E402
 
 from uploader.redaction import Redactor, default_rules  # noqa: E402
 

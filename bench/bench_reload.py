@@ -45,7 +45,8 @@ from harness import ManifestFigures, UnsyncedStore, print_report
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from session_factory import big_session_lines, write_session  # noqa: E402
+from session_factory import write_session  # noqa: E402
+from transcripts import big_session_lines  # noqa: E402
 
 from uploader.core import codec  # noqa: E402
 from uploader.core.units import format_size, parse_size  # noqa: E402
@@ -376,11 +377,11 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         rows.append((name, value, target, ok))
 
     for s in (big, small):
-        z, r = figures[("zcat", s.label)], figures[("reload", s.label)]
-        zb, rb = z.best, r.best
+        zf, rf = figures[("zcat", s.label)], figures[("reload", s.label)]
+        zb, rb = zf.best, rf.best
         row(
             f"zcat, {s.label} ({len(s.segments)} segments)",
-            f"{zb.wall:6.2f} s  {mbps(s, zb.wall):6,.0f} MB/s  peak RSS {mib(z.peak_rss)}",
+            f"{zb.wall:6.2f} s  {mbps(s, zb.wall):6,.0f} MB/s  peak RSS {mib(zf.peak_rss)}",
         )
         row(
             "  zcat + fsync of its output (info)",
@@ -388,7 +389,7 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         )
         row(
             f"reload, {s.label}",
-            f"{rb.wall:6.2f} s  {mbps(s, rb.wall):6,.0f} MB/s  peak RSS {mib(r.peak_rss)}",
+            f"{rb.wall:6.2f} s  {mbps(s, rb.wall):6,.0f} MB/s  peak RSS {mib(rf.peak_rss)}",
         )
         row(
             "  reload net of start-up (info)",

@@ -47,13 +47,13 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from session_factory import (  # noqa: E402
     FIXTURE_SESSIONS,
-    big_session_lines,
     claude_lines,
     codex_lines,
     openclaw_lines,
     pi_lines,
     write_session,
 )
+from transcripts import big_session_lines  # noqa: E402
 
 from ui.service import Sessions  # noqa: E402
 from uploader.agents.titles import first_message  # noqa: E402

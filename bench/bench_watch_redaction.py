@@ -2,15 +2,15 @@
 
     python bench/bench_watch_redaction.py [--mb 40] [--runs 5] [--seed 1] [--every-kb 100]
 
-A seeded transcript (bench_watch's generator) gets a secret about every --every-kb KB
-(a user line naming an API key, a token or a database URL with its password), at two
-sizes: --mb, and the same generator stopped at half of it, which is the large file's
-first half closed by a compaction line. `watch` uploads each to a moto S3 server in
-another process, with redaction on and off, --runs times in turns, each time as a new
-session, until the manifest's last segment ends at the file's last byte; its CPU (user+sys,
-every thread) is read then, before it is stopped, and the least of the runs kept. The
-difference between the two sizes, per MB, is watch's marginal CPU: start-up, imports and
-the store probe drop out.
+A seeded transcript (TranscriptGen, tests/transcripts.py) gets a secret about every
+--every-kb KB (a user line naming an API key, a token or a database URL with its
+password), at two sizes: --mb, and the same generator stopped at half of it, which is the
+large file's first half closed by a compaction line. `watch` uploads each to a moto S3
+server in another process, with redaction on and off, --runs times in turns, each time as
+a new session, until the manifest's last segment ends at the file's last byte; its CPU
+(user+sys, every thread) is read then, before it is stopped, and the least of the runs
+kept. The difference between the two sizes, per MB, is watch's marginal CPU: start-up,
+imports and the store probe drop out.
 
 Baselines on the large transcript: the `gzip -6` command, and the redactor alone,
 in-process, on the reads watch makes (fresh bytes from os.pread: about 4 MiB of whole
@@ -40,9 +40,7 @@ from typing import Any
 from bench_watch import (
     CHILDREN,
     MB,
-    Corpus,
     Moto,
-    TranscriptGen,
     baselines,
     exited,
     manifest_bytes,
@@ -55,6 +53,7 @@ from bench_watch import (
     wait_for,
 )
 from harness import print_report, run_in_temp_dir
+from transcripts import Corpus, TranscriptGen
 
 from uploader.redaction import Redactor, default_rules
 

@@ -22,13 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
 
 from browser_fixtures import dashboard_url, launch, stop  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import ViewportSize, sync_playwright  # noqa: E402
 from real_sessions import write_real_sessions  # noqa: E402
 from session_factory import CLAUDE_SID, HOSTILE_SID, populated_store  # noqa: E402
 
 from uploader.stores.local import LocalStore  # noqa: E402
 
-SIZE = {"width": 1280, "height": 800}
+SIZE: ViewportSize = {"width": 1280, "height": 800}
 #: One real session of each agent, at a place that shows what the view does there.
 REAL_SHOTS = {
     # apply_patch as a diff, encrypted reasoning, a failed command with its exit code

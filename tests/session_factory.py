@@ -9,21 +9,19 @@ restore tests and benchmarks. `test_session_factory.py` checks it against the re
 
 Fixture line sets: `codex_lines`, `claude_lines`, `openclaw_lines`, `pi_lines` (small
 realistic sessions with one compaction each), `hostile_lines` (what a dashboard must
-survive) and `big_session_lines` (a deterministic stream of Codex-like lines of any size).
-`populated_store` writes one session of each.
+survive). `populated_store` writes one session of each. Streams of any size are in
+`transcripts.py`.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import io
 import json
-import random
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
 
@@ -78,10 +76,16 @@ class _Cutter:
         self.first_ts = self.last_ts = 0.0
         self.metas: list[dict[str, Any]] = []
 
-    def add(self, line: bytes, ts: float) -> None:
+    def add(self, line: bytes, own_ts: float | None, read_at: float) -> None:
+        """As the segmenter: first_ts is the first line's own time, last_ts the last
+        line's; a segment none of whose lines has one gets its first line's read time."""
         if not self.lines:
-            self.first_ts = ts
-        self.last_ts = ts
+            self.first_ts = self.last_ts = 0.0
+        if own_ts:
+            self.first_ts = self.first_ts or own_ts
+            self.last_ts = own_ts
+        elif not self.last_ts:
+            self.last_ts = read_at
         self.lines.append(line)
         self.bytes += len(line)
 
@@ -102,7 +106,7 @@ class _Cutter:
             "bytes": packed.raw_bytes,
             "gzip_bytes": packed.stored_bytes,
             "sha256": packed.sha256,
-            "first_ts": int(self.first_ts),
+            "first_ts": int(self.first_ts or self.last_ts),
             "last_ts": int(self.last_ts),
             "source_end": self.offset + packed.raw_bytes,
             "source": self.source,
@@ -210,7 +214,7 @@ def write_session(
         if own_ts:
             newest = own_ts if newest is None else max(newest, own_ts)
         read_at = FALLBACK_TS if newest is None else newest
-        cutter.add(line, own_ts or read_at)
+        cutter.add(line, own_ts, read_at)
         mark = checkpoint_of(line, meta, read_at) if COMPACT_MARK in line else None
         if mark is not None:
             cutter.close(mark)
@@ -729,124 +733,6 @@ def hostile_lines() -> list[bytes]:
         _j(assistant({"type": "text", "text": f"</script>{xss}<!-- done --> ]]> `{img}`"})),
     ]  # fmt: skip
     return out
-
-
-# -- benchmark stream ------------------------------------------------------------------
-
-_VOCAB_TEXT = (
-    "def return self import from orders page limit offset None True False async await "
-    "query session commit rollback int str list dict for in if else elif raise ValueError "
-    "src/orders.py tests/test_orders.py PASSED FAILED assert response status_code 200 404 "
-    "json client get post cursor SELECT FROM WHERE ORDER BY id created_at user_id total "
-    "price quantity = == != -> ( ) [ ] { } : , . + - * / # @router.get('/orders') "
-    "db.query(Order) .limit(limit) .offset(offset) .all() logger.info('%s', x) "
-    "Traceback (most recent call last): File line module error warning INFO DEBUG "
-    "http://localhost:8000/orders?limit=50 diff --git a/src b/src @@ -1,4 +1,6 @@"
-)
-_VOCAB = _VOCAB_TEXT.split()
-_BREAKS = ("\n", "\n    ", "\n        ", "\n\n")
-
-
-@functools.lru_cache(maxsize=4)
-def _corpus(seed: int) -> str:
-    """About 1.5 MB of code- and log-like text to cut tool outputs and messages from."""
-    rng = random.Random(seed)
-    population = [*_VOCAB, *_BREAKS]
-    weights = [1.0] * len(_VOCAB) + [3.0] * len(_BREAKS)
-    words = rng.choices(population, weights, k=260_000)
-    return " ".join(words)
-
-
-def big_session_lines(total_bytes: int, seed: int = 0) -> Iterator[bytes]:
-    """Codex-like lines until at least `total_bytes` have been yielded (the last line may
-    overshoot), the same for the same arguments. Lines are 200 B to 20 KB, with a 200 KB
-    tool output now and then (about one in 60 calls) and a remote compaction (a
-    `compacted` line of ~100 KB, then `context_compacted`) every 16 MiB."""
-    emitted = 0
-    for line in _codex_stream(seed):
-        if emitted >= total_bytes:
-            return
-        emitted += len(line)
-        yield line
-
-
-def _codex_stream(seed: int) -> Iterator[bytes]:
-    rng = random.Random(seed)
-    corpus = _corpus(seed)
-    t = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
-    sid = f"019ce1a2-0000-7000-8000-{seed % 10**12:012d}"
-    cwd = "/home/dev/shop-api"
-    call_no = 0
-    emitted = 0
-    next_compaction = 16 << 20
-
-    def stamp() -> str:
-        nonlocal t
-        t += timedelta(milliseconds=rng.randint(20, 4000))
-        return t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-    def text(size: int) -> str:
-        start = rng.randrange(0, len(corpus) - size)
-        return corpus[start : start + size]
-
-    def size(median: float = 7.0) -> int:
-        return int(min(17_000, max(60, rng.lognormvariate(median, 1.0))))
-
-    def line(kind: str, payload: dict[str, Any]) -> bytes:
-        nonlocal emitted
-        data = _j({"timestamp": stamp(), "type": kind, "payload": payload})
-        emitted += len(data)
-        return data
-
-    def blob(n: int) -> str:
-        return "gAAAAAB" + base64.b64encode(rng.randbytes(n * 3 // 4)).decode()
-
-    meta = {"id": sid, "timestamp": "2026-03-14T09:00:00.000Z", "cwd": cwd,
-            "originator": "codex_cli_rs", "cli_version": "0.112.0", "source": "cli",
-            "model_provider": "openai",
-            "git": {"commit_hash": "a1b2c3d", "branch": "main"}}  # fmt: skip
-    context = {"cwd": cwd, "approval_policy": "on-request", "model": "gpt-5-codex",
-               "sandbox_policy": {"type": "workspace-write", "network_access": False},
-               "effort": "medium", "summary": "auto"}  # fmt: skip
-    yield line("session_meta", meta)
-    yield line("turn_context", context)
-    total_tokens = 12_000
-    while True:
-        ask = text(size(5.8))
-        yield line("response_item", {"type": "message", "role": "user",
-                                     "content": [{"type": "input_text", "text": ask}]})  # fmt: skip
-        yield line("event_msg", {"type": "user_message", "message": ask, "images": []})
-        for _ in range(rng.randint(1, 8)):
-            call_no += 1
-            call_id = f"call_{call_no:08d}"
-            if rng.random() < 0.5:
-                yield line("response_item", {"type": "reasoning", "content": None,
-                                             "summary": [{"type": "summary_text",
-                                                          "text": text(size(4.5))}],
-                                             "encrypted_content": blob(size(7.3))})  # fmt: skip
-            command = json.dumps({"command": ["bash", "-lc", text(rng.randint(60, 300))]})
-            yield line("response_item", {"type": "function_call", "name": "shell",
-                                         "arguments": command, "call_id": call_id})  # fmt: skip
-            big = rng.random() < 1 / 60
-            output = _exec_output(text(200_000 if big else size()), rng.choice((0, 0, 0, 1)))
-            yield line("response_item", {"type": "function_call_output", "call_id": call_id,
-                                         "output": output})  # fmt: skip
-            total_tokens += rng.randint(500, 9000)
-            usage = {"input_tokens": total_tokens, "cached_input_tokens": total_tokens // 2,
-                     "output_tokens": total_tokens // 40, "total_tokens": total_tokens}  # fmt: skip
-            yield line("event_msg", {"type": "token_count", "rate_limits": None,
-                                     "info": {"total_token_usage": usage,
-                                              "model_context_window": 272000}})  # fmt: skip
-        answer = text(size(6.5))
-        content = [{"type": "output_text", "text": answer}]
-        yield line("response_item", {"type": "message", "role": "assistant", "content": content})
-        yield line("event_msg", {"type": "agent_message", "message": answer})
-        if emitted >= next_compaction:
-            next_compaction += 16 << 20
-            history = [{"type": "compaction", "encrypted_content": blob(100_000)}]
-            yield line("compacted", {"message": "", "replacement_history": history})
-            yield line("event_msg", {"type": "context_compacted"})
-            total_tokens = 12_000
 
 
 # -- a store with one of each ----------------------------------------------------------

@@ -1,39 +1,32 @@
 """A local Supabase Storage stand-in: Starlette on uvicorn, 127.0.0.1, a free port, a thread.
 
-It answers the REST routes of the storage server under `/storage/v1/` the way the real
-one (v1.26.x, see docs/stores.md) does, closely enough that the unmodified supabase
-client (supabase-py 2.34) works against it:
+It answers the REST routes of the storage server under `/storage/v1/` that
+uploader/stores/supabase.py calls through the unmodified supabase client (supabase-py
+2.34), the way the real server (v1.26.x, see docs/stores.md) does, and no others (a route
+the store does not call gets Fastify's 404; add one here when the store starts using it):
 
-    POST/PUT /object/{bucket}/{key}          upload / update: multipart/form-data (fields
-                                             `cacheControl`, then the file part) or a raw
-                                             body; `x-upsert: true` overwrites (PUT always does)
+    POST /object/{bucket}/{key}              upload: multipart/form-data (fields
+                                             `cacheControl`, then the file part);
+                                             `x-upsert: true` overwrites
     GET(HEAD) /object/{bucket}/{key}         download (also /object/authenticated/...)
-    GET /object/info/{bucket}/{key}          the object's info as JSON
     POST /object/list/{bucket}               one folder level: folders first (`id: null`),
-                                             then files; `search` is a name prefix; paged
-    POST /object/sign/{bucket}/{key}         {"signedURL": "/object/sign/...?token=JWT"}
-    GET /object/sign/{bucket}/{key}?token=   the signed download, no auth, expiry honoured
-    POST /object/sign/{bucket}               several signed URLs at once
-    POST/PUT /object/upload/sign/{bucket}/{key}   signed upload URL, then the upload
+                                             then files, by name; `search` is a name
+                                             prefix; paged with limit and offset
     DELETE /object/{bucket} {"prefixes": []} removes those exact keys, returns their rows
-    DELETE /object/{bucket}/{key}            removes one
-    GET/POST /bucket, GET/PUT/DELETE /bucket/{id}, POST /bucket/{id}/empty
+    GET /bucket/{id}                         the bucket (the store's start-up check)
 
 What it copies from the real server, including the awkward parts:
 
 - Errors are HTTP 400 (500 for "500") with the real code in the body:
   `{"statusCode": "404", "code": "NoSuchKey", "error": "not_found", "message":
   "Object not found"}`; "409"/"Duplicate"; "403"/"Unauthorized"; "404"/"Bucket not
-  found"; "400"/"InvalidKey"; "413"/"Payload too large"; "400"/"InvalidJWT".
+  found"; "400"/"InvalidKey".
 - Auth: every call carries `Authorization: Bearer <JWT>` and `apiKey: <JWT>`. Keys are
-  HS256 JWTs signed with this stand-in's secret (`.key` is a service_role key,
-  `.anon_key` an anon one). A wrong, malformed or missing bearer gets the real server's
-  answer (400, "403" Unauthorized, the JWT library's message: "Invalid Compact JWS",
-  "signature verification failed", '"exp" claim timestamp check failed'). A missing or
-  wrong apiKey gets the same shape (the real server leaves that check to its gateway).
-- The anon key sees what a project without storage RLS policies shows it: empty lists,
-  "Object not found", "Bucket not found", and 403 "new row violates row-level security
-  policy" on writes.
+  HS256 JWTs signed with this stand-in's secret (`.key` is a service_role key). A wrong,
+  malformed or missing bearer gets the real server's answer (400, "403" Unauthorized,
+  the JWT library's message: "Invalid Compact JWS", "signature verification failed"). A
+  missing or wrong apiKey gets the same shape (the real server leaves that check to its
+  gateway).
 - POST without upsert on an existing key gives 409, but not atomically: the existence
   check happens before the body is read and the write `race_window` seconds later, so
   concurrent creators of one key mostly all "succeed" (last writer wins), as measured.
@@ -42,18 +35,13 @@ What it copies from the real server, including the awkward parts:
   get_bucket, uploads and bucket routes say "Bucket not found").
 - Keys must match the server's S3-safe character set (ASCII letters, digits and
   `_/!-.*'() &$@=;:+,?`); `.` and `..` segments are rejected too (InvalidKey).
-- Objects over `max_object_size` (50 MiB, the default global limit) get "413".
 
-For the tests it adds, all thread-safe: buckets and objects to seed and inspect, request
-counters per method (`count()`, `counts`, `calls`), a record of each upload's shape
-(`uploads`), a clock to move for signed-URL expiry (`advance_clock`), and faults that
+For the tests it adds, all thread-safe: objects to seed and inspect, and faults that
 stand for the gateway in front of the real server, taken by the next matching requests:
 
     fail_next(n, status=503)   an HTML error page as a gateway sends it; not processed
     reset_next(n)              the connection is reset (RST) unanswered; not processed
     drop_next(n)               processed (committed), then reset instead of answering
-    delay_next(n, seconds)     processed, the answer held back (past a client timeout);
-                               commit=False: held, then reset, never processed
 """
 
 from __future__ import annotations
@@ -70,7 +58,6 @@ import struct
 import threading
 import time
 import uuid
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
@@ -83,22 +70,17 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
-from starlette.types import Message as AsgiMessage
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message as AsgiMessage, Receive, Scope, Send
 
 DEFAULT_BUCKET = "sessions"
 DEFAULT_CONTENT_TYPE = "text/plain;charset=UTF-8"
 DEFAULT_RACE_WINDOW = 0.02  # seconds between the 409 check and the write of a POST
-DEFAULT_MAX_OBJECT_SIZE = 50 * 1024 * 1024
 MAX_DELETE_PREFIXES = 1000
-SIGNED_UPLOAD_SECONDS = 2 * 60 * 60
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
 
 _KEY_RE = re.compile(r"[\w/!\-.*'() &$@=;:+,?]+", re.ASCII)
-_BUCKET_RE = re.compile(r"[\w!\-.*'() &$@=;:+,?]+", re.ASCII)
 _BEARER_RE = re.compile(r"^Bearer\s+", re.IGNORECASE)
-_SORT_COLUMNS = ("name", "updated_at", "created_at", "last_accessed_at")
 _GATEWAY_REASONS = {
     500: "Internal Server Error",
     502: "Bad Gateway",
@@ -146,15 +128,11 @@ def _denied(message: str) -> StorageError:
     return StorageError("403", "AccessDenied", message, error="Unauthorized")
 
 
-def _rls_denied() -> StorageError:
-    return _denied("new row violates row-level security policy")
-
-
 def _invalid(message: str) -> StorageError:
     return StorageError("400", "InvalidRequest", message, error="Bad Request")
 
 
-# --- JWTs (HS256), for keys and signed-URL tokens ----------------------------------------
+# --- JWTs (HS256), for keys ----------------------------------------
 
 
 class _JwtError(Exception):
@@ -176,7 +154,7 @@ def sign_jwt(payload: dict[str, Any], secret: bytes) -> str:
     return f"{header}.{body}.{_b64encode(signature)}"
 
 
-def verify_jwt(token: str, secret: bytes, now: float) -> dict[str, Any]:
+def verify_jwt(token: str, secret: bytes) -> dict[str, Any]:
     """The payload of a valid token; otherwise _JwtError with the `jose` library's message."""
     parts = token.split(".")
     if len(parts) != 3:
@@ -194,9 +172,6 @@ def verify_jwt(token: str, secret: bytes, now: float) -> dict[str, Any]:
     expected = hmac.new(secret, f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256).digest()
     if not hmac.compare_digest(signature, expected):
         raise _JwtError("signature verification failed")
-    exp = payload.get("exp")
-    if isinstance(exp, int | float) and exp <= now:
-        raise _JwtError('"exp" claim timestamp check failed')
     return payload
 
 
@@ -218,7 +193,6 @@ class StoredObject:
     version: str
     created_at: float
     updated_at: float
-    user_metadata: dict[str, Any] | None = None
 
     @property
     def etag(self) -> str:
@@ -248,7 +222,7 @@ class StoredObject:
             "created_at": _iso(self.created_at),
             "last_accessed_at": _iso(self.updated_at),
             "metadata": self.metadata(),
-            "user_metadata": self.user_metadata,
+            "user_metadata": None,
         }
 
 
@@ -258,8 +232,6 @@ class BucketRecord:
     public: bool
     created_at: float
     updated_at: float
-    file_size_limit: int | None = None
-    allowed_mime_types: list[str] | None = None
     objects: dict[str, StoredObject] = field(default_factory=dict)
 
     def row(self) -> dict[str, Any]:
@@ -269,50 +241,20 @@ class BucketRecord:
             "owner": "",
             "public": self.public,
             "type": "STANDARD",
-            "file_size_limit": self.file_size_limit,
-            "allowed_mime_types": self.allowed_mime_types,
+            "file_size_limit": None,
+            "allowed_mime_types": None,
             "created_at": _iso(self.created_at),
             "updated_at": _iso(self.updated_at),
         }
 
 
-@dataclass(frozen=True)
-class Call:
-    """One request as the stand-in saw it; status 0 when the connection was reset."""
-
-    method: str
-    path: str
-    status: int
-    fault: str | None = None
-
-
-@dataclass(frozen=True)
-class Upload:
-    """The shape of one upload as it arrived (to check what a client really sends)."""
-
-    method: str
-    bucket: str
-    key: str
-    multipart: bool
-    fields: dict[str, str]  # form fields before the file part
-    file_field: str | None  # the file part's field name
-    filename: str | None
-    content_type: str  # as stored
-    upsert: bool
-    size: int
-
-
 @dataclass
 class _Fault:
-    kind: str  # "error" | "reset" | "drop" | "delay"
+    kind: str  # "error" | "reset" | "drop"
     times: int
     method: str | None
     path: str | None
     status: int = 503
-    body: bytes = b""
-    content_type: str = "text/html; charset=utf-8"
-    seconds: float = 0.0
-    commit: bool = True
 
     def matches(self, method: str, path: str) -> bool:
         if self.times <= 0:
@@ -348,18 +290,6 @@ def _like(pattern: str) -> re.Pattern[str]:
         out.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
         i += 1
     return re.compile("".join(out) + ".*", re.DOTALL)
-
-
-def _int_param(body: dict[str, Any], name: str, default: int, minimum: int) -> int:
-    """An integer body field as ajv (coerceTypes) reads it."""
-    value = body.get(name, default)
-    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _invalid(f"body/{name} must be integer")
-    if value < minimum:
-        raise _invalid(f"body/{name} must be >= {minimum}")
-    return value
 
 
 def _header_params(name: str, value: str) -> tuple[str, dict[str, str]]:
@@ -423,17 +353,10 @@ class SupabaseStandin:
         self.url = ""  # http://127.0.0.1:PORT once started: the SUPABASE_URL
         self._secret = secrets.token_bytes(32)
         self.key = self.make_key("service_role")
-        self.anon_key = self.make_key("anon")
         self.race_window = DEFAULT_RACE_WINDOW
-        self.max_object_size = DEFAULT_MAX_OBJECT_SIZE
         self._lock = threading.Lock()
         self._buckets: dict[str, BucketRecord] = {}
         self._faults: list[_Fault] = []
-        self._counts: Counter[str] = Counter()
-        self._calls: list[Call] = []
-        self._uploads: list[Upload] = []
-        self._clock_offset = 0.0
-        self._stopping = False
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.create_bucket(bucket)
@@ -466,7 +389,7 @@ class SupabaseStandin:
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, name="supabase-standin", daemon=True)
-        self._server, self._thread, self._stopping = server, thread, False
+        self._server, self._thread = server, thread
         thread.start()
         deadline = time.monotonic() + START_TIMEOUT
         while not server.started:
@@ -484,7 +407,6 @@ class SupabaseStandin:
         server, thread = self._server, self._thread
         if server is None or thread is None:
             return
-        self._stopping = True
         server.should_exit = True
         thread.join(timeout=STOP_TIMEOUT)
         if thread.is_alive():
@@ -501,52 +423,27 @@ class SupabaseStandin:
         self.stop()
 
     def reset(self) -> None:
-        """Back to a fresh server: only the default bucket, empty; no faults, no counts."""
+        """Back to a fresh server: only the default bucket, empty; no faults."""
         with self._lock:
             self._buckets.clear()
             self._faults.clear()
-            self._counts.clear()
-            self._calls.clear()
-            self._uploads.clear()
-            self._clock_offset = 0.0
         self.race_window = DEFAULT_RACE_WINDOW
-        self.max_object_size = DEFAULT_MAX_OBJECT_SIZE
         self.create_bucket(self.bucket)
 
-    # keys and clock -------------------------------------------------------------------
+    # keys ----------------------------------------------------------------------------
 
-    def make_key(self, role: str = "service_role", *, expires_in: float | None = None) -> str:
-        """A key this server accepts (until `expires_in` seconds from now, if given)."""
-        now = int(time.time())
-        payload: dict[str, Any] = {"iss": "supabase-standin", "role": role, "iat": now}
-        if expires_in is not None:
-            payload["exp"] = int(now + expires_in)
+    def make_key(self, role: str = "service_role") -> str:
+        """A key this server accepts."""
+        payload = {"iss": "supabase-standin", "role": role, "iat": int(time.time())}
         return sign_jwt(payload, self._secret)
-
-    def now(self) -> float:
-        return time.time() + self._clock_offset
-
-    def advance_clock(self, seconds: float) -> None:
-        """Move the server's clock on: signed URLs and keys expire by it."""
-        with self._lock:
-            self._clock_offset += seconds
 
     # buckets and objects, directly --------------------------------------------------------
 
     def create_bucket(self, name: str, *, public: bool = False) -> None:
         with self._lock:
             if name not in self._buckets:
-                now = self.now()
+                now = time.time()
                 self._buckets[name] = BucketRecord(name, public, now, now)
-
-    def delete_bucket(self, name: str) -> None:
-        """Remove a bucket and everything in it (the server itself refuses a full one)."""
-        with self._lock:
-            self._buckets.pop(name, None)
-
-    def bucket_names(self) -> list[str]:
-        with self._lock:
-            return sorted(self._buckets)
 
     def put_object(
         self,
@@ -570,11 +467,6 @@ class SupabaseStandin:
             record = self._buckets.get(bucket or self.bucket)
             return sorted(record.objects) if record else []
 
-    def objects(self, *, bucket: str | None = None) -> dict[str, bytes]:
-        with self._lock:
-            record = self._buckets.get(bucket or self.bucket)
-            return {k: o.data for k, o in sorted(record.objects.items())} if record else {}
-
     # faults ------------------------------------------------------------------------------
 
     def fail_next(
@@ -584,13 +476,9 @@ class SupabaseStandin:
         *,
         method: str | None = None,
         path: str | None = None,
-        body: bytes | str | None = None,
-        content_type: str = "text/html; charset=utf-8",
     ) -> None:
         """The next `times` matching requests get `status` with a gateway's HTML page."""
-        page = gateway_page(status) if body is None else body
-        data = page.encode() if isinstance(page, str) else page
-        self._add_fault(_Fault("error", times, method, path, status, data, content_type))
+        self._add_fault(_Fault("error", times, method, path, status))
 
     def reset_next(
         self, times: int = 1, *, method: str | None = None, path: str | None = None
@@ -604,19 +492,6 @@ class SupabaseStandin:
         """The next `times` matching requests are processed (a write is committed), then the
         connection is reset instead of answering: the client cannot know it succeeded."""
         self._add_fault(_Fault("drop", times, method, path))
-
-    def delay_next(
-        self,
-        times: int = 1,
-        seconds: float = 5.0,
-        *,
-        method: str | None = None,
-        path: str | None = None,
-        commit: bool = True,
-    ) -> None:
-        """The next `times` matching requests are processed, and the answer held `seconds`;
-        with commit=False they are held, then reset, and never processed."""
-        self._add_fault(_Fault("delay", times, method, path, seconds=seconds, commit=commit))
 
     def heal(self) -> None:
         """Drop every pending fault."""
@@ -640,106 +515,28 @@ class SupabaseStandin:
                     return fault
             return None
 
-    # counters ----------------------------------------------------------------------------
-
-    def count(self, method: str | None = None, path: str | None = None) -> int:
-        """Requests seen (faulted ones included), of one method and/or with `path` in them."""
-        with self._lock:
-            if path is None:
-                return self._counts[method.upper()] if method else sum(self._counts.values())
-            return sum(
-                1
-                for c in self._calls
-                if path in c.path and (method is None or c.method == method.upper())
-            )
-
-    @property
-    def counts(self) -> Counter[str]:
-        """Requests seen per method."""
-        with self._lock:
-            return Counter(self._counts)
-
-    @property
-    def calls(self) -> list[Call]:
-        with self._lock:
-            return list(self._calls)
-
-    @property
-    def uploads(self) -> list[Upload]:
-        with self._lock:
-            return list(self._uploads)
-
-    def reset_counters(self) -> None:
-        with self._lock:
-            self._counts.clear()
-            self._calls.clear()
-            self._uploads.clear()
-
-    # ASGI: counting and faults in front of the app ---------------------------------------
+    # ASGI: faults in front of the app ----------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        method: str = scope["method"]
-        path: str = scope["path"]
-        fault = self._take_fault(method, path)
-        recorded = False
-
-        def record(status: int) -> None:
-            """Count the request before the client can see its answer (or its reset)."""
-            nonlocal recorded
-            if not recorded:
-                recorded = True
-                with self._lock:
-                    self._counts[method] += 1
-                    self._calls.append(Call(method, path, status, fault.kind if fault else None))
-
-        async def counted_send(message: AsgiMessage) -> None:
-            if message["type"] == "http.response.start":
-                record(message["status"])
-            await send(message)
-
-        try:
-            if fault is None:
-                await self.app(scope, receive, counted_send)
-            elif fault.kind == "error":
-                await _drain(receive)
-                page = Response(
-                    fault.body,
-                    status_code=fault.status,
-                    headers={"content-type": fault.content_type},
-                )
-                await page(scope, receive, counted_send)
-            elif fault.kind == "reset":
-                await _drain(receive)
-                record(0)
-                await self._reset(scope)
-            elif fault.kind == "drop":
-                await self.app(scope, receive, _swallow)
-                record(0)
-                await self._reset(scope)
-            elif fault.kind == "delay" and fault.commit:
-                held: list[AsgiMessage] = []
-
-                async def hold(message: AsgiMessage) -> None:
-                    held.append(message)
-
-                await self.app(scope, receive, hold)
-                await self._sleep(fault.seconds)
-                for message in held:
-                    await counted_send(message)
-            else:  # delay, uncommitted
-                await _drain(receive)
-                await self._sleep(fault.seconds)
-                record(0)
-                await self._reset(scope)
-        finally:
-            record(0)
-
-    async def _sleep(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while not self._stopping and time.monotonic() < deadline:
-            await asyncio.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+        fault = self._take_fault(scope["method"], scope["path"])
+        if fault is None:
+            await self.app(scope, receive, send)
+        elif fault.kind == "error":
+            await _drain(receive)
+            page = Response(
+                gateway_page(fault.status),
+                status_code=fault.status,
+                headers={"content-type": "text/html; charset=utf-8"},
+            )
+            await page(scope, receive, send)
+        elif fault.kind == "reset":
+            await _drain(receive)
+            await self._reset(scope)
+        else:  # drop
+            await self.app(scope, receive, _swallow)
+            await self._reset(scope)
 
     async def _reset(self, scope: Scope) -> None:
         """Abort this request's connection with an RST (SO_LINGER 0), sending nothing."""
@@ -763,27 +560,12 @@ class SupabaseStandin:
 
     def _build_app(self) -> Starlette:
         api = [
-            Route("/bucket", self._h_list_buckets, methods=["GET"]),
-            Route("/bucket", self._h_create_bucket, methods=["POST"]),
             Route("/bucket/{bucket}", self._h_get_bucket, methods=["GET"]),
-            Route("/bucket/{bucket}", self._h_update_bucket, methods=["PUT"]),
-            Route("/bucket/{bucket}", self._h_delete_bucket, methods=["DELETE"]),
-            Route("/bucket/{bucket}/empty", self._h_empty_bucket, methods=["POST"]),
             Route("/object/list/{bucket}", self._h_list, methods=["POST"]),
-            Route("/object/sign/{bucket}", self._h_sign_many, methods=["POST"]),
-            Route("/object/sign/{bucket}/{key:path}", self._h_sign, methods=["POST"]),
-            Route("/object/sign/{bucket}/{key:path}", self._h_signed_download, methods=["GET"]),
-            Route("/object/upload/sign/{bucket}/{key:path}", self._h_sign_upload, methods=["POST"]),
-            Route(
-                "/object/upload/sign/{bucket}/{key:path}", self._h_signed_upload, methods=["PUT"]
-            ),
-            Route("/object/info/authenticated/{bucket}/{key:path}", self._h_info, methods=["GET"]),
-            Route("/object/info/{bucket}/{key:path}", self._h_info, methods=["GET"]),
             Route("/object/authenticated/{bucket}/{key:path}", self._h_download, methods=["GET"]),
             Route("/object/{bucket}", self._h_remove, methods=["DELETE"]),
-            Route("/object/{bucket}/{key:path}", self._h_upload, methods=["POST", "PUT"]),
+            Route("/object/{bucket}/{key:path}", self._h_upload, methods=["POST"]),
             Route("/object/{bucket}/{key:path}", self._h_download, methods=["GET"]),
-            Route("/object/{bucket}/{key:path}", self._h_delete_one, methods=["DELETE"]),
         ]
         return Starlette(
             routes=[Mount("/storage/v1", routes=api)],
@@ -796,26 +578,20 @@ class SupabaseStandin:
 
     # auth
 
-    def _role(self, request: Request) -> str:
-        """The caller's role from its bearer JWT; 403 for a bad one or a bad apiKey."""
-        now = self.now()
+    def _authorize(self, request: Request) -> None:
+        """403 for a bad bearer JWT or a missing or bad apiKey."""
         token = _BEARER_RE.sub("", request.headers.get("authorization", ""))
         try:
-            payload = verify_jwt(token, self._secret, now)
+            verify_jwt(token, self._secret)
         except _JwtError as exc:
             raise _denied(str(exc)) from exc
         apikey = request.headers.get("apikey")
         if apikey is None:
             raise _denied("No API key found in request")
         try:
-            verify_jwt(apikey, self._secret, now)
+            verify_jwt(apikey, self._secret)
         except _JwtError as exc:
             raise _denied("Invalid authentication credentials") from exc
-        return str(payload.get("role", ""))
-
-    def _service(self, request: Request) -> bool:
-        """True for the service role (bypasses RLS); False for anon/authenticated."""
-        return self._role(request) == "service_role"
 
     # helpers
 
@@ -830,14 +606,7 @@ class SupabaseStandin:
     @staticmethod
     async def _json(request: Request) -> dict[str, Any]:
         raw = await request.body()
-        try:
-            body = json.loads(raw) if raw else {}
-        except ValueError as exc:
-            raise _invalid(
-                "Body is not valid JSON but content-type is set to 'application/json'"
-            ) from exc
-        if not isinstance(body, dict):
-            raise _invalid("body must be object")
+        body: dict[str, Any] = json.loads(raw) if raw else {}
         return body
 
     def _find(self, bucket: str, key: str) -> StoredObject:
@@ -855,10 +624,9 @@ class SupabaseStandin:
         data: bytes,
         content_type: str,
         cache_control: str,
-        user_metadata: dict[str, Any] | None = None,
     ) -> StoredObject:
         """Store under the lock; an overwrite keeps the object's id and created_at."""
-        now = self.now()
+        now = time.time()
         old = record.objects.get(key)
         obj = StoredObject(
             data=data,
@@ -868,7 +636,6 @@ class SupabaseStandin:
             version=str(uuid.uuid4()),
             created_at=old.created_at if old else now,
             updated_at=now,
-            user_metadata=user_metadata,
         )
         record.objects[key] = obj
         return obj
@@ -884,69 +651,26 @@ class SupabaseStandin:
             },
         )
 
-    def _sign(self, bucket: str, key: str, expires_in: int) -> str:
-        now = int(self.now())
-        payload = {"url": f"{bucket}/{key}", "iat": now, "exp": now + expires_in}
-        return f"/object/sign/{bucket}/{key}?token={sign_jwt(payload, self._secret)}"
-
-    def _verify_token(self, request: Request, bucket: str, key: str) -> dict[str, Any]:
-        token = request.query_params.get("token")
-        if token is None:
-            raise _invalid("querystring must have required property 'token'")
-        try:
-            payload = verify_jwt(token, self._secret, self.now())
-        except _JwtError as exc:
-            raise StorageError("400", "InvalidJWT", str(exc)) from exc
-        if payload.get("url") != f"{bucket}/{key}":
-            raise StorageError("400", "InvalidSignature", "The url do not match the signature")
-        return payload
-
     # uploads
 
     async def _h_upload(self, request: Request) -> Response:
-        service = self._service(request)
+        self._authorize(request)
         bucket, key = self._target(request)
-        upsert = request.method == "PUT" or request.headers.get("x-upsert") == "true"
-        return await self._upload(request, bucket, key, upsert=upsert, service=service)
-
-    async def _upload(
-        self, request: Request, bucket: str, key: str, *, upsert: bool, service: bool
-    ) -> Response:
+        upsert = request.headers.get("x-upsert") == "true"
         with self._lock:
             record = self._buckets.get(bucket)
             exists = record is not None and key in record.objects
         if record is None:
             raise _no_bucket()
-        if not service:
-            raise _rls_denied()
         if exists and not upsert:
             raise _duplicate()
-        body = await request.body()
-        ctype = request.headers.get("content-type", "")
-        fields: dict[str, str] = {}
-        part: _FilePart | None = None
-        if _header_params("content-type", ctype)[0] == "multipart/form-data":
-            fields, part = parse_multipart(body, ctype)
-            if part is None:
-                raise _invalid("No content provided")
-            data, content_type = part.data, part.content_type or DEFAULT_CONTENT_TYPE
-            cache_seconds = fields.get("cacheControl")
-        else:
-            data, content_type = body, ctype or DEFAULT_CONTENT_TYPE
-            cache_seconds = request.headers.get("cache-control")
-        if len(data) > self.max_object_size:
-            raise StorageError(
-                "413",
-                "EntityTooLarge",
-                "The object exceeded the maximum allowed size",
-                error="Payload too large",
-            )
-        user_metadata = None
-        if "metadata" in fields:
-            try:
-                user_metadata = json.loads(fields["metadata"])
-            except ValueError as exc:
-                raise _invalid("Invalid metadata") from exc
+        fields, part = parse_multipart(
+            await request.body(), request.headers.get("content-type", "")
+        )
+        if part is None:
+            raise _invalid("No content provided")
+        data, content_type = part.data, part.content_type or DEFAULT_CONTENT_TYPE
+        cache_seconds = fields.get("cacheControl")
         if not upsert and self.race_window > 0:
             await asyncio.sleep(self.race_window)  # the real check is not atomic with the write
         with self._lock:
@@ -954,82 +678,30 @@ class SupabaseStandin:
             if record is None:
                 raise _no_bucket()
             cache_control = f"max-age={cache_seconds}" if cache_seconds else "no-cache"
-            obj = self._write(record, key, data, content_type, cache_control, user_metadata)
-            self._uploads.append(
-                Upload(
-                    method=request.method,
-                    bucket=bucket,
-                    key=key,
-                    multipart=part is not None,
-                    fields=fields,
-                    file_field=part.field if part else None,
-                    filename=part.filename if part else None,
-                    content_type=content_type,
-                    upsert=upsert,
-                    size=len(data),
-                )
-            )
+            obj = self._write(record, key, data, content_type, cache_control)
         return JSONResponse({"Id": obj.id, "Key": f"{bucket}/{key}"})
 
     # reads
 
     async def _h_download(self, request: Request) -> Response:
-        service = self._service(request)
+        self._authorize(request)
         bucket, key = self._target(request)
-        if not service:
-            raise _not_found()
         return self._object_response(self._find(bucket, key))
 
-    async def _h_info(self, request: Request) -> Response:
-        service = self._service(request)
-        bucket, key = self._target(request)
-        if not service:
-            raise _not_found()
-        obj = self._find(bucket, key)
-        return JSONResponse(
-            {
-                "id": obj.id,
-                "name": key,
-                "version": obj.version,
-                "bucket_id": bucket,
-                "size": len(obj.data),
-                "content_type": obj.content_type,
-                "cache_control": obj.cache_control,
-                "etag": obj.etag,
-                "metadata": obj.user_metadata,
-                "last_modified": _iso(obj.updated_at),
-                "created_at": _iso(obj.created_at),
-            },
-            headers={"etag": obj.etag, "cache-control": "no-cache"},
-        )
-
     async def _h_list(self, request: Request) -> Response:
-        service = self._service(request)
+        """By name, ascending: the store asks for nothing else (sortBy is not read)."""
+        self._authorize(request)
         bucket: str = request.path_params["bucket"]
         body = await self._json(request)
         prefix = body.get("prefix")
         if not isinstance(prefix, str):
             raise _invalid("body must have required property 'prefix'")
-        limit = _int_param(body, "limit", 100, 1)
-        offset = _int_param(body, "offset", 0, 0)
-        search = body.get("search") or ""
-        if not isinstance(search, str):
-            raise _invalid("body/search must be string")
-        sort_by = body.get("sortBy") or {}
-        column = sort_by.get("column", "name") if isinstance(sort_by, dict) else None
-        order = sort_by.get("order", "asc") if isinstance(sort_by, dict) else None
-        if column not in _SORT_COLUMNS:
-            raise _invalid("body/sortBy/column must be equal to one of the allowed values")
-        if order not in ("asc", "desc"):
-            raise _invalid("body/sortBy/order must be equal to one of the allowed values")
-        if not service:
-            return JSONResponse([])
-        rows = self._search(bucket, prefix, search, column, order == "desc")
+        limit = int(body.get("limit", 100))
+        offset = int(body.get("offset", 0))
+        rows = self._search(bucket, prefix, body.get("search") or "")
         return JSONResponse(rows[offset : offset + limit])
 
-    def _search(
-        self, bucket: str, prefix: str, search: str, column: str, descending: bool
-    ) -> list[dict[str, Any]]:
+    def _search(self, bucket: str, prefix: str, search: str) -> list[dict[str, Any]]:
         """storage.search_v1_optimised: the folders at one level, then the files there."""
         if prefix and not prefix.endswith("/"):
             prefix += "/"
@@ -1059,17 +731,8 @@ class SupabaseStandin:
             }
             for folder in folders
         ]
-        folder_rows.sort(key=lambda row: str(row["name"]), reverse=descending)
-
-        def file_key(item: tuple[str, StoredObject]) -> tuple[Any, ...]:
-            short, obj = item
-            if column == "created_at":
-                return (obj.created_at, short)
-            if column in ("updated_at", "last_accessed_at"):
-                return (obj.updated_at, short)
-            return (short,)
-
-        files.sort(key=file_key, reverse=descending)
+        folder_rows.sort(key=lambda row: str(row["name"]))
+        files.sort(key=lambda item: item[0])
         file_rows = [
             {
                 "name": short,
@@ -1086,7 +749,7 @@ class SupabaseStandin:
     # removal
 
     async def _h_remove(self, request: Request) -> Response:
-        service = self._service(request)
+        self._authorize(request)
         bucket: str = request.path_params["bucket"]
         body = await self._json(request)
         prefixes = body.get("prefixes")
@@ -1097,8 +760,6 @@ class SupabaseStandin:
         if len(prefixes) > MAX_DELETE_PREFIXES:
             raise _invalid(f"Maximum of {MAX_DELETE_PREFIXES} objects can be deleted at once")
         removed: list[dict[str, Any]] = []
-        if not service:
-            return JSONResponse(removed)
         with self._lock:
             record = self._buckets.get(bucket)
             for name in dict.fromkeys(prefixes):
@@ -1107,174 +768,16 @@ class SupabaseStandin:
                     removed.append(obj.row(bucket, name))
         return JSONResponse(removed)
 
-    async def _h_delete_one(self, request: Request) -> Response:
-        service = self._service(request)
-        bucket, key = self._target(request)
-        with self._lock:
-            record = self._buckets.get(bucket)
-            obj = record.objects.pop(key, None) if record and service else None
-        if obj is None:
-            raise _not_found()
-        return JSONResponse({"message": "Successfully deleted"})
-
-    # signed URLs
-
-    async def _h_sign(self, request: Request) -> Response:
-        service = self._service(request)
-        bucket, key = self._target(request)
-        body = await self._json(request)
-        if "expiresIn" not in body:
-            raise _invalid("body must have required property 'expiresIn'")
-        expires_in = _int_param(body, "expiresIn", 0, 1)
-        if not service:
-            raise _not_found()
-        self._find(bucket, key)
-        return JSONResponse({"signedURL": self._sign(bucket, key, expires_in)})
-
-    async def _h_sign_many(self, request: Request) -> Response:
-        service = self._service(request)
-        bucket: str = request.path_params["bucket"]
-        body = await self._json(request)
-        paths = body.get("paths")
-        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
-            raise _invalid("body must have required property 'paths'")
-        expires_in = _int_param(body, "expiresIn", 0, 1)
-        out: list[dict[str, Any]] = []
-        for path in paths:
-            try:
-                if not service:
-                    raise _not_found()
-                self._find(bucket, path)
-                out.append(
-                    {"error": None, "path": path, "signedURL": self._sign(bucket, path, expires_in)}
-                )
-            except StorageError:
-                out.append(
-                    {
-                        "error": "Either the object does not exist or you do not have access to it",
-                        "path": path,
-                        "signedURL": None,
-                    }
-                )
-        return JSONResponse(out)
-
-    async def _h_signed_download(self, request: Request) -> Response:
-        bucket: str = request.path_params["bucket"]
-        key: str = request.path_params["key"]
-        self._verify_token(request, bucket, key)
-        return self._object_response(self._find(bucket, key))
-
-    async def _h_sign_upload(self, request: Request) -> Response:
-        service = self._service(request)
-        bucket, key = self._target(request)
-        upsert = request.headers.get("x-upsert") == "true"
-        with self._lock:
-            record = self._buckets.get(bucket)
-            exists = record is not None and key in record.objects
-        if record is None:
-            raise _no_bucket()
-        if not service:
-            raise _rls_denied()
-        if exists and not upsert:
-            raise _duplicate()
-        now = int(self.now())
-        payload = {
-            "url": f"{bucket}/{key}",
-            "upsert": upsert,
-            "iat": now,
-            "exp": now + SIGNED_UPLOAD_SECONDS,
-        }
-        token = sign_jwt(payload, self._secret)
-        return JSONResponse(
-            {"url": f"/object/upload/sign/{bucket}/{key}?token={token}", "token": token}
-        )
-
-    async def _h_signed_upload(self, request: Request) -> Response:
-        bucket, key = self._target(request)
-        payload = self._verify_token(request, bucket, key)
-        return await self._upload(
-            request, bucket, key, upsert=bool(payload.get("upsert")), service=True
-        )
-
     # buckets
 
-    async def _h_list_buckets(self, request: Request) -> Response:
-        if not self._service(request):
-            return JSONResponse([])
-        with self._lock:
-            rows = [record.row() for _, record in sorted(self._buckets.items())]
-        return JSONResponse(rows)
-
     async def _h_get_bucket(self, request: Request) -> Response:
-        service = self._service(request)
+        self._authorize(request)
         with self._lock:
             record = self._buckets.get(request.path_params["bucket"])
-            row = record.row() if record and service else None
+            row = record.row() if record else None
         if row is None:
             raise _no_bucket()
         return JSONResponse(row)
-
-    async def _h_create_bucket(self, request: Request) -> Response:
-        service = self._service(request)
-        body = await self._json(request)
-        name = body.get("name")
-        if not isinstance(name, str):
-            raise _invalid("body must have required property 'name'")
-        bucket_id = body.get("id") or name
-        if not isinstance(bucket_id, str) or not _BUCKET_RE.fullmatch(bucket_id):
-            raise StorageError("400", "InvalidBucketName", "Bucket name invalid", "Invalid Input")
-        if not service:
-            raise _rls_denied()
-        with self._lock:
-            if bucket_id in self._buckets:
-                raise _duplicate("BucketAlreadyExists")
-            now = self.now()
-            limit = body.get("file_size_limit")
-            mimes = body.get("allowed_mime_types")
-            self._buckets[bucket_id] = BucketRecord(
-                bucket_id,
-                bool(body.get("public", False)),
-                now,
-                now,
-                limit if isinstance(limit, int) else None,
-                mimes if isinstance(mimes, list) else None,
-            )
-        return JSONResponse({"name": bucket_id})
-
-    async def _h_update_bucket(self, request: Request) -> Response:
-        service = self._service(request)
-        body = await self._json(request)
-        with self._lock:
-            record = self._buckets.get(request.path_params["bucket"])
-            if record is None or not service:
-                raise _no_bucket()
-            if "public" in body:
-                record.public = bool(body["public"])
-            record.updated_at = self.now()
-        return JSONResponse({"message": "Successfully updated"})
-
-    async def _h_delete_bucket(self, request: Request) -> Response:
-        service = self._service(request)
-        with self._lock:
-            name = request.path_params["bucket"]
-            record = self._buckets.get(name)
-            if record is None or not service:
-                raise _no_bucket()
-            if record.objects:
-                raise StorageError(
-                    "409", "InvalidRequest", "The bucket you tried to delete is not empty"
-                )
-            del self._buckets[name]
-        return JSONResponse({"message": "Successfully deleted"})
-
-    async def _h_empty_bucket(self, request: Request) -> Response:
-        service = self._service(request)
-        with self._lock:
-            record = self._buckets.get(request.path_params["bucket"])
-            if record is None or not service:
-                raise _no_bucket()
-            record.objects.clear()
-        return JSONResponse({"message": "Successfully emptied"})
 
 
 async def _drain(receive: Receive) -> None:

@@ -36,11 +36,11 @@ from session_factory import (
     CLAUDE_SID,
     CODEX_SID,
     HOSTILE_SID,
-    big_session_lines,
     populated_store,
     write_session,
 )
 from storeview import rebuild
+from transcripts import big_session_lines
 from uiclient import TestClient
 
 from ui.app import UIConfig, create_app

@@ -28,7 +28,9 @@ def watch(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_cli("watch", "--spool-dir", str(tmp_path / "spool"), *args, timeout=60)
 
 
-def assert_one_clear_error(result: subprocess.CompletedProcess[str], code: int, *words: str):
+def assert_one_clear_error(
+    result: subprocess.CompletedProcess[str], code: int, *words: str
+) -> None:
     assert result.returncode == code, result.stderr
     assert "Traceback" not in result.stderr
     for word in words:

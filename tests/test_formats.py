@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from uploader.agents import detect as detect_agent
-from uploader.agents import line_timestamp, read_meta, sid_from_name
+from uploader.agents import detect as detect_agent, line_timestamp, read_meta, sid_from_name
 from uploader.cli.options import validate_sid
 from uploader.core.errors import UsageError
 from uploader.core.units import parse_ms, parse_size

@@ -264,7 +264,9 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(
     # for its secrets.
     stored = rebuild(store, SID)
     assert stored == redacted(want)
-    secrets = sum(sum(s.get("redactions", {}).values()) for s in manifest(store, SID)["segments"])
+    m = manifest(store, SID)
+    assert m is not None
+    secrets = sum(sum(s.get("redactions", {}).values()) for s in m["segments"])
     assert secrets == stored.count(b"[REDACTED:") > 0
     assert b"ghp_" not in stored and b"postgres://app:" + b"[REDACTED" in stored
     assert list(generations(store, SID)) == [1]

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 from session_factory import (
-    big_session_lines,
     claude_lines,
     codex_lines,
     hostile_lines,
     openclaw_lines,
     pi_lines,
 )
+from transcripts import big_session_lines
 
 from uploader.redaction import Redactor, default_rules
 

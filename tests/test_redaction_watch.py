@@ -400,7 +400,7 @@ def test_titles_from_an_agents_index_are_redacted(tmp_path: Path) -> None:
         "--idle-close", "1s", log=log,
     )  # fmt: skip
     try:
-        wait_until(lambda: (manifest(store, SIDS["openclaw"]) or {}).get("segments"),
+        wait_until(lambda: bool((manifest(store, SIDS["openclaw"]) or {}).get("segments")),
                    timeout=30, what="the first segment")  # fmt: skip
     finally:
         proc.send_signal(signal.SIGINT)

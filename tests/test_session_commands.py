@@ -26,7 +26,7 @@ from session_factory import (
     write_session,
 )
 
-from uploader.cli import sessions as cli_sessions
+from uploader.cli import read_commands as cli_reading
 from uploader.stores.local import LocalStore
 
 
@@ -47,8 +47,8 @@ def original(sid: str) -> bytes:
 
 def segment_path(store: LocalStore, sid: str, seq: int) -> Path:
     m = json.loads(store.get(f"sessions/{sid}/manifest.json"))
-    entry = next(s for s in m["segments"] if s["seq"] == seq)
-    return store.root / "sessions" / sid / entry["path"]
+    entry: dict[str, Any] = next(s for s in m["segments"] if s["seq"] == seq)
+    return store.root / "sessions" / sid / str(entry["path"])
 
 
 def edit_manifest(store: LocalStore, sid: str, change: Any) -> None:
@@ -381,8 +381,8 @@ def test_reload_progress_shows_on_a_terminal_only(
 ) -> None:
     err = FakeTerminal() if terminal else io.StringIO()
     monkeypatch.setattr(sys, "stderr", err)
-    monkeypatch.setattr(cli_sessions, "PROGRESS_AFTER_S", 0.0)  # "a moment" has passed
-    with cli_sessions._Progress(1000, "reload 5b1e0c7a") as progress:
+    monkeypatch.setattr(cli_reading, "PROGRESS_AFTER_S", 0.0)  # "a moment" has passed
+    with cli_reading._Progress(1000, "reload 5b1e0c7a") as progress:
         for _ in range(4):
             progress(250)
     shown = err.getvalue()

@@ -19,13 +19,13 @@ from session_factory import (
     HOSTILE_SID,
     OPENCLAW_SID,
     PI_SID,
-    big_session_lines,
     claude_lines,
     codex_lines,
     hostile_lines,
     populated_store,
     write_session,
 )
+from transcripts import big_session_lines
 
 from uploader.agents import checkpoint_id, checkpoint_of, line_timestamp, read_meta
 from uploader.storage import manifest as mf

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -197,11 +197,12 @@ def test_supabase_passing_failures_are_retryable(
     supabase_server: SupabaseStandin, fault: str
 ) -> None:
     store = SupabaseStore(supabase_server.url, supabase_server.key, supabase_server.bucket)
-    inject = {
+    injects: dict[str, Callable[[], None]] = {
         "gateway-503": lambda: supabase_server.fail_next(1, status=503),
         "reset": lambda: supabase_server.reset_next(1),
         "drop": lambda: supabase_server.drop_next(1),
-    }[fault]
+    }
+    inject = injects[fault]
     try:
         inject()
         with pytest.raises(StorageUnavailable):

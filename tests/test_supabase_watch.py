@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,7 @@ def test_supabase_faults_lose_and_double_nothing(
         "--spool-dir", str(tmp_path / "spool"), "--seg-lines", "4", "--poll-ms", "50",
         log=log,
     )  # fmt: skip
-    faults = {
+    faults: dict[str, Callable[[], None]] = {
         "gateway 503": lambda: supabase_server.fail_next(1, method="POST", status=503),
         "reset": lambda: supabase_server.reset_next(1, method="POST"),
         "dropped answer": lambda: supabase_server.drop_next(1, method="POST"),

@@ -30,7 +30,7 @@ from view_sessions import (
 from ui import chat, diffs, images, markup
 from ui.app import UIConfig, create_app
 from ui.security import CSP
-from ui.service import Sessions
+from ui.service import Reading, Sessions
 from uploader.agents.transcript import parse_line, parse_lines
 from uploader.stores.local import LocalStore
 
@@ -495,9 +495,12 @@ def test_session_totals_sum_every_line_once_and_read_only_new_lines(
     assert chat.session_totals(sessions, r) == expected and expected["output"] > 0
     read: list[int] = []
     original = sessions.iter_lines
-    monkeypatch.setattr(
-        sessions, "iter_lines", lambda r, start, n: read.append(start) or original(r, start, n)
-    )
+
+    def iter_lines(r: Reading, start: int, n: int) -> Iterator[tuple[int, bytes]]:
+        read.append(start)
+        return original(r, start, n)
+
+    monkeypatch.setattr(sessions, "iter_lines", iter_lines)
     assert chat.session_totals(sessions, r) == expected
     assert read == []  # remembered: nothing read again
     monkeypatch.setattr(chat, "TOTALS_MAX_BYTES", 10)

@@ -3,6 +3,7 @@ real process, files that appear, grow, go idle, wake up and are renamed when the
 
 from __future__ import annotations
 
+import functools
 import json
 import signal
 import subprocess
@@ -79,7 +80,7 @@ def test_watch_finds_the_agent_folders_and_keeps_every_session_exact(tmp_path: P
         sessions = {codex: CODEX_SID, claude: CLAUDE_SID, claw: OPENCLAW_SID, pi: PI_SID,
                     idle_claw: IDLE_OPENCLAW}  # fmt: skip
         for path, sid in sessions.items():
-            wait_until(lambda p=path, s=sid: stored(p, s), what=f"{sid} uploaded")
+            wait_until(functools.partial(stored, path, sid), what=f"{sid} uploaded")
 
         # A new session appears; an idle one wakes up and grows.
         second = claude.parent / f"{SECOND_CLAUDE}.jsonl"
@@ -141,8 +142,11 @@ def test_many_busy_files_in_one_folder_are_all_tailed(tmp_path: Path) -> None:
                     f.write(lines_of(2, f"{sid}-{round_}"))
             time.sleep(0.2)
         for sid in sids:
-            wait_until(lambda s=sid: len((manifest(store, s) or {}).get("segments", [])) >= 2,
-                       what=f"{sid} tailed")  # fmt: skip
+
+            def tailed(s: str = sid) -> bool:
+                return len((manifest(store, s) or {}).get("segments", [])) >= 2
+
+            wait_until(tailed, what=f"{sid} tailed")
     finally:
         stop(proc, log)
     assert "Traceback" not in log.read_text()
@@ -291,7 +295,11 @@ def test_watch_file_and_watch_dir_give_a_file_the_same_session_id(tmp_path: Path
     by_file = {}
     try:
         for path, _, one, _ in watches:
-            wait_until(lambda o=one, p=path: rebuild_any(o) == p.read_bytes(), what=str(path))
+
+            def rebuilt(o: LocalStore = one, p: Path = path) -> bool:
+                return rebuild_any(o) == p.read_bytes()
+
+            wait_until(rebuilt, what=str(path))
             by_file[path] = sorted(list_sids(one))
     finally:
         for _, proc, _, one_log in watches:

@@ -106,7 +106,11 @@ def test_restart_resumes_without_loss_or_doubles(tmp_path: Path) -> None:
                 f.write(b" 1}\n" + b"".join(claude_line(i) for i in range(10)) + b'{"p":')
         proc = start_cli(*args, log=log)
         started = round_ + 1
-        wait_until(lambda n=started: log.read_text().count(" watching ") == n, what="start")
+
+        def watching(n: int = started) -> bool:
+            return log.read_text().count(" watching ") == n
+
+        wait_until(watching, what="start")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
         want = source.read_bytes().rpartition(b"\n")[0] + b"\n"

@@ -16,8 +16,13 @@ from uploader.core.errors import NotFound
 from uploader.read.catalog import Catalog, Query, SessionSummary, select
 from uploader.read.restoring import plan_restore, write_restore
 from uploader.storage.sessionid import validate_sid
-from uploader.stores import StorageError, Store, StoreOptions, resolve_store_url
-from uploader.stores import open_store as _open_url
+from uploader.stores import (
+    StorageError,
+    Store,
+    StoreOptions,
+    open_store as _open_url,
+    resolve_store_url,
+)
 
 log = logging.getLogger(__name__)
 

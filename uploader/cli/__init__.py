@@ -7,7 +7,14 @@ error handler (`app.explain`: the command line and the dashboard give the same h
 """
 
 # Importing the command modules registers their commands on `main`.
-from uploader.cli import export, importing, scan, sessions, sweep  # noqa: F401
+from uploader.cli import (  # noqa: F401
+    change_commands,
+    export,
+    importing,
+    read_commands,
+    scan,
+    sweep,
+)
 from uploader.cli.app import main
 
 __all__ = ["main"]

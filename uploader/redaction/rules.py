@@ -30,8 +30,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from uploader.core.errors import RulesError as RulesError  # raised here, for callers
-from uploader.core.errors import RulesFileUnreadable
+from uploader.core.errors import (
+    RulesError as RulesError,  # raised here, for callers
+    RulesFileUnreadable,
+)
 
 RULE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
 _RULE_KEYS = frozenset(
