@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from uploader.agents.prices import parse_prices
+
 ROOT = Path(__file__).resolve().parent.parent
 THIS = Path(__file__).resolve()
 README = ROOT / "README.md"
@@ -173,7 +175,7 @@ _HTML = re.compile(r"""\b(?:src|href)\s*=\s*["']([^"']+)["']""")
 
 
 def links(page: Path) -> list[tuple[int, str]]:
-    out = []
+    out: list[tuple[int, str]] = []
     for number, line in prose(page):
         for pattern in (_LINK, _REF, _HTML):
             out.extend((number, m.group(1)) for m in pattern.finditer(line))
@@ -521,7 +523,7 @@ def test_example(example: Example, home: Path) -> None:
 def test_the_readme_examples_run_for_real(home: Path) -> None:
     """The examples a newcomer tries first (`ls`, `replay`) are among those run as written."""
     ran = {e.command for e in EXAMPLES if e.page == README and runs_for_real(e, home) is None}
-    assert {"ls", "replay"} <= ran, f"README examples run as written: {sorted(ran)}"
+    assert {"ls", "replay"} <= ran, f"README examples run as written: {sorted(ran, key=str)}"
 
 
 # -- other blocks ----------------------------------------------------------------------------
@@ -566,7 +568,11 @@ def test_scripts_named_in_examples_exist() -> None:
 )
 def test_rules_examples_are_accepted(block: Block, home: Path, tmp_path: Path) -> None:
     """A rules file shown in the docs is one that `--redact-rules` accepts (a bad one is
-    exit 2)."""
+    exit 2). A price file (`[models."…"]`) is one the price table accepts."""
+    if any(line.startswith("[models.") for line in block.lines):
+        text = "\n".join(block.lines) + "\n"
+        assert parse_prices(text.encode(), str(block.page)), block.start
+        return
     rules = tmp_path / "rules.toml"
     rules.write_text("\n".join(block.lines) + "\n", encoding="utf-8")
     proc = _uploader(["scan", "--redact-rules", str(rules), str(home / TRANSCRIPT)], home)

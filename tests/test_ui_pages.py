@@ -30,8 +30,8 @@ from session_factory import (
 from uiclient import TestClient
 
 from ui.app import UIConfig, create_app
+from ui.auth import COOKIE
 from ui.markup import markdown
-from ui.security import COOKIE
 from ui.service import Sessions
 from uploader.stores.local import LocalStore
 
@@ -270,7 +270,8 @@ def test_conversation_shows_token_usage(client: TestClient) -> None:
     assert '<dd id="totals">in ' in page
     codex = html(client.get(f"/s/{CODEX_SID}"))
     assert "in 9,800 · cache read 9,216 · out 210 · " not in codex  # labels in a fixed order
-    assert '<span class="usage">in 9,800 · out 210 · cache read 9,216 · ' in codex
+    # The turn's model (turn_context) names Codex's usage too, as Claude's and pi's.
+    assert "</span> · in 9,800 · out 210 · cache read 9,216 · " in codex
 
 
 @pytest.mark.parametrize(

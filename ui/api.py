@@ -161,13 +161,27 @@ def public_manifest(manifest: Manifest) -> dict[str, Any]:
 
 async def one_session(request: Request) -> Response:
     r = await open_reading(request, check_sid(request.path_params["sid"]))
+    usage = await run_in_threadpool(_usage, sessions_of(request), r)
     body = {
         "summary": r.summary.to_json(),
         "manifest": public_manifest(r.manifest),
         "generation": r.plan.generation,
         "lines": r.plan.lines,
+        "usage": usage,
     }
     return JSONResponse(body)
+
+
+def _usage(sessions: Sessions, r: Reading) -> dict[str, float] | None:
+    """The session's token usage summed over its lines (a live session's unsent ones too),
+    else the segments' records: for a session too large to read whole on a request, or
+    with a segment that cannot be read (its other facts are still shown)."""
+    try:
+        found = chat.session_totals(sessions, r)
+    except (Damaged, StorageError) as exc:
+        log.debug("%s: usage from the manifest: %s", r.sid, exc)
+        found = None
+    return found if found is not None else r.summary.usage
 
 
 async def session_lines(request: Request) -> Response:

@@ -38,6 +38,7 @@ from typing import Any
 from markupsafe import Markup
 
 from uploader.agents.base import is_uuid
+from uploader.agents.prices import estimate
 from uploader.agents.transcript import QUIET_EVENTS, Entry, ParseState, parse_line, parse_lines
 from uploader.read.catalog import SessionSummary
 
@@ -621,6 +622,9 @@ def usage_parts(usage: dict[str, float] | None) -> list[str]:
     parts = [f"{label} {_number(usage[key])}" for key, label in _USAGE_NAMES if key in usage]
     if usage.get("cost_usd"):  # a cost of 0 is a proxy that does not count, not news
         parts.append(cost(usage["cost_usd"]))
+    if usage.get("estimate_usd"):
+        partial = " (partial: unknown model)" if usage.get("unpriced") else ""
+        parts.append(f"≈ {cost(usage['estimate_usd'])} at list prices{partial}")
     return parts
 
 
@@ -634,12 +638,20 @@ def _number(value: float) -> str:
 
 
 def totals(entries: Iterable[Entry]) -> dict[str, float]:
-    """The sum of the usage entries (each counted once by the parsers)."""
+    """The sum of the usage entries (each counted once by the parsers), with the list
+    price of those whose agent recorded no cost (`estimate_usd`; `unpriced`: how many
+    messages of a model the price table does not know)."""
     out: dict[str, float] = {}
     for e in entries:
         if e.kind == "usage" and e.usage:
             for key, value in e.usage.items():
                 out[key] = out.get(key, 0) + value
+            if "cost_usd" not in e.usage:
+                priced = estimate(e.usage, e.title)
+                if priced is None:
+                    out["unpriced"] = out.get("unpriced", 0) + 1
+                else:
+                    out["estimate_usd"] = out.get("estimate_usd", 0) + priced
     return out
 
 

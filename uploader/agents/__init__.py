@@ -12,7 +12,10 @@ per agent, and the registry the rest of the program asks.
                                               hot path: timestamps, the `compact` prefilter,
                                               a file's first line
     entries.py, transcript.py                 lines as conversation entries, plain text
-    titles.py                                 a session's first user message (its title)
+    titles.py                                 a session's title: the agent's own, else its
+                                              first real user message
+    usage.py                                  a segment's token usage, each API message once
+    prices.py, prices.toml                    cost estimates from a price table kept as data
 
 The registry below asks the agents in the order of AGENTS, and the first that answers
 wins. Session ids are chosen in storage/sessionid.py from what the agents say here.
@@ -31,6 +34,7 @@ from uploader.agents.codex import CODEX
 from uploader.agents.generic import UNKNOWN
 from uploader.agents.lines import (
     COMPACT_MARK,
+    EARLY_LINES,
     FIRST_LINE_LIMIT,
     checkpoint_id,
     first_line_of,
@@ -44,6 +48,7 @@ from uploader.agents.pi import PI
 __all__ = [
     "AGENTS",
     "COMPACT_MARK",
+    "EARLY_LINES",
     "FIRST_LINE_LIMIT",
     "UNKNOWN",
     "Agent",
@@ -60,6 +65,7 @@ __all__ = [
     "get",
     "line_timestamp",
     "names",
+    "read_early_meta",
     "read_first_line",
     "read_meta",
     "recognise",
@@ -119,6 +125,70 @@ def read_meta(path: PurePath, first_line: bytes | None) -> SessionMeta:
     if obj is not None:
         any(agent.read_meta(obj, path, meta) for agent in AGENTS)
     return meta
+
+
+def read_early_meta(path: PurePath, head: bytes) -> SessionMeta:
+    """Session metadata from the first complete lines of a file (head: its first
+    FIRST_LINE_LIMIT bytes or fewer), each field from the first line that carries it.
+
+    Real files do not always open with their header: Claude Code's often start with
+    `file-history-snapshot`, `summary` or `queue-operation` lines, which name no folder.
+    Only these early lines are parsed, once each. `parsed` is set when nothing more is to
+    be learnt: the agent and folder are known, EARLY_LINES lines were read, or the head is
+    full; until then the caller asks again as the file grows."""
+    objs: list[dict[str, Any]] = []
+    pos, complete = 0, 0
+    while complete < EARLY_LINES:
+        nl = head.find(b"\n", pos, FIRST_LINE_LIMIT)
+        if nl < 0:
+            break
+        obj = _salvage(head[pos:nl])
+        if obj is not None:
+            objs.append(obj)
+        pos, complete = nl + 1, complete + 1
+    meta = SessionMeta(agent=_detect_early(path, objs))
+    for obj in objs:
+        found = SessionMeta()
+        if any(agent.read_meta(obj, path, found) for agent in AGENTS):
+            for name in ("first_line_id", "git_commit", "git_branch", "cwd", "parent"):
+                if getattr(meta, name) is None and getattr(found, name) is not None:
+                    setattr(meta, name, getattr(found, name))
+        if meta.agent != UNKNOWN.name and meta.cwd and meta.git_branch:
+            break
+    meta.parsed = (
+        (meta.agent != UNKNOWN.name and meta.cwd is not None)
+        or complete >= EARLY_LINES
+        or len(head) >= FIRST_LINE_LIMIT  # all there will ever be to read
+    )
+    return meta
+
+
+def _salvage(line: bytes) -> dict[str, Any] | None:
+    """A line's JSON object; a line with stray characters before its `{` (an editor slip
+    seen in a real OpenClaw header) is read from its first `{`."""
+    obj = loads(line)
+    if obj is None and not line.startswith(b"{"):
+        brace = line.find(b"{")
+        if brace > 0:
+            obj = loads(line[brace:])
+    return obj
+
+
+def _detect_early(path: PurePath, objs: list[dict[str, Any]]) -> str:
+    """The agent from the path, else the first early line that is a header, else the first
+    early line whose shape only one agent writes."""
+    for agent in AGENTS:
+        if agent.owns_path(path):
+            return agent.name
+    for obj in objs:
+        for agent in AGENTS:
+            if agent.is_header(obj, path):
+                return agent.name
+    for obj in objs:
+        found = recognise(obj)
+        if found is not None:
+            return found.name
+    return UNKNOWN.name
 
 
 def checkpoint_of(line: bytes, meta: SessionMeta, read_at: float) -> CheckpointMark | None:

@@ -33,6 +33,7 @@ class SessionMeta:
     git_branch: str | None = None
     cwd: str | None = None
     title: str | None = None  # from the agent's own index (OpenClaw sessions.json)
+    parent: str | None = None  # a subagent's parent session (Claude Code `sessionId`)
     parsed: bool = False  # the first line has been seen (or is too long to parse)
 
     def to_json(self) -> dict[str, Any]:
@@ -63,6 +64,8 @@ def source_info(meta: SessionMeta, path: str, host: str) -> dict[str, Any]:
         info["git_commit"] = meta.git_commit
     if meta.title:
         info["title"] = meta.title
+    if meta.parent:
+        info["parent"] = meta.parent
     return info
 
 

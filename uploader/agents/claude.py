@@ -107,6 +107,7 @@ class Claude(Agent):
             return False
         sid = str_of(obj.get("sessionId"))
         if sid and (obj.get("isSidechain") is True or path.name.startswith("agent-")):
+            meta.parent = sid
             sid = f"{sid}-{path.stem}"  # a subagent's own transcript, not its parent's
         meta.first_line_id = sid
         meta.cwd = str_of(obj.get("cwd"))
@@ -247,16 +248,35 @@ def _assistant(obj: dict[str, Any], msg: dict[str, Any], i: int, st: ParseState)
     out = assistant_blocks(msg.get("content"), i, st, "tool_use", "input")
     numbers = msg.get("usage")
     if isinstance(numbers, dict):
-        key = (str(msg.get("id")), str(obj.get("requestId")))  # one message spans many lines
-        if key == ("None", "None") or key not in st.usage_seen:
-            st.usage_seen.add(key)
-            out.append(
-                Entry("usage", i, usage=usage(numbers, _USAGE), title=str_of(msg.get("model")))
-            )
+        figures = _counted_once(
+            (str(msg.get("id")), str(obj.get("requestId"))), usage(numbers, _USAGE), st
+        )
+        if figures:
+            out.append(Entry("usage", i, usage=figures, title=str_of(msg.get("model"))))
     message = str_of(msg.get("id"))
     for entry in out:
         entry.message = message
     return out
+
+
+def _counted_once(
+    key: tuple[str, str], figures: dict[str, float] | None, st: ParseState
+) -> dict[str, float] | None:
+    """What this line adds to its API message's usage. One message is written as one line
+    per content block, all with its `usage`, and only the last carries the final
+    `output_tokens`: each figure counts once, at its largest, so the usage entries of a
+    message sum to its final figures (the first line's are not the message's)."""
+    if not figures or key == ("None", "None"):
+        return figures
+    st.usage_last = key
+    before = st.usage_counted.get(key)
+    if before is None:
+        st.usage_counted[key] = dict(figures)
+        return figures
+    added = {k: v - before.get(k, 0) for k, v in figures.items() if v > before.get(k, 0)}
+    for k, v in added.items():
+        before[k] = before.get(k, 0) + v
+    return added or None
 
 
 CLAUDE = Claude()

@@ -118,6 +118,7 @@ class Codex(Agent):
         if kind == "event_msg":
             return [_event_msg(payload, i, st)]
         if kind in ("session_meta", "turn_context"):
+            st.model = str_of(payload.get("model")) or st.model
             facts = [
                 f"{k} {payload[k]}"
                 for k in ("model", "cwd", "cli_version")
@@ -206,7 +207,7 @@ def _event_msg(p: dict[str, Any], i: int, st: ParseState) -> Entry:
             st.codex_total = total
             last = info.get("last_token_usage")  # this turn's numbers, not the running sum
             numbers = usage(last if isinstance(last, dict) else total, _USAGE)
-            return Entry("usage", i, usage=numbers)
+            return Entry("usage", i, usage=numbers, title=st.model)
     if etype in ("exec_command_end", "patch_apply_end"):  # how a tool call ended
         code = _code(p.get("exit_code"))
         failed = (code is not None and code != 0) or p.get("success") is False

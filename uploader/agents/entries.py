@@ -60,7 +60,10 @@ class ParseState:
 
     agent: str = "unknown"  # the format detected from earlier lines when the caller had none
     codex_total: dict[str, Any] | None = None  # a token_count counts only when this changes
-    usage_seen: set[tuple[str, str]] = field(default_factory=set)  # Claude (message.id, requestId)
+    model: str | None = None  # Codex: the model of the turn (turn_context), for its usage
+    # Claude: what each API message's usage has counted so far, by (message.id, requestId)
+    usage_counted: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
+    usage_last: tuple[str, str] | None = None  # Claude: the message counted last
     after_compact_boundary: bool = False  # Claude: the next user line may be the summary
     tool_names: dict[str, str] = field(default_factory=dict)  # call_id -> name, for results
     images: dict[int, Image] = field(default_factory=dict)  # this line's: id(block) -> Image

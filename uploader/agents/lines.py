@@ -19,9 +19,13 @@ from typing import Any
 COMPACT_MARK = b"compact"
 #: Longer first lines are not parsed for metadata (nor waited for by `--sid auto`).
 FIRST_LINE_LIMIT = 1 << 20
-_TS_WINDOW = 512
-_ISO_TS = re.compile(rb'(?<!\\)"(?:timestamp|ts)"\s*:\s*"(\d{4}-\d\d-\d\dT[^"]{2,40})"')
-_NUM_TS = re.compile(rb'(?<!\\)"(?:timestamp|ts)"\s*:\s*(\d{9,13}(?:\.\d+)?)[,}\s]')
+#: Metadata is looked for in at most this many complete lines at the start of a file
+#: (and within its first FIRST_LINE_LIMIT bytes).
+EARLY_LINES = 16
+_TS_KEYS = (b'"timestamp"', b'"ts"')
+# Matched at a key found by bytes.find: the value after `"timestamp":` or `"ts":`.
+_ISO_AT = re.compile(rb'"(?:timestamp|ts)"\s*:\s*"(\d{4}-\d\d-\d\dT[^"]{2,40})"')
+_NUM_AT = re.compile(rb'"(?:timestamp|ts)"\s*:\s*(\d{9,13}(?:\.\d+)?)[,}\s]')
 
 
 def first_line_of(head: bytes) -> bytes | None:
@@ -51,21 +55,29 @@ def loads(line: bytes) -> dict[str, Any] | None:
 
 
 def line_timestamp(buf: bytes, start: int = 0, end: int | None = None) -> float | None:
-    """The own `timestamp`/`ts` of the line buf[start:end] in epoch seconds, looked for
-    in its first and last few hundred bytes (no copy of a long line is made)."""
+    """The own `timestamp` (else `ts`) of the line buf[start:end] in epoch seconds,
+    wherever it is in the line: Claude Code writes it after the message, which may be
+    megabytes long. A key inside a string (escaped quotes) is not the line's own."""
     end = len(buf) if end is None else end
-    head = buf[start : min(end, start + _TS_WINDOW)]
-    tail = buf[max(start, end - _TS_WINDOW) : end]
-    for window in (head, tail):
-        m = _ISO_TS.search(window)
-        if m:
-            ts = _parse_iso(m.group(1).decode("ascii", "replace"))
-            if ts is not None:
-                return ts
-        n = _NUM_TS.search(window)
-        if n:
-            value = float(n.group(1))
-            return _plausible(value / 1000 if value > 1e11 else value)
+    for key in _TS_KEYS:
+        at = buf.find(key, start, end)
+        while at >= 0:
+            if at == start or buf[at - 1] != 0x5C:  # not `\"timestamp\"` inside a string
+                ts = _value_at(buf, at, end)
+                if ts is not None:
+                    return ts
+            at = buf.find(key, at + len(key), end)
+    return None
+
+
+def _value_at(buf: bytes, at: int, end: int) -> float | None:
+    m = _ISO_AT.match(buf, at, end)
+    if m:
+        return _parse_iso(m.group(1).decode("ascii", "replace"))
+    n = _NUM_AT.match(buf, at, end)
+    if n:
+        value = float(n.group(1))
+        return _plausible(value / 1000 if value > 1e11 else value)
     return None
 
 

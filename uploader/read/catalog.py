@@ -69,6 +69,9 @@ class SessionSummary:
     first_ts: float | None = None
     last_ts: float | None = None
     redactions: dict[str, int] = field(default_factory=dict)  # rule -> secrets replaced
+    # Token usage summed from the segments' records (Manifest.usage); None: not counted.
+    usage: dict[str, float] | None = None
+    parent: str | None = None  # a subagent's parent session (source.parent)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -122,7 +125,14 @@ def summarize(manifest: Manifest, *, live: bool = False) -> SessionSummary:
         first_ts=min(first) if first else None,
         last_ts=max(last) if last else None,
         redactions=redactions_of(segments),
+        usage=manifest.usage(),
+        parent=_parent_of(manifest),
     )
+
+
+def _parent_of(manifest: Manifest) -> str | None:
+    parent = manifest.source.extra.get("parent")
+    return parent if isinstance(parent, str) and parent else None
 
 
 def redactions_of(segments: Iterable[Segment]) -> dict[str, int]:

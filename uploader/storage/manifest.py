@@ -78,6 +78,13 @@ def _number(value: Any) -> float | None:
     return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def _figures(value: Any) -> dict[str, float] | None:
+    """A usage record: its numeric figures ({}: counted, none found; None: not counted)."""
+    if not isinstance(value, dict):
+        return None
+    return {k: v for k, v in value.items() if _number(v) is not None}
+
+
 def _default(value: int | None, default: int) -> int:
     return default if value is None else value
 
@@ -171,6 +178,10 @@ class Segment:
     generation_reason: str | None = None  # on a generation's first segment
     source_end: int | None = None  # where the segment ends in its generation's source
     redactions: dict[str, int] | None = None  # rule -> secrets replaced (only when any)
+    # Token usage of its lines (agents/usage.py: each API message once, across segments),
+    # and what the next segment's count goes on from; None when not counted.
+    usage: dict[str, float] | None = None
+    usage_carry: dict[str, Any] | None = None
     # Fields the model does not name: a newer writer's, or the annotations of a watch's
     # live view (`where`, `local`), which never go to a store.
     extra: dict[str, Any] = field(default_factory=dict)
@@ -180,7 +191,7 @@ class Segment:
     # into the manifest.
     FIELDS: ClassVar[tuple[str, ...]] = (
         "seq", "path", "first_ts", "last_ts", "lines", "bytes", "gzip_bytes", "sha256",
-        "generation", "generation_reason", "source_end", "redactions",
+        "generation", "generation_reason", "source_end", "redactions", "usage", "usage_carry",
     )  # fmt: skip
     NAMES: ClassVar[frozenset[str]] = frozenset(FIELDS)
 
@@ -205,6 +216,8 @@ class Segment:
                 if isinstance(counts, dict)
                 else None
             ),
+            usage=_figures(data.get("usage")),
+            usage_carry=data["usage_carry"] if isinstance(data.get("usage_carry"), dict) else None,
             extra=_unknown(data, cls.NAMES),
             read_order=tuple(data),
         )
@@ -334,6 +347,23 @@ class Manifest:
 
     def generations(self) -> list[int]:
         return sorted({s.generation for s in self.segments})
+
+    def usage(self, generation: int | None = None) -> dict[str, float] | None:
+        """The token usage of a generation's segments (the newest by default), summed
+        from their records; None when a segment of it was not counted."""
+        if not self.segments:
+            return None
+        if generation is None:
+            generation = max(s.generation for s in self.segments)
+        total: dict[str, float] = {}
+        for s in self.segments:
+            if s.generation != generation:
+                continue
+            if s.usage is None:
+                return None
+            for key, value in (s.usage or {}).items():
+                total[key] = total.get(key, 0) + value
+        return total
 
     def seconds_since_update(self) -> float | None:
         """Seconds since the manifest was last written, or None if it does not say."""

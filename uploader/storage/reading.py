@@ -18,17 +18,17 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from uploader.core.codec import GZIP_ERRORS, decompressor
-from uploader.core.errors import (
-    CheckpointNotFound,
-    DamagedSession,
-    GenerationNotFound,
-    WrongGeneration,
-)
 
 # What readers raise, importable where they were raised before the tree had one home.
-from uploader.core.errors import Damaged as Damaged
-from uploader.core.errors import NotFound as NotFound
-from uploader.core.errors import SessionNotFound as SessionNotFound
+from uploader.core.errors import (
+    CheckpointNotFound,
+    Damaged as Damaged,
+    DamagedSession,
+    GenerationNotFound,
+    NotFound as NotFound,
+    SessionNotFound as SessionNotFound,
+    WrongGeneration,
+)
 from uploader.storage import manifest as mf
 from uploader.storage.manifest import Checkpoint, Manifest, Segment
 from uploader.stores.base import ObjectNotFound, Store

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from uploader.agents import FIRST_LINE_LIMIT, first_line_of, read_meta
+from uploader.agents import FIRST_LINE_LIMIT, read_early_meta
 from uploader.core.metrics import Metrics
 from uploader.redaction import Redactor
 from uploader.storage.manifest import Manifest, Segment
@@ -156,13 +156,12 @@ class Pipeline:
         return reader
 
     def _read_meta(self) -> None:
-        """Session metadata from the first line, once it is complete."""
+        """Session metadata from the first lines that carry it (read_early_meta), until
+        nothing more is to be learnt; a step with nothing left to learn reads nothing."""
         assert self.seg is not None and self.reader is not None
         if self.seg.meta.parsed:
             return
-        first = first_line_of(os.pread(self.reader.fd, FIRST_LINE_LIMIT, 0))
-        meta = read_meta(self.path, first)
-        meta.parsed = first is not None
+        meta = read_early_meta(self.path, os.pread(self.reader.fd, FIRST_LINE_LIMIT, 0))
         meta.title = self.seg.meta.title
         if self.redactor is not None:  # what the manifest tells beside the lines
             meta.cwd = meta.cwd and self.redactor.redact_text(meta.cwd)

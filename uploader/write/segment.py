@@ -24,14 +24,16 @@ from uploader.agents import (
     COMPACT_MARK,
     CheckpointMark,
     SessionMeta,
+    checkpoint_id as make_checkpoint_id,
     checkpoint_of,
     line_timestamp,
     source_info,
 )
-from uploader.agents import checkpoint_id as make_checkpoint_id
 from uploader.core.codec import pack
-from uploader.core.errors import Damaged
-from uploader.core.errors import SpoolFull as SpoolFull  # raised here, for the pipeline
+from uploader.core.errors import (
+    Damaged,
+    SpoolFull as SpoolFull,  # raised here, for the pipeline
+)
 from uploader.core.fsutil import fsync_dir, private_opener
 from uploader.redaction import Redaction
 from uploader.storage.manifest import Manifest, Segment, segment_path
@@ -239,11 +241,14 @@ class Segmenter:
             os.ftruncate(self._fd, st.bytes)
             raise
         if st.bytes == 0:
-            first_end = data.find(b"\n", start, end) + 1 or end
-            st.first_ts = line_timestamp(data, start, first_end) or read_at
             st.opened_at = time.time()
-        last_start = data.rfind(b"\n", start, end - 1) + 1 or start
-        st.last_ts = line_timestamp(data, last_start, end) or read_at
+        if st.first_ts is None:  # the first line with a time of its own
+            st.first_ts = _first_own_ts(data, start, end)
+        last = _last_own_ts(data, start, end)
+        if last is not None:
+            st.last_ts = last
+        elif st.last_ts is None:
+            st.last_ts = read_at  # no line of the segment has said when it was written
         st.bytes += end - start
         lines = newlines + (0 if data[end - 1] == 10 else 1)  # an unterminated final line
         st.lines += lines
@@ -319,7 +324,7 @@ class Segmenter:
             "bytes": st.bytes,
             "gzip_bytes": packed.stored_bytes,
             "sha256": packed.sha256,
-            "first_ts": int(st.first_ts or 0),
+            "first_ts": int(st.first_ts or st.last_ts or 0),
             "last_ts": int(st.last_ts or 0),
             "source_end": st.offset,
             "source": source_info(self.meta, st.path, HOST),
@@ -388,3 +393,34 @@ class Segmenter:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+#: Lines looked at from each end of a piece for a time of their own (Claude Code files
+#: open with `summary` and `file-history-snapshot` lines, which have none).
+OWN_TS_LINES = 64
+
+
+def _first_own_ts(data: bytes, start: int, end: int) -> float | None:
+    pos = start
+    for _ in range(OWN_TS_LINES):
+        if pos >= end:
+            break
+        line_end = data.find(b"\n", pos, end) + 1 or end
+        ts = line_timestamp(data, pos, line_end)
+        if ts is not None:
+            return ts
+        pos = line_end
+    return None
+
+
+def _last_own_ts(data: bytes, start: int, end: int) -> float | None:
+    stop = end
+    for _ in range(OWN_TS_LINES):
+        if stop <= start:
+            break
+        line_start = data.rfind(b"\n", start, stop - 1) + 1 or start
+        ts = line_timestamp(data, line_start, stop)
+        if ts is not None:
+            return ts
+        stop = line_start
+    return None

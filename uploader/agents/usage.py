@@ -1,0 +1,116 @@
+"""A segment's token usage, each API message counted once, exactly, across segments.
+
+Counted by the shipper from the segment it has just packed, off the hot path: only the
+lines holding `"usage"` (Claude Code, OpenClaw, pi) or `"token_count"` (Codex) are
+found with `bytes.find` and parsed. The rules are the parsers' (entries with kind
+`usage`):
+
+- Claude Code writes one line per content block of an API message, each with the
+  message's `usage`, and only the last carries the final `output_tokens`: a message,
+  named by `message.id` and `requestId`, counts once with its largest figures.
+- Codex's `token_count` events carry cumulative totals and are re-sent: a line counts
+  only when the total changed, with that turn's `last_token_usage`.
+- OpenClaw and pi: each assistant message's own usage, and its cost.
+
+A message may be split over two segments, and a Codex total re-sent at the start of the
+next one. So each segment's record carries `usage_carry`, the little the count needs to
+go on from there (the last Claude message and its figures, the last Codex total), and the
+next segment's count starts from it: the segments' `usage` then add up to the session's
+exactly, and a list of sessions sums them from the manifest without reading a segment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from uploader.agents.entries import ParseState
+from uploader.agents.transcript import parse_line
+
+#: Only lines holding one of these can carry token usage.
+USAGE_MARKS = (b'"usage"', b'"token_count"')
+#: The figures the entries use; a segment records these (and `cost_usd`, `reasoning`,
+#: `total` when its agent reports them).
+USAGE_KEYS = ("input", "output", "cache_read", "cache_write")
+
+
+def usage_lines(data: bytes) -> list[tuple[int, bytes]]:
+    """(start offset, line) of each line of data that holds a USAGE_MARK, in order."""
+    starts: set[int] = set()
+    for mark in USAGE_MARKS:
+        at = data.find(mark)
+        while at >= 0:
+            start = data.rfind(b"\n", 0, at) + 1
+            starts.add(start)
+            end = data.find(b"\n", at)
+            if end < 0:
+                break
+            at = data.find(mark, end)
+    out = []
+    for start in sorted(starts):
+        end = data.find(b"\n", start)
+        out.append((start, data[start : end if end >= 0 else len(data)]))
+    return out
+
+
+def segment_usage(
+    data: bytes, agent: str, carry: Mapping[str, Any] | None = None
+) -> tuple[dict[str, float] | None, dict[str, Any] | None]:
+    """(the usage of a segment's uncompressed bytes, or None when it has none; what the
+    next segment's count goes on from). carry: the previous segment's `usage_carry`."""
+    state = _state_from(carry)
+    found: dict[str, float] = {}
+    for start, line in usage_lines(data):
+        for entry in parse_line(line, start, agent, state):
+            if entry.kind == "usage" and entry.usage:
+                for key, value in entry.usage.items():
+                    found[key] = found.get(key, 0) + value
+    return (found or None), _carry_of(state, carry)
+
+
+def add_usage(
+    a: Mapping[str, float] | None, b: Mapping[str, float] | None
+) -> dict[str, float] | None:
+    """The sum of two usage records (None: nothing known)."""
+    if not a or not b:
+        return dict(a or b or {}) or None
+    return {k: a.get(k, 0) + b.get(k, 0) for k in dict.fromkeys([*a, *b])}
+
+
+def _state_from(carry: Mapping[str, Any] | None) -> ParseState:
+    state = ParseState()
+    if not carry:
+        return state
+    agent = carry.get("agent")
+    if isinstance(agent, str):
+        state.agent = agent
+    total = carry.get("codex_total")
+    if isinstance(total, dict):
+        state.codex_total = total
+    message = carry.get("claude_message")
+    if (
+        isinstance(message, list)
+        and len(message) == 3
+        and all(isinstance(part, str) for part in message[:2])
+        and isinstance(message[2], dict)
+    ):
+        key = (message[0], message[1])
+        state.usage_counted[key] = {
+            k: v for k, v in message[2].items() if isinstance(v, int | float)
+        }
+        state.usage_last = key
+    return state
+
+
+def _carry_of(state: ParseState, before: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    out: dict[str, Any] = {}
+    if state.agent != "unknown":
+        out["agent"] = state.agent
+    if state.codex_total is not None:
+        out["codex_total"] = state.codex_total
+    if state.usage_last is not None:
+        key = state.usage_last
+        out["claude_message"] = [key[0], key[1], state.usage_counted.get(key, {})]
+    if not out and before:
+        return dict(before)  # a segment without usage passes the previous one's on
+    return out or None
