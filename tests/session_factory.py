@@ -35,6 +35,7 @@ from uploader.agents import (
     read_meta,
     source_info,
 )
+from uploader.agents.usage import segment_usage
 from uploader.core.codec import pack
 from uploader.storage import manifest as mf
 from uploader.stores.base import Store
@@ -73,6 +74,7 @@ class _Cutter:
         self.lines: list[bytes] = []
         self.bytes = 0
         self.offset = 0  # source bytes of this generation in closed segments
+        self.usage_carry: dict[str, Any] | None = None  # as the segmenter carries it
         self.first_ts = self.last_ts = 0.0
         self.metas: list[dict[str, Any]] = []
 
@@ -111,6 +113,11 @@ class _Cutter:
             "source_end": self.offset + packed.raw_bytes,
             "source": self.source,
         }
+        found, self.usage_carry = segment_usage(
+            raw, str(self.source.get("agent") or "unknown"), self.usage_carry
+        )
+        meta["usage"] = found or {}
+        meta["usage_carry"] = self.usage_carry
         if self.generation_reason:
             meta["generation_reason"] = self.generation_reason
         if mark is not None:
@@ -134,6 +141,7 @@ class _Cutter:
         self.generation += 1
         self.generation_reason = reason
         self.offset = 0
+        self.usage_carry = None
 
 
 def _check_line(index: int, line: bytes) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
 
@@ -59,14 +60,23 @@ def decompressor() -> Any:
     return module.decompressobj(_GZIP_WBITS)
 
 
-def pack(src: BinaryIO, dst: BinaryIO, *, gzip_level: int | None) -> Packed:
-    """Copy src to dst, gzipped unless gzip_level is None, hashing the raw bytes."""
+def pack(
+    src: BinaryIO,
+    dst: BinaryIO,
+    *,
+    gzip_level: int | None,
+    observe: Callable[[bytes], None] | None = None,
+) -> Packed:
+    """Copy src to dst, gzipped unless gzip_level is None, hashing the raw bytes; each
+    raw chunk is shown to `observe` on the way (one read of the bytes for every job)."""
     digest = hashlib.sha256()
     comp = _compressor(gzip_level) if gzip_level is not None else None
     raw = stored = 0
     while chunk := src.read(CHUNK):
         raw += len(chunk)
         digest.update(chunk)
+        if observe is not None:
+            observe(chunk)
         out = comp.compress(chunk) if comp is not None else chunk
         stored += len(out)
         dst.write(out)

@@ -141,6 +141,7 @@ class Pipeline:
         if held is not None and _continues_at_line_start(reader.fd, held):
             st.generation = generation
             st.offset = held
+            st.usage_carry = last.usage_carry  # the token count goes on from the store's
             log.info("%s: store already holds the first %d bytes; continuing", self.sid, st.offset)
             reader.close()
             self.reader = SourceReader(self.path, offset=st.offset)

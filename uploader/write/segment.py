@@ -29,6 +29,7 @@ from uploader.agents import (
     line_timestamp,
     source_info,
 )
+from uploader.agents.usage import UsageCounter
 from uploader.core.codec import pack
 from uploader.core.errors import (
     Damaged,
@@ -86,13 +87,16 @@ class Segmenter:
             # saved state: the queued segment's own record says where it ends.
             log.info("%s: segment %d was already queued; moving on", st.sid, st.seq)
             queued = next(q for q in self.spool.pending(st.sid) if q.seq == st.seq)
-            st.offset = self._source_end(Segment.from_meta(queued.meta))
+            closed = Segment.from_meta(queued.meta)
+            st.offset = self._source_end(closed)
+            st.usage_carry = closed.usage_carry
             self._advance()
         elif (shipped := self._shipped_entry()) is not None:
             # The same kill, but the shipper had already uploaded the segment and taken it
             # off the queue: building this seq again would rewrite a closed segment.
             log.info("%s: segment %d was already uploaded; moving on", st.sid, st.seq)
             st.offset = self._source_end(shipped)
+            st.usage_carry = shipped.usage_carry
             self._advance()
         size = self.active_path.stat().st_size if self.active_path.exists() else 0
         if size > st.bytes:
@@ -304,8 +308,10 @@ class Segmenter:
         data_path, meta_path = self.spool.enqueue_paths(st.sid, st.seq, gzip)
         tmp = data_path.with_name(data_path.name + ".tmp")
         try:
+            # Token usage is counted from the same single read that gzips and hashes.
+            usage = UsageCounter(self.meta.agent, st.usage_carry)
             with open(self.active_path, "rb") as src, open(tmp, "wb", opener=private_opener) as dst:
-                packed = pack(src, dst, gzip_level=self.limits.gzip_level)
+                packed = pack(src, dst, gzip_level=self.limits.gzip_level, observe=usage.feed)
                 dst.flush()
                 os.fsync(dst.fileno())
         except OSError:
@@ -329,6 +335,9 @@ class Segmenter:
             "source_end": st.offset,
             "source": source_info(self.meta, st.path, HOST),
         }
+        found, carry = usage.result()
+        meta["usage"] = found or {}
+        meta["usage_carry"] = carry
         if st.redactions:
             meta["redactions"] = dict(sorted(st.redactions.items()))
         if st.generation_reason:
@@ -349,6 +358,7 @@ class Segmenter:
             data_path.unlink(missing_ok=True)
             raise
         self._advance()
+        st.usage_carry = carry
         self.save()
         self.rotated += 1
         log.debug(
@@ -387,6 +397,7 @@ class Segmenter:
         st.generation_reason = reason
         st.offset = 0
         st.identity = None
+        st.usage_carry = None  # a new file: no message of the old one goes on in it
         log.warning("%s: source %s; starting generation %d", st.sid, reason, st.generation)
 
     def close(self) -> None:

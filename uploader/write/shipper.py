@@ -18,7 +18,6 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from uploader.agents.titles import TITLE_SEGMENTS, first_message
-from uploader.agents.usage import segment_usage
 from uploader.core.errors import Damaged, SessionConflict
 from uploader.core.fsutil import atomic_write
 from uploader.core.metrics import Metrics
@@ -181,7 +180,6 @@ class Shipper:
         ]
         if checkpoints:
             await self._upload_checkpoints(sid, checkpoints)
-        await self._count_usage(manifest, batch)
         for item in batch:
             manifest = manifest.with_segment(item.meta)
         if not manifest.first_message:
@@ -189,13 +187,6 @@ class Shipper:
         await self._write_manifest(sid, replace(manifest, writer=self.writer, closed=False))
         for item in batch:
             await self._blocking(self.spool.remove, item)
-
-    async def _count_usage(self, manifest: Manifest, batch: list[QueuedSegment]) -> None:
-        """Each segment's token usage into its record (agents/usage.py), going on from the
-        previous segment's `usage_carry` so that a message split over two counts once."""
-        agent = manifest.source.agent or "unknown"
-        before = {(s.generation, s.seq): s.usage_carry for s in manifest.segments}
-        await self._blocking(_count_usage, batch, agent, before)
 
     async def _find_title(self, manifest: Manifest, batch: list[QueuedSegment]) -> Manifest:
         """Record the first user message as the session's fallback title, from the first
@@ -260,30 +251,6 @@ def redacted_note(redactions: dict[str, int] | None) -> str:
     total = sum(redactions.values())
     rules = ", ".join(f"{rule} {n}" for rule, n in sorted(redactions.items()))
     return f"; {total} secret{'s' if total != 1 else ''} redacted ({rules})"
-
-
-def _count_usage(
-    batch: list[QueuedSegment], agent: str, carries: dict[tuple[int, int], dict[str, Any] | None]
-) -> None:
-    """segment_usage of each queued segment, in order, recorded in its meta (blocking). A
-    segment whose predecessor was not counted is counted from scratch; one that cannot
-    be read gets no record (its session's total is then unknown, not wrong)."""
-    for item in sorted(batch, key=lambda i: i.seq):
-        generation = int(item.meta.get("generation", 1))
-        carry = carries.get((generation, item.seq - 1))
-        try:
-            data = segment_bytes(
-                item.sid, Segment.from_meta(item.meta), item.data_path.read_bytes()
-            )
-        except (OSError, Damaged) as exc:
-            log.debug("%s: no usage from segment %d: %s", item.sid, item.seq, exc)
-            continue
-        source = item.meta.get("source")
-        named = source.get("agent") if isinstance(source, dict) else None
-        found, carry = segment_usage(data, named if isinstance(named, str) else agent, carry)
-        item.meta["usage"] = found or {}
-        item.meta["usage_carry"] = carry
-        carries[(generation, item.seq)] = carry
 
 
 def _segment_texts(items: list[QueuedSegment]) -> Iterator[bytes]:

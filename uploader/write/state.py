@@ -44,6 +44,9 @@ class ResumeState:
     bytes: int = 0  # in the active segment, as stored (after redaction)
     source_bytes: int = 0  # the source bytes those came from: differs once a secret is redacted
     redactions: dict[str, int] = field(default_factory=dict)  # rule -> secrets replaced in it
+    # What the next segment's token count goes on from (agents/usage.py): the last closed
+    # segment's `usage_carry`, so that a message split over two counts once.
+    usage_carry: dict[str, Any] | None = None
     first_ts: float | None = None
     last_ts: float | None = None
     opened_at: float | None = None  # wall clock of the active segment's first line
