@@ -490,7 +490,8 @@ def test_a_replacement_never_leaves_half_an_escape(tmp_path: Path) -> None:
             json.dumps({"a": json.dumps({"pw": text})}).encode() + b"\n",
             json.dumps({"pw": text}).encode() + b"\n",
         ):
-            json.loads(redact_all(engines, line).data)  # still valid JSON
+            parsed = json.loads(redact_all(engines, line).data)  # still valid JSON
+            assert isinstance(parsed, dict) and len(parsed) == 1
 
 
 def test_secrets_next_to_escapes(both: list[Redactor]) -> None:
@@ -595,10 +596,11 @@ def test_hits_shifts_and_source_positions(whole: Redaction, big: bytes) -> None:
 def test_redacted_lines_still_parse(big: bytes, whole: Redaction) -> None:
     for before, after in zip(big.splitlines(), whole.data.splitlines(), strict=True):
         try:
-            json.loads(before)
+            original = json.loads(before)
         except ValueError:
             continue
-        json.loads(after)
+        redacted = json.loads(after)
+        assert type(redacted) is type(original)
 
 
 def test_redacting_again_changes_nothing(redactor: Redactor, whole: Redaction) -> None:
