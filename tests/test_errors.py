@@ -1,5 +1,5 @@
 """One error tree (uploader.core.errors), in the engine's words; the command line's words
-(flags, commands, exit codes) are added at its boundary (uploader.cli.app.explain), which
+(flags, commands, exit codes) are added at its boundary (uploader.messages.explain), which
 the dashboard shares."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pytest
 
 import ui
 import uploader
-from uploader.cli.app import Shown, explain
 from uploader.core import errors as e
+from uploader.messages import Shown, explain
 from uploader.stores import StoreOptions, open_store, resolve_store_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,7 +98,7 @@ def _strings(path: Path) -> list[tuple[int, str]]:
 
 def test_the_engine_names_no_flag_and_no_command() -> None:
     """Messages, hints and log lines below the command line hold for the Python API too;
-    advice that names a flag or a command belongs in uploader.cli.app's tables."""
+    advice that names a flag or a command belongs in uploader.messages."""
     found = [
         f"{path.relative_to(ROOT)}:{line}: {text[:80]!r}"
         for path in _engine_files()

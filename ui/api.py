@@ -27,7 +27,6 @@ from starlette.responses import (
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from uploader.cli.app import explain
 from uploader.core.errors import (
     Ambiguous,
     Damaged,
@@ -37,6 +36,7 @@ from uploader.core.errors import (
     UsageError,
     UserError,
 )
+from uploader.messages import explain
 from uploader.read.catalog import Query
 from uploader.storage.manifest import Manifest
 
@@ -600,7 +600,7 @@ def status_of(exc: Exception) -> int:
 
 
 async def on_error(request: Request, exc: Exception) -> Response:
-    """An error as the command line words it (the same table: uploader.cli.app.explain);
+    """An error as the command line words it (the same table: uploader.messages.explain);
     a store that failed, as the dashboard's reader can act on it."""
     status = status_of(exc)
     hint: str | None

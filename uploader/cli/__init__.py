@@ -2,8 +2,8 @@
 options, calls the engine, and prints; `app` turns every failure into one
 `Error: … / Hint: …` and an exit code.
 
-May import every other package; nothing imports it but `__main__`, and the dashboard's
-error handler (`app.explain`: the command line and the dashboard give the same hints).
+May import every other package; nothing imports it but `__main__` (the words an error is
+shown in are uploader.messages, shared with the dashboard).
 """
 
 # Importing the command modules registers their commands on `main`.

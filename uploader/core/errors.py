@@ -5,7 +5,7 @@ the Python API, a log line, the dashboard, the command line. `message` is that s
 the fields of each class name its parts (a session id, a path, a setting). `hint`, when
 there is one, is advice that holds everywhere too. Nothing here, and nothing that raises
 these, names a flag or a command: the command line and the dashboard add their own advice
-where they show an error (`uploader.cli.app.explain`, one table for both).
+where they show an error (`uploader.messages.explain`, one table for both).
 
     UploaderError                      root: catch this to catch everything below
     ├── UserError                      what the user can act on: input, data, this machine
