@@ -63,6 +63,7 @@ class Pipeline:
         self._missing_since: float | None = None
         self._spool_full = False
         self._broken = False
+        self._meta_at: int | None = None  # the reader's offset when the head was last read
 
     # -- start -------------------------------------------------------------------------
 
@@ -160,8 +161,9 @@ class Pipeline:
         """Session metadata from the first lines that carry it (read_early_meta), until
         nothing more is to be learnt; a step with nothing left to learn reads nothing."""
         assert self.seg is not None and self.reader is not None
-        if self.seg.meta.parsed:
-            return
+        if self.seg.meta.parsed or self._meta_at == self.reader.offset:
+            return  # all learnt, or no new complete line since the head was last read
+        self._meta_at = self.reader.offset
         meta = read_early_meta(self.path, os.pread(self.reader.fd, FIRST_LINE_LIMIT, 0))
         meta.title = self.seg.meta.title
         if self.redactor is not None:  # what the manifest tells beside the lines
@@ -272,6 +274,7 @@ class Pipeline:
         self.reader = reader
         self.seg.state.identity = self.reader.identity
         self.seg.meta.parsed = False
+        self._meta_at = None
         self._read_meta()
 
     def _on_missing(self, result: StepResult) -> StepResult:
