@@ -29,6 +29,16 @@ AWS_ENV = {
 }
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The user's data folder (where each store's search index is made by default) in a
+    temp dir, for the processes the tests start too (each store has its own index file
+    there), set before any fixture starts one."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """One moto server for the whole run, on a free loopback port."""

@@ -97,6 +97,26 @@ def test_search_as_you_type_narrows_the_list(page: Page, hosted: str) -> None:
     expect(page.locator("#sessions tbody a")).to_have_text(TITLES[PI_SID])
 
 
+def test_search_box_finds_a_line_and_opens_it(page: Page, hosted: str) -> None:
+    seen = no_dialogs(page)
+    page.goto(f"{hosted}s/{CLAUDE_SID}")
+    page.fill("#site-search", '"keyset" OR pagination')
+    page.press("#site-search", "Enter")
+    page.wait_for_url("**/search?q=*")
+    first = page.locator("#hits .hit").first
+    expect(first.locator("mark").first).to_be_visible()
+    href = first.locator(".hit-link").get_attribute("href") or ""
+    line = href.rsplit("line=", 1)[1]
+    first.locator(".hit-link").click()
+    page.wait_for_url(f"**#L{line}")
+    # The line is on the page it opened, scrolled into view and outlined (:target).
+    target = page.locator(f"#L{line}")
+    expect(target).to_be_in_viewport()
+    outline = target.evaluate("e => getComputedStyle(e).outlineStyle")
+    assert outline == "solid"
+    assert seen == []
+
+
 def test_session_conversation_raw_and_checkpoint(page: Page, hosted: str) -> None:
     page.goto(hosted)
     page.locator(f'#sessions a[href="/s/{CODEX_SID}"]').click()

@@ -28,9 +28,15 @@ COMMAND_PAGES = {
     "sweep": "sweep-import.md",
     "import": "sweep-import.md",
     "scan": "security.md",
+    **dict.fromkeys(settings.SEARCHERS, "search.md"),
 }
 #: The page that explains each group of settings in depth.
-GROUP_PAGES = {"store": "stores.md", "dashboard": "dashboard.md", "redaction": "security.md"}
+GROUP_PAGES = {
+    "store": "stores.md",
+    "dashboard": "dashboard.md",
+    "redaction": "security.md",
+    "index": "search.md",
+}
 
 
 def commands() -> dict[str, click.Command]:
@@ -114,7 +120,15 @@ def test_settings_are_declared_once() -> None:
     assert len(names) == len(set(names)) and len(envs) == len(set(envs))
     for setting in SETTINGS:
         assert re.fullmatch(r"[a-z][a-z0-9_]*", setting.name), setting.name
-        assert setting.group in ("store", "dashboard", "redaction", "logging", "watch", "sweep")
+        assert setting.group in (
+            "store",
+            "dashboard",
+            "redaction",
+            "logging",
+            "watch",
+            "sweep",
+            "index",
+        )
         assert set(setting.commands) <= set(COMMAND_PAGES), setting.name
         if setting.secret:  # never printed: no default to show, none in --help
             assert setting.default is None and not setting.show_default, setting.name

@@ -141,13 +141,13 @@ async def list_sessions(request: Request) -> Response:
     limit = int_param(request, "limit", 50, lo=1, hi=1000) or 50
     offset = int_param(request, "offset", 0) or 0
     # Filtering and sorting thousands of sessions runs off the loop the tailing shares.
-    _, items = await run_in_threadpool(sessions_of(request).listing, query)
+    _, total, items = await run_in_threadpool(sessions_of(request).listing, query, offset, limit)
     return JSONResponse(
         {
-            "total": len(items),
+            "total": total,
             "offset": offset,
             "limit": limit,
-            "sessions": [i.to_json() for i in items[offset : offset + limit]],
+            "sessions": [i.to_json() for i in items],
         }
     )
 

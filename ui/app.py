@@ -22,7 +22,7 @@ from starlette.types import ASGIApp
 from uploader import __version__, agents
 from uploader.read.catalog import SORT_KEYS
 
-from . import api, chat, pages, render
+from . import api, chat, find, pages, render
 from .auth import Logins, Throttle
 from .limits import Limits, Load
 from .resources import resource_dir
@@ -90,12 +90,13 @@ def create_app(
         Route("/healthz", api.healthz),
         Route("/metrics", api.metrics),
         *api.routes(),
+        *find.api_routes(),
         Mount("/static", StaticFiles(directory=str(resource_dir("static"))), name="static"),
     ]
     if config.dist is not None:
         routes.append(Mount("/", StaticFiles(directory=str(config.dist), html=True), name="dist"))
     else:
-        routes.extend(pages.routes())
+        routes.extend([*pages.routes(), *find.page_routes()])
     app = _Dashboard(routes=routes, exception_handlers=api.exception_handlers())
     app.state.ui = app_state
     app.guard = {"hosts": hosts, "limits": load.limits, "logins": logins, "throttle": throttle}

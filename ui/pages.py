@@ -59,13 +59,15 @@ async def sessions_page(request: Request) -> Response:
     number = int_param(request, "page", 1, lo=1) or 1
     sessions = sessions_of(request)
     # Filtering and sorting thousands of sessions runs off the loop the tailing shares.
-    everything, items = await run_in_threadpool(sessions.listing, query)
-    pages = max(1, math.ceil(len(items) / limit))
+    everything, total, items = await run_in_threadpool(
+        sessions.listing, query, (number - 1) * limit, limit
+    )
+    pages = max(1, math.ceil(total / limit))
     return page(
         request,
         "sessions.html",
-        items=items[(number - 1) * limit : number * limit],
-        total=len(items),
+        items=items,
+        total=total,
         all_total=everything,
         query=query,
         page=number,

@@ -7,12 +7,16 @@ dashboard only ever reads the store.
 from __future__ import annotations
 
 import codecs
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from uploader.agents.transcript import Entry, parse_lines
 from uploader.core.errors import UsageError
+from uploader.index import Index
+from uploader.index.base import Hit, ListQuery, SearchQuery, UsageTotal
+from uploader.index.indexer import CURSOR, Indexer
 from uploader.read.catalog import Catalog, Query, SessionSummary, select, summarize
 from uploader.storage import reading
 from uploader.storage.manifest import Manifest
@@ -57,18 +61,70 @@ class Sessions:
         live: LiveSessions | None = None,
         stats: Callable[[], dict[str, float]] | None = None,
         catalog_ttl_s: float = 15.0,
+        index: Index | None = None,
     ) -> None:
         self.store = store
         self.live = live
         # The engine's counters for /metrics (None for `host`, which tails nothing).
         self.stats = stats
-        self.catalog = Catalog(store, ttl_s=catalog_ttl_s, overlay=live)
+        # The search index, which also serves the session list (None: --index off).
+        self.index = index
+        self.indexer = Indexer(store, index) if index is not None else None
+        self.catalog = Catalog(store, ttl_s=catalog_ttl_s, overlay=live, indexed=self.indexer)
+        self._ready = False
         self.cache = SegmentCache()
 
-    def listing(self, query: Query) -> tuple[int, list[SessionSummary]]:
-        """(sessions in the store, those the query selects, in its order)."""
+    def listing(
+        self, query: Query, offset: int = 0, limit: int | None = None
+    ) -> tuple[int, int, list[SessionSummary]]:
+        """(sessions in the store, how many the query selects, those of them from
+        `offset`, at most `limit`, in the query's order). From the index when there is
+        one: a page of 100,000 sessions without holding them all."""
+        if self.index is not None and self._index_ready(self.index):
+            self.catalog.poke()
+            return self._indexed_listing(self.index, query, offset, limit)
         everything = self.catalog.sessions()
-        return len(everything), select(everything, query)
+        chosen = select(everything, query)
+        end = None if limit is None else offset + limit
+        return len(everything), len(chosen), chosen[offset:end]
+
+    def _index_ready(self, index: Index) -> bool:
+        """Has the index been filled from this store once (by an earlier run too)?"""
+        if not self._ready:
+            self._ready = self.catalog.ready() or bool(index.get_meta(CURSOR))
+        return self._ready
+
+    def _indexed_listing(
+        self, index: Index, query: Query, offset: int, limit: int | None
+    ) -> tuple[int, int, list[SessionSummary]]:
+        since = None
+        if query.active_minutes is not None:
+            since = time.time() - query.active_minutes * 60
+        page = index.sessions(
+            ListQuery(query.text, query.agent, since, query.sort, query.descending, offset,
+                      limit if limit is not None else 1 << 31)
+        )  # fmt: skip
+        everything = index.sessions(ListQuery(limit=0)).total if _filtered(query) else page.total
+        live = set(self.live.sids()) if self.live is not None else set()
+        items = []
+        for data in page.summaries:
+            summary = SessionSummary.from_json(data)
+            if summary.sid in live:
+                summary = summarize(self.catalog.manifest(summary.sid), live=True)
+            items.append(summary)
+        return everything, page.total, items
+
+    def search(self, query: SearchQuery) -> list[Hit]:
+        if self.index is None:
+            raise UsageError("search is off (--index off)", "start it without --index off")
+        self.catalog.poke()
+        return self.index.search(query)
+
+    def usage(self, by: str, since: float | None) -> list[UsageTotal]:
+        if self.index is None:
+            raise UsageError("usage needs the index (--index off)", "start it without --index off")
+        self.catalog.poke()
+        return self.index.usage(by=by, since=since)
 
     def is_live(self, sid: str) -> bool:
         return self.live is not None and sid in self.live.sids()
@@ -154,3 +210,7 @@ def cut_text(data: bytes, chars: int) -> tuple[str, bool]:
 def _cut(text: str, chars: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= chars else text[: max(0, chars - 1)] + "…"
+
+
+def _filtered(query: Query) -> bool:
+    return bool(query.text.strip() or query.agent or query.active_minutes is not None)

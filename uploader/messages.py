@@ -127,6 +127,11 @@ HINTS: dict[type[e.UploaderError], Callable[[Any], str | None]] = {
     e.TargetNotAFile: lambda exc: "give --to the path of the file to write",
     e.TargetUnwritable: lambda exc: _then(exc.hint or "", "restore elsewhere with --to", ", or "),
     e.SpoolUnwritable: lambda exc: "choose a writable place with --spool-dir (and --state-dir)",
+    e.IndexUnavailable: lambda exc: _then(exc.hint or "", "the index is chosen by --index"),
+    e.IndexMismatch: lambda exc: (
+        "give each store its own --index, or make this one this store's: "
+        "agent-uploader index --rebuild"
+    ),
     e.StorageError: _store_hint,
     e.StoreCheckFailed: _check_hint,
 }

@@ -79,7 +79,7 @@ class UsageCounter:
     def __init__(self, agent: str, carry: Mapping[str, Any] | None = None) -> None:
         self.agent = agent
         self.carry = carry
-        self.state = _state_from(carry)
+        self.state = state_from(carry)
         self.marks = marks_of(agent)
         self.found: dict[str, float] = {}
         self._tail = b""
@@ -117,7 +117,8 @@ def add_usage(
     return {k: a.get(k, 0) + b.get(k, 0) for k in dict.fromkeys([*a, *b])}
 
 
-def _state_from(carry: Mapping[str, Any] | None) -> ParseState:
+def state_from(carry: Mapping[str, Any] | None) -> ParseState:
+    """The parse state a count goes on from after a segment whose usage_carry is `carry`."""
     state = ParseState()
     if not carry:
         return state

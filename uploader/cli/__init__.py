@@ -13,6 +13,7 @@ from uploader.cli import (  # noqa: F401
     importing,
     read_commands,
     scan,
+    searching,
     sweep,
 )
 from uploader.cli.app import main

@@ -105,6 +105,7 @@ redact_options = options(*settings.REDACTION_SETTINGS)
 #: The dashboard of `watch` (which can switch it off) and of `host`.
 ui_options = options(*settings.DASHBOARD_SETTINGS, settings.UI_DISABLE)
 host_ui_options = options(*settings.DASHBOARD_SETTINGS)
+index_option = option(settings.INDEX)
 log_option = option(settings.LOG_LEVEL)
 #: For commands whose output is their result: only warnings and errors on stderr.
 quiet_log_option = option(settings.LOG_LEVEL, default="WARNING")

@@ -14,6 +14,7 @@ from uploader import agents
 from uploader.cli.app import _run, log, main
 from uploader.cli.options import (
     host_ui_options,
+    index_option,
     log_option,
     option,
     options,
@@ -27,6 +28,9 @@ from uploader.cli.options import (
 from uploader.core import settings
 from uploader.core.codec import codec_name
 from uploader.core.errors import UsageError, UserError
+from uploader.index import open_index
+from uploader.index.background import BackgroundIndexer
+from uploader.index.indexer import Indexer
 from uploader.storage.sessionid import auto_sid, validate_sid
 from uploader.stores import Store
 from uploader.stores.base import (
@@ -67,6 +71,7 @@ from uploader.write.segment import SegmentLimits
 )
 @option(settings.SHUTDOWN_TIMEOUT)
 @redact_options
+@index_option
 @ui_options
 @log_option
 def watch(**opts: Any) -> None:
@@ -120,12 +125,17 @@ def _watch(opts: dict[str, Any]) -> int:
         redactor=redactor,
     )
     watcher = Watcher(config, store)
+    # The search index follows what this watch uploads (none for a run that uploads
+    # nothing).
+    index = None if opts["dry_run"] else open_index(opts["index"], store.description)
+    if index is not None:
+        watcher.indexer = BackgroundIndexer(Indexer(store, index))
     # The dashboard's port is taken first: a busy port fails before anything is created.
     if not opts["ui_disable"]:
         from ui.launch import build_dashboard  # the engine itself never imports the web side
 
         watcher.companion = build_dashboard(
-            store, **dashboard_options(opts), live=watcher.live, stats=watcher.stats
+            store, **dashboard_options(opts), live=watcher.live, stats=watcher.stats, index=index
         )
     if not opts["dry_run"]:
         check_store(store)
@@ -180,6 +190,7 @@ def _file_sid(path: Path, opts: dict[str, Any]) -> str:
 
 @main.command()
 @store_options
+@index_option
 @host_ui_options
 @click.option("--open", "open_browser", is_flag=True, help="Open the dashboard in a browser.")
 @log_option
@@ -197,7 +208,8 @@ def _host(opts: dict[str, Any]) -> int:
 
     store = store_from_opts(opts)
     check_readable(store)
-    dashboard = build_dashboard(store, **dashboard_options(opts))
+    index = open_index(opts["index"], store.description)
+    dashboard = build_dashboard(store, **dashboard_options(opts), index=index)
     return run_host(dashboard, open_browser=opts["open_browser"])
 
 

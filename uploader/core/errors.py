@@ -490,3 +490,32 @@ class StoreCheckFailed(StorageError):
 class SinkRefused(StorageError):
     """A sweep's destination (the store, or a Nexus collector) did not take the file, or
     the file changed while it was sent: it stays in place for the next sweep."""
+
+
+# -- the search index ----------------------------------------------------------------------
+
+
+class IndexError_(UserError):
+    """The search index (uploader.index) cannot be used."""
+
+
+class IndexUnavailable(IndexError_):
+    """The index cannot be opened: a database that does not answer, a file that cannot be
+    made, a driver that is not installed."""
+
+    def __init__(self, where: str, reason: str, hint: str | None = None) -> None:
+        super().__init__(
+            f"cannot open the search index {where}: {reason}",
+            hint or "a SQLite index file may be deleted: it is rebuilt from the store",
+        )
+        self.where = where
+
+
+class IndexMismatch(IndexError_):
+    """An index that holds another store's sessions."""
+
+    def __init__(self, where: str, holds: str, wanted: str) -> None:
+        super().__init__(
+            f"the search index {where} is of {holds}, not of {wanted}",
+            "give each store its own index, or empty this one to fill it from this store",
+        )

@@ -175,7 +175,8 @@ _NOUN = {Integer: "whole number", Size: "size", Duration: "duration"}
 # -- the commands --------------------------------------------------------------------------
 
 READERS = ("replay", "reload", "verify", "ls", "label", "delete", "export")
-STORE_COMMANDS = ("watch", "host", *READERS, "sweep", "import")
+SEARCHERS = ("index", "search", "usage")  # they read the search index (and refresh it)
+STORE_COMMANDS = ("watch", "host", *READERS, "sweep", "import", *SEARCHERS)
 SENDERS = ("watch", "sweep", "import")  # they send transcript bytes away: redaction
 EVERY_COMMAND = (*STORE_COMMANDS, "scan")
 
@@ -539,6 +540,20 @@ NEXUS_KEY = Setting(
     secret=True,
 )
 
+# -- search index --------------------------------------------------------------------------
+
+INDEX = Setting(
+    "index",
+    "The search index: a SQLite file, a postgresql://user@host/db URL (a team's "
+    "shared index), or off.  [default: a SQLite file of the store's own in the user's "
+    "data folder]",
+    ("watch", "host", *SEARCHERS),
+    "index",
+    env="AGENT_UPLOADER_INDEX",
+    metavar="PATH|URL|off",
+    secret=True,  # a database URL may hold a password (better: PGPASSWORD or ~/.pgpass)
+)
+
 # -- the index -----------------------------------------------------------------------------
 
 #: The store settings, in the order --help lists them.
@@ -576,6 +591,7 @@ SETTINGS: tuple[Setting, ...] = (
     *REDACTION_SETTINGS,
     *DASHBOARD_SETTINGS,
     UI_DISABLE,
+    INDEX,
     LOG_LEVEL,
     NEXUS_URL,
     NEXUS_KEY,
@@ -602,4 +618,9 @@ COMMAND_FLAGS: Mapping[str, frozenset[str]] = {
     "sweep": frozenset({"--interval-minutes", "--jobs", "--json"}),
     "import": frozenset({"--agent-id", "--dry-run", "--no-backup", "--verbose"}),
     "scan": frozenset({"--json"}),
+    "index": frozenset({"--rebuild", "--json"}),
+    "search": frozenset(
+        {"--agent", "--since", "--role", "--tool", "--project", "--limit", "--json"}
+    ),
+    "usage": frozenset({"--since", "--by", "--agent", "--json"}),
 }

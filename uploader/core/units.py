@@ -35,3 +35,24 @@ def format_size(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n:.1f} GB"
+
+
+_AGO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|h|d|w)\s*$", re.IGNORECASE)
+_SECONDS_PER = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_since(text: str, now: float) -> float:
+    """Epoch seconds from a time ago (`30m`, `24h`, `7d`, `2w`) or a date (`2026-12-01`,
+    UTC) or an ISO time."""
+    m = _AGO.match(text)
+    if m:
+        return now - float(m.group(1)) * _SECONDS_PER[m.group(2).lower()]
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is neither a time ago nor a date (try 7d, 24h, 30m or 2026-12-01)"
+        ) from None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()

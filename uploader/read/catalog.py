@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -89,6 +89,12 @@ class SessionSummary:
         data["agent_name"] = self.agent_name
         data["redacted"] = self.redacted
         return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SessionSummary:
+        """A summary as to_json() wrote it (the search index keeps them)."""
+        names = {f.name for f in fields(cls)} - {"extra"}
+        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 def title_of(manifest: Manifest) -> str:
@@ -215,6 +221,16 @@ def list_sids(store: Store) -> Iterator[str]:
                 log.warning("%s/%s is not a session's manifest; left out", store.description, key)
 
 
+class Indexed(Protocol):
+    """A search index kept up to date with the store (uploader.index.indexer.Indexer)."""
+
+    def refresh_summaries(
+        self, *, reload: bool
+    ) -> tuple[dict[str, SessionSummary], set[str], dict[str, SessionSummary] | None]:
+        """Refresh from the store: (summaries read again, sessions gone, every summary
+        when `reload` or when everything was listed, else None)."""
+
+
 class Overlay(Protocol):
     def sids(self) -> list[str]: ...
 
@@ -231,9 +247,13 @@ class Catalog:
         ttl_s: float = 15.0,
         overlay: Overlay | None = None,
         workers: int = 8,
+        indexed: Indexed | None = None,
     ) -> None:
         self.store = store
         self.ttl_s = ttl_s
+        # A search index that keeps the summaries: a refresh reads only what the store's
+        # change feed names (uploader.index.indexer), not every manifest.
+        self.indexed = indexed
         # Sessions a running `watch` holds locally (newer than the store's, or not in it
         # yet): shown as live, from its copy.
         self.overlay = overlay
@@ -250,7 +270,7 @@ class Catalog:
     def sessions(self, *, wait: bool = False) -> list[SessionSummary]:
         """All sessions: from memory, refreshed first when never loaded (or `wait`), and
         in the background when stale."""
-        stale = self._refreshed_at is None or time.monotonic() - self._refreshed_at > self.ttl_s
+        stale = self.stale()
         if self._refreshed_at is None or wait:
             self.refresh()
         elif stale:
@@ -262,14 +282,46 @@ class Catalog:
                 merged[sid] = summarize(self._labelled(self.overlay.manifest(sid)), live=True)
         return list(merged.values())
 
+    def ready(self) -> bool:
+        """Has the list been loaded once (else the first look waits for it)?"""
+        return self._refreshed_at is not None
+
+    def stale(self) -> bool:
+        return self._refreshed_at is None or time.monotonic() - self._refreshed_at > self.ttl_s
+
+    def poke(self) -> None:
+        """Refresh in the background if stale; never waits (the list reads the index)."""
+        if self.stale() and not self._refreshing.locked():
+            threading.Thread(target=self.refresh, name="catalog", daemon=True).start()
+
     def refresh(self) -> None:
         if not self._refreshing.acquire(blocking=False):
             with self._refreshing:  # one refresh at a time; wait for the one under way
                 return
         try:
-            self._refresh()
+            if self.indexed is not None:
+                self._refresh_indexed(self.indexed)
+            else:
+                self._refresh()
         finally:
             self._refreshing.release()
+
+    def _refresh_indexed(self, indexed: Indexed) -> None:
+        try:
+            changed, removed, everything = indexed.refresh_summaries(
+                reload=self._refreshed_at is None
+            )
+        except (StorageError, Damaged) as exc:
+            self.last_error = f"cannot read {self.store.description}: {exc}"
+            log.warning("%s", self.last_error)
+            changed, removed, everything = {}, set(), None
+        with self._lock:
+            if everything is not None:
+                self._summaries = everything
+            self._summaries.update(changed)
+            for sid in removed:
+                self._summaries.pop(sid, None)
+            self._refreshed_at = time.monotonic()
 
     def _refresh(self) -> None:
         started = time.monotonic()

@@ -20,6 +20,7 @@ from pathlib import Path
 from uploader.core.errors import Damaged, SessionInUse, SessionNotFound, SpoolLocked
 from uploader.read.labels import load_labels, update_labels
 from uploader.storage import manifest as mf
+from uploader.storage.changes import ChangeMarks
 from uploader.storage.sessionid import validate_sid
 from uploader.stores.base import Store
 from uploader.write.spool import Spool
@@ -65,6 +66,7 @@ def remove_session(store: Store, sid: str, *, archive: bool = True) -> Removed:
     store.delete([k for k in keys if k != manifest])
     if sid in labels:
         update_labels(store, lambda current: {k: v for k, v in current.items() if k != sid})
+    ChangeMarks().mark(store, sid)  # readers of the change feed drop it from their lists
     log.info("%s: %d objects deleted from %s", sid, len(keys), store.description)
     return Removed(sid, len(keys), prefix)
 

@@ -20,6 +20,7 @@ CHECKPOINTS_FOLDER = "checkpoints/"
 LATEST_CHECKPOINT = "latest"
 LABELS_KEY = "labels.json"
 ARCHIVE_PREFIX = "archive"
+CHANGES_PREFIX = "changes/"
 
 
 def session_prefix(sid: str) -> str:
@@ -47,6 +48,17 @@ def latest_checkpoint_key(sid: str) -> str:
 def segment_path(file_name: str) -> str:
     """A segment's `path` in the manifest (relative to the session's prefix)."""
     return SEGMENTS_FOLDER + file_name
+
+
+def change_folder(hour: str) -> str:
+    """The folder of the change feed's marks of one hour (`2026-12-04T19`)."""
+    return f"{CHANGES_PREFIX}{hour}/"
+
+
+def change_key(hour: str, slot: int, sid: str) -> str:
+    """The mark that the session changed in that hour's `slot`-th five minutes
+    (uploader.storage.changes)."""
+    return f"{change_folder(hour)}{slot:02d}/{sid}"
 
 
 def sid_of_manifest_key(key: str) -> str | None:

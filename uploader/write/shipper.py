@@ -22,6 +22,7 @@ from uploader.core.errors import Damaged, SessionConflict
 from uploader.core.fsutil import atomic_write
 from uploader.core.metrics import Metrics
 from uploader.storage import manifest as mf
+from uploader.storage.changes import ChangeMarks
 from uploader.storage.manifest import Checkpoint, Manifest, Segment
 from uploader.storage.ownership import Ownership
 from uploader.storage.reading import segment_bytes
@@ -61,6 +62,9 @@ class Shipper:
         # Top-level fields a one-shot writer adds to a session's manifest, as JSON values
         # (an importer's label and title).
         self.manifest_extra: dict[str, dict[str, Any]] = {}
+        self.changes = ChangeMarks()  # the change feed's marks readers list
+        # Told each session whose manifest was written (watch's search index).
+        self.on_manifest: Callable[[str, Manifest], None] | None = None
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -108,6 +112,11 @@ class Shipper:
         data, key = manifest.dumps(), mf.manifest_key(sid)
         await self._store_call(f"PUT {key}", self.own.write_manifest, key, data, mf.JSON_TYPE)
         self._manifests[sid] = manifest
+        mark = self.changes.due(sid)
+        if mark is not None:
+            await self._store_call(f"PUT {mark}", self.changes.mark, self.store, sid)
+        if self.on_manifest is not None:
+            self.on_manifest(sid, manifest)
         cache = self.spool.manifest_cache(sid)
         try:
             await self._blocking(atomic_write, cache, data)

@@ -28,6 +28,7 @@ from watchdog.observers.api import BaseObserver
 
 from uploader.core.errors import StoreCheckFailed
 from uploader.core.metrics import Metrics
+from uploader.index.background import BackgroundIndexer
 from uploader.redaction import Redactor
 from uploader.storage.manifest import Manifest
 from uploader.stores import Store
@@ -119,6 +120,8 @@ class Watcher:
         self.pipelines: dict[str, Pipeline] = {}
         self.live = LiveSessions(self.spool, self._states)
         self.companion: Companion | None = None
+        # Keeps the search index up to date with what this watch writes (set by the CLI).
+        self.indexer: BackgroundIndexer | None = None
 
     def new_pipeline(self, path: Path, sid: str, states: StateStore | None = None) -> Pipeline:
         return Pipeline(
@@ -169,6 +172,9 @@ class Watcher:
         )
         # Segments left by an earlier run go first: the shipper starts before any
         # new segment can be closed.
+        if self.indexer is not None:
+            shipper.on_manifest = self.indexer.notify
+            self.indexer.start()
         shipper_task = asyncio.create_task(shipper.run(), name="shipper")
         observer = Observer()
         try:
@@ -178,6 +184,8 @@ class Watcher:
                 observer.stop()
                 observer.join(timeout=2)
             await self._drain(shipper, shipper_task)
+            if self.indexer is not None:
+                self.indexer.stop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
             io_pool.shutdown(wait=True)

@@ -1,0 +1,360 @@
+"""The index in one SQLite file with FTS5: the default, on the machine that runs `watch`
+or `host` (Python's own sqlite3; nothing to install).
+
+WAL mode, so that the dashboard searches while the indexer writes, and several processes
+(a `watch` and a `host`) can share the file. Each thread has its own connection. A
+segment's rows go in one transaction (see uploader.index.base), and a killed process
+leaves the file as the last commit left it. The file and its -wal/-shm companions are
+0600 in a 0700 folder: the index holds the sessions' text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from uploader.core.errors import IndexMismatch, IndexUnavailable
+from uploader.core.fsutil import make_private_dir
+from uploader.index.base import (
+    TOKEN_FIGURES,
+    USAGE_FIGURES,
+    Hit,
+    ListQuery,
+    SearchQuery,
+    SegmentDocs,
+    SessionFacts,
+    SessionPage,
+    UsageTotal,
+)
+from uploader.index.query import parse
+from uploader.index.snippets import snippet
+
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    sid TEXT PRIMARY KEY, agent TEXT NOT NULL, title TEXT NOT NULL, label TEXT,
+    updated REAL, created REAL, closed INTEGER NOT NULL, host TEXT, cwd TEXT, project TEXT,
+    git_branch TEXT, model TEXT, parent TEXT, lines INTEGER, bytes INTEGER,
+    segments INTEGER, summary TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_updated ON sessions (updated);
+CREATE TABLE IF NOT EXISTS segments (
+    sid TEXT NOT NULL, seq INTEGER NOT NULL, generation INTEGER NOT NULL,
+    PRIMARY KEY (sid, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS docs (
+    id INTEGER PRIMARY KEY, sid TEXT NOT NULL, seq INTEGER NOT NULL,
+    generation INTEGER NOT NULL, line INTEGER NOT NULL, role TEXT NOT NULL, ts REAL,
+    tool TEXT, paths TEXT NOT NULL, text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS docs_segment ON docs (sid, seq);
+CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5 (
+    text, paths, tool, content='docs', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS usage (
+    sid TEXT NOT NULL, seq INTEGER NOT NULL, line INTEGER NOT NULL, ts REAL, day TEXT,
+    model TEXT, input REAL, output REAL, cache_read REAL, cache_write REAL,
+    reasoning REAL, cost_usd REAL, PRIMARY KEY (sid, seq, line)
+) WITHOUT ROWID;
+"""
+
+_SORT_COLUMNS = {
+    "updated": "COALESCE(updated, 0)",
+    "created": "COALESCE(created, 0)",
+    "title": "title COLLATE NOCASE",
+    "lines": "lines",
+    "bytes": "bytes",
+    "segments": "segments",
+    "agent": "agent",
+}
+_GROUP_COLUMNS = {
+    "day": "COALESCE(u.day, 'unknown')",
+    "model": "COALESCE(u.model, 'unknown')",
+    "agent": "COALESCE(s.agent, 'unknown')",
+    "project": "COALESCE(s.project, 'unknown')",
+    "session": "u.sid",
+}
+
+
+class SqliteIndex:
+    """The Index protocol (uploader.index.base) over one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.description = str(path)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        try:
+            make_private_dir(path.parent)
+            if not path.exists():  # made 0600 before SQLite opens it
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            # One transaction, so that processes opening a new file at once make it once.
+            self._db().executescript(
+                f"BEGIN IMMEDIATE; {_SCHEMA} INSERT OR IGNORE INTO meta VALUES"
+                f" ('schema', '{SCHEMA_VERSION}'); COMMIT;"
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise IndexUnavailable(str(path), _reason(exc)) from exc
+
+    # -- connections -----------------------------------------------------------------
+
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                 check_same_thread=False)  # fmt: skip
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # a kill loses nothing committed
+            self._local.db = db
+            with self._lock:
+                self._connections.append(db)
+        return db
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _read(self, sql: str, args: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]:
+        db = self._db()
+        db.row_factory = sqlite3.Row
+        try:
+            return db.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise IndexUnavailable(self.description, _reason(exc)) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for db in connections:
+            db.close()
+        self._local = threading.local()
+
+    # -- writing ---------------------------------------------------------------------
+
+    def bind(self, store: str) -> None:
+        with self._write() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'store'").fetchone()
+            empty = not db.execute(
+                "SELECT 1 FROM sessions UNION ALL SELECT 1 FROM segments LIMIT 1"
+            ).fetchone()
+            if row is not None and row[0] != store and not empty:
+                raise IndexMismatch(self.description, row[0], store)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('store', ?)", (store,))
+
+    def indexed(self, sid: str) -> set[int]:
+        return {r[0] for r in self._read("SELECT seq FROM segments WHERE sid = ?", (sid,))}
+
+    def add_segment(self, segment: SegmentDocs) -> bool:
+        sid, seq = segment.sid, segment.seq
+        with self._write() as db:
+            added = db.execute(
+                "INSERT OR IGNORE INTO segments VALUES (?, ?, ?)", (sid, seq, segment.generation)
+            ).rowcount
+            if not added:
+                return False
+            db.executemany(
+                "INSERT INTO docs (sid, seq, generation, line, role, ts, tool, paths, text)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(sid, seq, segment.generation, d.line, d.role, d.ts, _safe(d.tool),
+                  _safe(d.paths), _safe(d.text)) for d in segment.docs],
+            )  # fmt: skip
+            db.execute(
+                "INSERT INTO docs_fts (rowid, text, paths, tool)"
+                " SELECT id, text, paths, COALESCE(tool, '') FROM docs WHERE sid = ? AND seq = ?",
+                (sid, seq),
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(sid, seq, u.line, u.ts, _day(u.ts), u.model,
+                  *(u.figures.get(k) for k in USAGE_FIGURES)) for u in segment.usage],
+            )  # fmt: skip
+        return True
+
+    def put_session(self, facts: SessionFacts) -> None:
+        summary = facts.summary
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO sessions VALUES"
+                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (facts.sid, facts.agent, _safe(facts.title), _safe(summary.get("label")),
+                 facts.updated, facts.created, int(facts.closed), _safe(facts.host),
+                 _safe(facts.cwd), _safe(facts.project), _safe(facts.git_branch),
+                 _safe(facts.model), facts.parent, summary.get("lines", 0),
+                 summary.get("bytes", 0), summary.get("segments", 0),
+                 json.dumps(summary)),  # ASCII: a lone surrogate survives as \\ud83d
+            )  # fmt: skip
+
+    def remove_session(self, sid: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO docs_fts (docs_fts, rowid, text, paths, tool)"
+                " SELECT 'delete', id, text, paths, COALESCE(tool, '') FROM docs WHERE sid = ?",
+                (sid,),
+            )
+            for table in ("docs", "usage", "segments", "sessions"):
+                db.execute(f"DELETE FROM {table} WHERE sid = ?", (sid,))
+
+    def sids(self) -> set[str]:
+        return {r[0] for r in self._read("SELECT sid FROM sessions")}
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- reading ---------------------------------------------------------------------
+
+    def search(self, query: SearchQuery) -> list[Hit]:
+        parsed = parse(query.text)
+        where, args = ["docs_fts MATCH ?"], [parsed.fts5()]
+        _filters(query, where, args)
+        rows = self._read(
+            "SELECT d.sid, d.generation, d.seq, d.line, d.ts, d.role, d.tool, d.text,"
+            " COALESCE(s.agent, 'unknown') AS agent, COALESCE(s.title, d.sid) AS title"
+            " FROM docs_fts JOIN docs d ON d.id = docs_fts.rowid"
+            " LEFT JOIN sessions s ON s.sid = d.sid"
+            f" WHERE {' AND '.join(where)}"
+            " ORDER BY docs_fts.rank, d.ts DESC, d.id DESC LIMIT ? OFFSET ?",
+            [*args, query.limit, query.offset],
+        )
+        return [
+            Hit(r["sid"], r["generation"], r["seq"], r["line"], r["ts"], r["agent"], r["role"],
+                r["tool"], r["title"], snippet(r["text"], parsed))
+            for r in rows
+        ]  # fmt: skip
+
+    def usage(
+        self, *, by: str, since: float | None = None, agent: str | None = None
+    ) -> list[UsageTotal]:
+        key = _GROUP_COLUMNS[by]
+        where, args = ["1"], list[Any]()
+        if since is not None:
+            where.append("u.ts >= ?")
+            args.append(since)
+        if agent:
+            where.append("s.agent = ?")
+            args.append(agent)
+        sums = ", ".join(f"SUM(u.{k}) AS {k}" for k in USAGE_FIGURES)
+        tokens = " + ".join(f"COALESCE(SUM(u.{k}), 0)" for k in TOKEN_FIGURES)
+        order = "key" if by == "day" else f"COALESCE(SUM(u.cost_usd), 0) DESC, {tokens} DESC, key"
+        rows = self._read(
+            f"SELECT {key} AS key, COUNT(*) AS messages, {sums}, MAX(s.title) AS title"
+            " FROM usage u"
+            " LEFT JOIN sessions s ON s.sid = u.sid"
+            f" WHERE {' AND '.join(where)} GROUP BY 1 ORDER BY {order}",
+            args,
+        )
+        return [
+            UsageTotal(
+                r["key"], r["messages"], _figures(r), r["title"] if by == "session" else None
+            )
+            for r in rows
+        ]
+
+    def sessions(self, query: ListQuery) -> SessionPage:
+        where, args = ["1"], list[Any]()
+        if query.text.strip():
+            like = "%" + query.text.strip().replace("\\", "\\\\").replace("%", "\\%")\
+                .replace("_", "\\_") + "%"  # fmt: skip
+            where.append(
+                "(title LIKE ? ESCAPE '\\' OR sid LIKE ? ESCAPE '\\' OR label LIKE ? ESCAPE '\\')"
+            )
+            args += [like, like, like]
+        if query.agent:
+            where.append("agent = ?")
+            args.append(query.agent)
+        if query.updated_since is not None:
+            where.append("updated >= ?")
+            args.append(query.updated_since)
+        clause = " AND ".join(where)
+        total = self._read(f"SELECT COUNT(*) FROM sessions WHERE {clause}", args)[0][0]
+        direction = "DESC" if query.descending else "ASC"
+        rows = self._read(
+            f"SELECT summary FROM sessions WHERE {clause}"
+            f" ORDER BY {_SORT_COLUMNS[query.sort]} {direction}, sid LIMIT ? OFFSET ?",
+            [*args, query.limit, query.offset],
+        )
+        return SessionPage([json.loads(r[0]) for r in rows], int(total))
+
+    def stats(self) -> dict[str, int]:
+        counts = {
+            table: int(self._read(f"SELECT COUNT(*) FROM {table}")[0][0])
+            for table in ("sessions", "segments", "docs", "usage")
+        }
+        files = [self.path, self.path.with_name(self.path.name + "-wal")]
+        counts["bytes"] = sum(f.stat().st_size for f in files if f.exists())
+        return counts
+
+
+def _filters(query: SearchQuery, where: list[str], args: list[Any]) -> None:
+    """The search's filters as SQL conditions on docs d and sessions s."""
+    if query.agent:
+        where.append("s.agent = ?")
+        args.append(query.agent)
+    if query.since is not None:
+        where.append("d.ts >= ?")
+        args.append(query.since)
+    if query.role:
+        where.append("d.role = ?")
+        args.append(query.role)
+    if query.tool:
+        where.append("d.tool = ? COLLATE NOCASE")
+        args.append(query.tool)
+    if query.sid:
+        where.append("d.sid = ?")
+        args.append(query.sid)
+    if query.project:
+        where.append("(s.project = ? COLLATE NOCASE OR instr(lower(s.cwd), lower(?)) > 0)")
+        args += [query.project, query.project]
+
+
+def _figures(row: sqlite3.Row) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for key in USAGE_FIGURES:
+        value = row[key]
+        if value is not None:
+            out[key] = value
+        elif key in ("input", "output", "cache_read", "cache_write"):
+            out[key] = 0
+    return out
+
+
+def _day(ts: float | None) -> str | None:
+    return time.strftime("%Y-%m-%d", time.gmtime(ts)) if ts is not None else None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _safe(text: Any) -> Any:
+    """Text as SQLite can store it: half of an emoji (a string a JavaScript agent cut)
+    becomes U+FFFD, as PostgreSQL's backend stores it."""
+    if isinstance(text, str) and not text.isascii():
+        return _SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
