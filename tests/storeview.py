@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from uploader.storage.manifest import manifest_key, object_key
@@ -55,3 +57,34 @@ def generations(store: Store, sid: str) -> dict[int, bytes]:
         gen = s.get("generation", 1)
         out[gen] = out.get(gen, b"") + segment_bytes(store, sid, s)
     return out
+
+
+class CountingStore:
+    """A store that counts the requests made through it, by kind: `LIST`, `PUT`, `GET
+    segment` and `GET <name>` for the other objects (`GET manifest.json`)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store, self.description = store, store.description
+        self.calls: Counter[str] = Counter()
+
+    def check(self) -> None:
+        self.store.check()
+
+    def put(self, key: str, data: bytes, content_type: str, *, create_only: bool = False) -> None:
+        self.calls["PUT"] += 1
+        self.store.put(key, data, content_type, create_only=create_only)
+
+    def get(self, key: str) -> bytes:
+        kind = "segment" if "/segments/" in key else key.rsplit("/", 1)[-1]
+        self.calls[f"GET {kind}"] += 1
+        return self.store.get(key)
+
+    def list(self, prefix: str) -> Iterator[str]:
+        self.calls["LIST"] += 1
+        return self.store.list(prefix)
+
+    def delete(self, keys: Iterable[str]) -> None:
+        self.store.delete(keys)
+
+    def close(self) -> None:
+        self.store.close()

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from real_sessions import REAL, RealSession, expected_usage, real_sessions
 from session_factory import claude_lines, write_session
+from storeview import CountingStore
 
 import uploader
 from uploader.agents.usage import USAGE_KEYS
@@ -227,36 +227,6 @@ def test_the_session_list_comes_from_the_index(real_index: SqliteIndex) -> None:
 # -- keeping up with the store -----------------------------------------------------------
 
 
-class Counting:
-    """A store that counts the requests made through it."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.description = store.description
-        self.calls: Counter[str] = Counter()
-
-    def check(self) -> None:
-        self.store.check()
-
-    def put(self, key: str, data: bytes, content_type: str, *, create_only: bool = False) -> None:
-        self.calls["PUT"] += 1
-        self.store.put(key, data, content_type, create_only=create_only)
-
-    def get(self, key: str) -> bytes:
-        self.calls["GET " + key.split("/")[-1].split("-")[0]] += 1
-        return self.store.get(key)
-
-    def list(self, prefix: str) -> Iterator[str]:
-        self.calls["LIST"] += 1
-        return self.store.list(prefix)
-
-    def delete(self, keys: Iterable[str]) -> None:
-        self.store.delete(keys)
-
-    def close(self) -> None:
-        self.store.close()
-
-
 def upload(store: Store, tmp: Path, sid: str, text: str) -> None:
     path = tmp / f"{sid}.jsonl"
     with path.open("a") as f:
@@ -272,7 +242,7 @@ def test_a_refresh_reads_only_what_changed(tmp_path: Path, monkeypatch: pytest.M
         upload(store, tmp_path, f"s{n:03d}", f"first words of session {n}")
     clock[0] += 600  # indexed ten minutes later
     index = SqliteIndex(tmp_path / "index.sqlite3")
-    counting = Counting(store)
+    counting = CountingStore(store)
     first = Indexer(counting, index).refresh()
     assert len(first.sessions) == 40 and first.full
 
@@ -377,3 +347,29 @@ def test_redacted_secrets_stay_redacted(tmp_path: Path) -> None:
 
 def summaries(index: SqliteIndex) -> list[dict[str, Any]]:
     return index.sessions(ListQuery(limit=1000)).summaries  # type: ignore[return-value]
+
+
+def test_a_session_the_store_failed_to_give_is_read_at_the_next_refresh(tmp_path: Path) -> None:
+    from uploader.stores.base import StorageUnavailable
+
+    store = LocalStore(tmp_path / "store")
+    upload(store, tmp_path, "steady", "steady words")
+    upload(store, tmp_path, "flaky", "flaky words")
+    counting = CountingStore(store)
+    real_get = counting.get
+    failures = [1]
+
+    def get(key: str) -> bytes:
+        if "flaky/segments/" in key and failures[0]:
+            failures[0] -= 1
+            raise StorageUnavailable("503 Slow Down")
+        return real_get(key)
+
+    counting.get = get  # type: ignore[method-assign]
+    index = SqliteIndex(tmp_path / "index.sqlite3")
+    first = Indexer(counting, index).refresh()
+    assert set(first.failed) == {"flaky"} and first.retry
+    assert not index.search(SearchQuery("flaky"))
+    again = Indexer(counting, index).refresh()
+    assert not again.failed and "flaky" in again.sessions
+    assert [h.sid for h in index.search(SearchQuery("flaky"))] == ["flaky"]

@@ -259,6 +259,129 @@ def test_bind_takes_an_index_emptied_for_a_rebuild(index: Index) -> None:
         index.bind("s3://bucket/team-a")
 
 
+# -- live documents (a `watch`'s active segment) -------------------------------------------
+
+LIVE_A = [
+    Doc(5, "user", "zebra crossing ahead", DAY2),
+    Doc(6, "assistant", "a quokka smiles", DAY2),
+]
+LIVE_B = [Doc(7, "user", "another zebra, and a yak", DAY2 + 1)]
+
+
+def hits(index: Index, text: str) -> list[tuple[str, int, int, int]]:
+    """(sid, generation, seq, line) of each hit, sorted."""
+    return sorted(
+        (h.sid, h.generation, h.seq, h.line) for h in index.search(SearchQuery(text, limit=100))
+    )
+
+
+def test_live_docs_are_found(index: Index) -> None:
+    fill(index)
+    index.add_live(S1, 0, 3, LIVE_A, replace=True)
+    [hit] = index.search(SearchQuery("quokka"))
+    assert hit == Hit(S1, 0, 3, 6, DAY2, "claude", "assistant", None, "Fix pagination",
+                      hit.snippet)  # fmt: skip
+    assert f"{MARK_START}quokka{MARK_END}" in hit.snippet
+    assert found(index, "zebra", role="user", sid=S1) == [(S1, 5)]
+    assert index.indexed(S1) == {1, 2}  # live documents are no segment
+
+
+def test_add_live_replace_drops_the_earlier_ones(index: Index) -> None:
+    index.add_live(S1, 0, 3, LIVE_A, replace=True)
+    index.add_live(S2, 1, 1, [Doc(0, "user", "zebra of another session", DAY1)], replace=True)
+    index.add_live(S1, 1, 1, LIVE_B, replace=True)  # a restart: a new generation
+    assert hits(index, "zebra") == [(S1, 1, 1, 7), (S2, 1, 1, 0)]
+    assert found(index, "quokka") == []
+
+
+def test_live_appends_are_all_found_once(index: Index) -> None:
+    index.add_live(S1, 0, 3, LIVE_A, replace=True)
+    index.add_live(S1, 0, 3, LIVE_B, replace=False)
+    index.add_live(S1, 0, 3, [], replace=False)
+    index.add_live(S1, 0, 3, [Doc(8, "user", "zebra again", DAY2 + 2)], replace=False)
+    assert hits(index, "zebra") == [(S1, 0, 3, 5), (S1, 0, 3, 7), (S1, 0, 3, 8)]
+    assert found(index, "quokka") == [(S1, 6)]
+    assert index.stats()["docs"] == 4
+
+
+def test_the_segment_replaces_its_live_docs(index: Index) -> None:
+    index.add_live(S1, 0, 3, LIVE_A, replace=True)
+    index.add_live(S1, 0, 3, LIVE_B, replace=False)
+    segment = SegmentDocs(S1, 3, 0, [*LIVE_A, *LIVE_B, Doc(9, "user", "zebra at last", DAY2 + 3)],
+                          [])  # fmt: skip
+    assert index.add_segment(segment)
+    assert hits(index, "zebra") == [(S1, 0, 3, 5), (S1, 0, 3, 7), (S1, 0, 3, 9)]
+    assert found(index, "quokka") == [(S1, 6)]
+    assert index.indexed(S1) == {3}
+    assert index.stats()["docs"] == 4
+    index.add_live(S1, 0, 4, [Doc(10, "user", "a zebra later", DAY2 + 4)], replace=False)
+    assert hits(index, "zebra")[-1] == (S1, 0, 4, 10)
+
+
+def test_add_live_of_a_segment_already_added_writes_nothing(index: Index) -> None:
+    segment = SegmentDocs(S1, 3, 0, LIVE_A, [])
+    assert index.add_segment(segment)
+    before = index.stats()
+    index.add_live(S1, 0, 3, LIVE_A, replace=False)
+    index.add_live(S1, 0, 3, LIVE_B, replace=True)
+    assert index.stats() == before
+    assert hits(index, "zebra") == [(S1, 0, 3, 5)]
+    assert found(index, "yak") == []
+
+
+def test_remove_session_removes_live_docs(index: Index) -> None:
+    fill(index)
+    index.add_live(S1, 0, 3, LIVE_A, replace=True)
+    index.add_live(S2, 1, 2, LIVE_B, replace=True)
+    index.remove_session(S1)
+    assert hits(index, "zebra") == [(S2, 1, 2, 7)]
+    assert found(index, "quokka") == []
+    assert index.stats()["docs"] == 3 + 1
+
+
+def test_live_docs_of_a_later_segment_survive_an_earlier_one(index: Index) -> None:
+    index.add_live(S1, 0, 1, [Doc(0, "user", "zebra one", DAY1)], replace=True)
+    index.add_live(S1, 0, 3, LIVE_A, replace=True)  # seq 1 was uploaded meanwhile
+    index.add_live(S1, 0, 3, LIVE_B, replace=False)
+    assert index.add_segment(SegmentDocs(S1, 2, 0, [Doc(4, "user", "a zebra two", DAY1)], []))
+    assert hits(index, "zebra") == [(S1, 0, 2, 4), (S1, 0, 3, 5), (S1, 0, 3, 7)]
+    assert found(index, "quokka") == [(S1, 6)]
+    assert not index.add_segment(SegmentDocs(S1, 2, 0, [], []))  # added once: nothing dropped
+    assert hits(index, "zebra") == [(S1, 0, 2, 4), (S1, 0, 3, 5), (S1, 0, 3, 7)]
+
+
+def test_live_docs_of_earlier_seqs_go_with_a_later_segment(index: Index) -> None:
+    index.add_live(S1, 0, 2, LIVE_A, replace=True)
+    assert index.add_segment(SegmentDocs(S1, 3, 0, LIVE_B, []))
+    assert found(index, "quokka") == []
+    assert hits(index, "zebra") == [(S1, 0, 3, 7)]
+
+
+def test_live_docs_appended_from_several_threads(open_index: Opener) -> None:
+    handles = [open_index() for _ in range(2)]
+    barrier = threading.Barrier(THREADS)
+    errors: list[BaseException] = []
+
+    def append(i: int) -> None:
+        barrier.wait(timeout=JOIN_TIMEOUT)
+        try:
+            docs = [Doc(10 * i + k, "user", f"zebra {i} {k}", DAY1) for k in range(3)]
+            handles[i % 2].add_live(S1, 0, 3, docs, replace=False)
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=append, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=JOIN_TIMEOUT)
+    assert not any(t.is_alive() for t in threads) and not errors
+    lines = [line for _, _, _, line in hits(handles[0], "zebra")]
+    assert lines == sorted(10 * i + k for i in range(THREADS) for k in range(3))
+    assert handles[1].add_segment(SegmentDocs(S1, 3, 0, [Doc(0, "user", "zebra", DAY1)], []))
+    assert hits(handles[0], "zebra") == [(S1, 0, 3, 0)]
+
+
 # -- searching ---------------------------------------------------------------------------
 
 

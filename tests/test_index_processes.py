@@ -60,6 +60,40 @@ def test_watch_indexes_what_it_uploads(tmp_path: Path) -> None:
     assert "Traceback" not in log.read_text()
 
 
+def test_lines_are_searchable_before_their_segment_is_uploaded(tmp_path: Path) -> None:
+    source = tmp_path / "session.jsonl"
+    source.write_text(claude_line("the opening words", 0) + "\n")
+    store_url = f"file://{tmp_path / 'store'}"
+    log = tmp_path / "watch.log"
+    proc = start_cli(  # segments cut after 10 minutes: none is uploaded during the test
+        "watch", "--file", str(source), "--sid", "slow-one", "--store", store_url,
+        "--spool-dir", str(tmp_path / "spool"), "--ui-disable", log=log,
+    )  # fmt: skip
+    try:
+        path = default_index_path(LocalStore(tmp_path / "store").description)
+        wait_until(path.exists, timeout=30, what=f"the index at {path}")
+        index = SqliteIndex(path)
+        wait_until(lambda: bool(index.search(SearchQuery("opening"))), timeout=30,
+                   what="the first line, live")  # fmt: skip
+        with source.open("a") as f:
+            f.write(claude_line("a giraffe walks in", 1) + "\n")
+        wait_until(lambda: bool(index.search(SearchQuery("giraffe"))), timeout=30,
+                   what="the appended line, live")  # fmt: skip
+        assert not list((tmp_path / "store").rglob("*.jsonl.gz"))  # nothing uploaded yet
+        hits = index.search(SearchQuery("opening OR giraffe"))
+        assert sorted((h.sid, h.seq, h.line) for h in hits) == [("slow-one", 1, 0),
+                                                                ("slow-one", 1, 1)]  # fmt: skip
+    finally:
+        proc.send_signal(signal.SIGINT)  # closes and uploads the segment
+        assert proc.wait(timeout=30) == 0, log.read_text()
+    assert "Traceback" not in log.read_text()
+    index = SqliteIndex(path)
+    Indexer(LocalStore(tmp_path / "store"), index).refresh()
+    # Uploaded: the segment's own documents replaced the live ones, each line found once.
+    hits = index.search(SearchQuery("opening OR giraffe"))
+    assert sorted((h.sid, h.line) for h in hits) == [("slow-one", 0), ("slow-one", 1)]
+
+
 def rows(path: Path) -> tuple[Counter[tuple[object, ...]], Counter[tuple[object, ...]]]:
     """Every document and usage record of an index file, as a multiset."""
     with sqlite3.connect(path) as db:

@@ -8,11 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import wait_until
 from session_factory import CLAUDE_SID, CODEX_SID, FIXTURE_SESSIONS, HOSTILE_SID, populated_store
 from uiclient import TestClient
 
 from ui.app import UIConfig, create_app
 from ui.service import Sessions
+from uploader.index.base import SearchQuery
+from uploader.index.indexer import Indexer
 from uploader.index.sqlite import SqliteIndex
 from uploader.read.catalog import Query
 from uploader.stores.local import LocalStore
@@ -28,7 +31,9 @@ def store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def sessions(store_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Sessions:
     index = SqliteIndex(tmp_path_factory.mktemp("ix") / "index.sqlite3")
-    found = Sessions(LocalStore(store_root), index=index)
+    store = LocalStore(store_root)
+    found = Sessions(store, indexer=Indexer(store, index))
+    Indexer(store, index).refresh()  # filled by an earlier run
     found.catalog.refresh()  # what `host` does at its start
     return found
 
@@ -129,3 +134,15 @@ def test_the_list_from_the_index_is_the_list_from_the_store(
         assert indexed[1] == listed[1] == len(plain.listing(query)[2]), query
         assert [s.sid for s in indexed[2]] == [s.sid for s in listed[2]], query
         assert [s.title for s in indexed[2]] == [s.title for s in listed[2]], query
+
+
+def test_a_store_never_indexed_is_listed_at_once_and_indexed_meanwhile(
+    store_root: Path, tmp_path: Path
+) -> None:
+    store = LocalStore(store_root)
+    indexer = Indexer(store, SqliteIndex(tmp_path / "new.sqlite3"))
+    fresh = Sessions(store, indexer=indexer)
+    everything, total, items = fresh.listing(Query(), 0, 50)
+    assert everything == total == len(items) == len(FIXTURE_SESSIONS)
+    wait_until(indexer.ready, timeout=30, what="the index built in the background")
+    assert fresh.search(SearchQuery("pagination"))

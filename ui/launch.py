@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from uploader.core.errors import UsageError, UserError
-from uploader.index import Index
+from uploader.index.indexer import Indexer
 from uploader.stores import Store
 from uploader.write.live import LiveSessions
 
@@ -39,7 +39,7 @@ def build_dashboard(
     live: LiveSessions | None = None,
     stats: Callable[[], dict[str, float]] | None = None,
     limits: Limits | None = None,
-    index: Index | None = None,
+    indexer: Indexer | None = None,
 ) -> Dashboard:
     """The app and its bound socket: a busy port, an exposed bind or a weak token fails
     here, before anything else starts."""
@@ -53,7 +53,7 @@ def build_dashboard(
     raise_open_files_limit()
     limits = limits or Limits()
     load = Load(limits)
-    sessions = Sessions(store, live=live, stats=stats, index=index)
+    sessions = Sessions(store, live=live, stats=stats, indexer=indexer)
     config = UIConfig(token=token, dist=dist, store_description=store.description, bind=bind,
                       allowed_hosts=hosts, limits=limits)  # fmt: skip
     dashboard = Dashboard(create_app(sessions, config, load), bind, port, sessions, load)

@@ -16,7 +16,7 @@ from uploader.agents.transcript import Entry, parse_lines
 from uploader.core.errors import UsageError
 from uploader.index import Index
 from uploader.index.base import Hit, ListQuery, SearchQuery, UsageTotal
-from uploader.index.indexer import CURSOR, Indexer
+from uploader.index.indexer import Indexer
 from uploader.read.catalog import Catalog, Query, SessionSummary, select, summarize
 from uploader.storage import reading
 from uploader.storage.manifest import Manifest
@@ -61,15 +61,15 @@ class Sessions:
         live: LiveSessions | None = None,
         stats: Callable[[], dict[str, float]] | None = None,
         catalog_ttl_s: float = 15.0,
-        index: Index | None = None,
+        indexer: Indexer | None = None,
     ) -> None:
         self.store = store
         self.live = live
         # The engine's counters for /metrics (None for `host`, which tails nothing).
         self.stats = stats
         # The search index, which also serves the session list (None: --index off).
-        self.index = index
-        self.indexer = Indexer(store, index) if index is not None else None
+        self.indexer = indexer
+        self.index = indexer.index if indexer is not None else None
         self.catalog = Catalog(store, ttl_s=catalog_ttl_s, overlay=live, indexed=self.indexer)
         self._ready = False
         self.cache = SegmentCache()
@@ -80,18 +80,18 @@ class Sessions:
         """(sessions in the store, how many the query selects, those of them from
         `offset`, at most `limit`, in the query's order). From the index when there is
         one: a page of 100,000 sessions without holding them all."""
-        if self.index is not None and self._index_ready(self.index):
+        if self.indexer is not None and self._index_ready(self.indexer):
             self.catalog.poke()
-            return self._indexed_listing(self.index, query, offset, limit)
+            return self._indexed_listing(self.indexer.index, query, offset, limit)
         everything = self.catalog.sessions()
         chosen = select(everything, query)
         end = None if limit is None else offset + limit
         return len(everything), len(chosen), chosen[offset:end]
 
-    def _index_ready(self, index: Index) -> bool:
+    def _index_ready(self, indexer: Indexer) -> bool:
         """Has the index been filled from this store once (by an earlier run too)?"""
         if not self._ready:
-            self._ready = self.catalog.ready() or bool(index.get_meta(CURSOR))
+            self._ready = indexer.ready()
         return self._ready
 
     def _indexed_listing(

@@ -37,6 +37,7 @@ from uploader.stores.base import (
     StorageError,
     WriteOnlyStore,
 )
+from uploader.stores.httpput import HttpPutStore
 from uploader.write.discovery import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, Filters
 from uploader.write.segment import SegmentLimits
 
@@ -125,17 +126,25 @@ def _watch(opts: dict[str, Any]) -> int:
         redactor=redactor,
     )
     watcher = Watcher(config, store)
-    # The search index follows what this watch uploads (none for a run that uploads
-    # nothing).
-    index = None if opts["dry_run"] else open_index(opts["index"], store.description)
-    if index is not None:
-        watcher.indexer = BackgroundIndexer(Indexer(store, index))
+    # The search index follows what this watch uploads: none for a run that uploads
+    # nothing, or a store it cannot read back (--upload-url).
+    indexed = not (opts["dry_run"] or isinstance(store, HttpPutStore))
+    index = open_index(opts["index"], store.description) if indexed else None
+    indexer = Indexer(store, index) if index is not None else None  # one for the dashboard too
+    if indexer is not None:
+        watcher.indexer = BackgroundIndexer(
+            indexer, live=watcher.live, activity=lambda: watcher.metrics.lines_read
+        )
     # The dashboard's port is taken first: a busy port fails before anything is created.
     if not opts["ui_disable"]:
         from ui.launch import build_dashboard  # the engine itself never imports the web side
 
         watcher.companion = build_dashboard(
-            store, **dashboard_options(opts), live=watcher.live, stats=watcher.stats, index=index
+            store,
+            **dashboard_options(opts),
+            live=watcher.live,
+            stats=watcher.stats,
+            indexer=indexer,
         )
     if not opts["dry_run"]:
         check_store(store)
@@ -209,7 +218,8 @@ def _host(opts: dict[str, Any]) -> int:
     store = store_from_opts(opts)
     check_readable(store)
     index = open_index(opts["index"], store.description)
-    dashboard = build_dashboard(store, **dashboard_options(opts), index=index)
+    indexer = Indexer(store, index) if index is not None else None
+    dashboard = build_dashboard(store, **dashboard_options(opts), indexer=indexer)
     return run_host(dashboard, open_browser=opts["open_browser"])
 
 

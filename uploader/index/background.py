@@ -1,6 +1,8 @@
 """The index kept up to date beside a running `watch`: one daemon thread that refreshes
 from the store once at the start, then indexes each session the watch just wrote a
-manifest for (told by `notify`, which never blocks the upload loop). Idle, it waits.
+manifest for (told by `notify`, which never blocks the upload loop), and, every LIVE_S
+while lines are being read, the lines of the segments not uploaded yet (live documents,
+which the segment replaces once it is uploaded). Idle, it waits.
 """
 
 from __future__ import annotations
@@ -10,25 +12,48 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from uploader.core.errors import UploaderError
+from uploader.index.base import ActiveSegment
+from uploader.index.extract import segment_docs
 from uploader.index.indexer import Indexer
 from uploader.storage.manifest import Manifest
 from uploader.stores.base import StorageError
 
 log = logging.getLogger(__name__)
 
+#: How often lines read but not uploaded yet are indexed, while there are new ones.
+LIVE_S = 2.0
+
+
+class ActiveSegments(Protocol):
+    """The segments a watch is writing (uploader.write.live.LiveSessions)."""
+
+    def sids(self) -> list[str]: ...
+
+    def active_segment(self, sid: str) -> ActiveSegment | None: ...
+
 
 class BackgroundIndexer:
     def __init__(
-        self, indexer: Indexer, on_lag: Callable[[float | None], None] | None = None
+        self,
+        indexer: Indexer,
+        on_lag: Callable[[float | None], None] | None = None,
+        *,
+        live: ActiveSegments | None = None,
+        activity: Callable[[], object] | None = None,
     ) -> None:
         self.indexer = indexer
         self.on_lag = on_lag  # told how long the oldest waiting session has waited
+        self.live = live
+        self.activity = activity  # changes when lines were read (the watch's line count)
         self._pending: dict[str, tuple[Manifest, float]] = {}
         self._wake = threading.Condition()
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="index", daemon=True)
+        self._seen_activity: object = None
+        self._live_done: dict[str, tuple[int, int, int]] = {}  # sid -> (seq, lines, bytes)
 
     def start(self) -> None:
         self._thread.start()
@@ -49,26 +74,65 @@ class BackgroundIndexer:
 
     def _run(self) -> None:
         self._guarded("refresh", self.indexer.refresh)
+        wait = LIVE_S if self.live is not None and self.activity is not None else None
         while True:
             with self._wake:
-                while not self._pending and not self._stopped:
-                    self._wake.wait()
-                if self._stopped:
-                    return
+                if not self._pending and not self._stopped:
+                    self._wake.wait(wait)
                 batch, self._pending = self._pending, {}
+                stopping = self._stopped
             for sid, (manifest, _since) in sorted(batch.items()):
                 self._guarded(sid, functools.partial(self.indexer.index_session, sid, manifest))
+            if stopping:  # the last manifests written are indexed first (stop() waits 5 s)
+                return
             if self.on_lag is not None:
                 with self._wake:
                     waiting = [since for _, since in self._pending.values()]
                 self.on_lag(time.monotonic() - min(waiting) if waiting else 0.0)
+            if self.activity is not None and self.activity() != self._seen_activity:
+                self._seen_activity = self.activity()
+                self._guarded("live lines", self._index_live)
+
+    def _index_live(self) -> None:
+        """The complete lines of each active segment not indexed yet."""
+        if self.live is None:
+            return
+        for sid in self.live.sids():
+            segment = self.live.active_segment(sid)
+            if segment is None:
+                continue
+            seq, lines, offset = self._live_done.get(sid, (0, 0, 0))
+            fresh = seq != segment.seq
+            if fresh:
+                lines, offset = 0, 0
+            elif segment.lines <= lines:
+                continue
+            with open(segment.path, "rb") as f:
+                f.seek(offset)
+                data = f.read()
+            data = data[: _end_of_lines(data, segment.lines - lines)]
+            docs, _ = segment_docs(data, segment.agent, segment.first_line + lines)
+            self.indexer.index.add_live(sid, segment.generation, segment.seq, docs,
+                                        replace=fresh)  # fmt: skip
+            self._live_done[sid] = (segment.seq, lines + data.count(b"\n"), offset + len(data))
 
     def _guarded(self, what: str, work: Callable[[], object]) -> None:
         """Run one piece of work; a failure is logged and the next one goes on (the
         store's next change, or the next start, tries again)."""
         try:
             work()
-        except (UploaderError, StorageError) as exc:
+        except (UploaderError, StorageError, OSError) as exc:
             log.warning("index: %s not indexed: %s", what, exc)
         except Exception:  # the index must never stop the uploads
             log.exception("index: %s not indexed", what)
+
+
+def _end_of_lines(data: bytes, take: int) -> int:
+    """Where the first `take` complete lines of data end."""
+    end = 0
+    for _ in range(take):
+        found = data.find(b"\n", end)
+        if found < 0:
+            break
+        end = found + 1
+    return end

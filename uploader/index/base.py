@@ -14,13 +14,16 @@ rebuilt from the store. What it holds:
 Segments never change once uploaded, so a segment is indexed once: its documents, its
 usage records and its mark (sid, seq) are written in one transaction, and a writer that
 finds the mark there skips it. A killed indexer leaves either all of a segment or none
-of it; many indexers writing the same segment at once write the same rows once.
+of it; many indexers writing the same segment at once write the same rows once. The
+lines a `watch` has read but not uploaded yet are searchable too, as live documents
+that the segment's own replace when it is added.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 #: Roles a document can have, in the order the search page offers them.
@@ -70,6 +73,20 @@ class SegmentDocs:
     generation: int
     docs: Sequence[Doc]
     usage: Sequence[UsageRecord]
+
+
+@dataclass(frozen=True)
+class ActiveSegment:
+    """A segment a `watch` is still writing (its spool's active file): where its complete
+    lines are, and where they fall in their generation."""
+
+    sid: str
+    agent: str
+    seq: int
+    generation: int
+    first_line: int  # the index of its first line in its generation
+    lines: int  # complete lines in it so far
+    path: Path
 
 
 @dataclass(frozen=True)
@@ -189,6 +206,12 @@ class Index(Protocol):
     def add_segment(self, segment: SegmentDocs) -> bool:
         """Add one segment's documents and usage, and its mark, in one transaction.
         False (and nothing written) when the segment was already there."""
+
+    def add_live(self, sid: str, generation: int, seq: int, docs: Sequence[Doc], *,
+                 replace: bool) -> None:  # fmt: skip
+        """Lines of a segment still being written (a `watch`'s active segment), searchable
+        at once; the segment's own documents replace them when it is added. `replace`:
+        drop the session's earlier such lines first (a new active segment, a restart)."""
 
     def put_session(self, facts: SessionFacts) -> None:
         """Add or replace the session's facts."""

@@ -23,7 +23,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from uploader.agents.titles import TITLE_SEGMENTS, first_message
-from uploader.core.errors import Damaged
+from uploader.core.errors import Damaged, UploaderError
 from uploader.index.base import Index, ListQuery, SegmentDocs, SessionFacts
 from uploader.index.extract import segment_docs
 from uploader.read.catalog import SessionSummary, list_sids, summarize, title_of
@@ -50,6 +50,7 @@ class Refreshed:
     segments: int = 0  # added to the index
     bytes: int = 0  # of transcript indexed
     failed: dict[str, str] = field(default_factory=dict)  # sid -> why it was skipped
+    retry: bool = False  # a session was skipped because the store failed
 
 
 class Indexer:
@@ -59,6 +60,21 @@ class Indexer:
         self.workers = workers
         self._lock = threading.Lock()  # one refresh at a time
         index.bind(store.description)
+
+    def ready(self) -> bool:
+        """Has the index been filled from the store once (by this process or another)?"""
+        return bool(self.index.get_meta(CURSOR))
+
+    def build(self) -> None:
+        """Fill the index in a background thread, unless a refresh is under way."""
+        if not self._lock.locked():
+            threading.Thread(target=self._build, name="index-build", daemon=True).start()
+
+    def _build(self) -> None:
+        try:
+            self.refresh()
+        except (UploaderError, StorageError) as exc:  # said; the next look tries again
+            log.warning("index: not built: %s", exc)
 
     def refresh(self, *, full: bool = False) -> Refreshed:
         """Bring the index up to date with the store (see the module's docstring)."""
@@ -102,9 +118,10 @@ class Indexer:
                 self.index.remove_session(gone)
                 done.removed.add(gone)
         self.index.set_meta(LABELS, json.dumps(labels, ensure_ascii=False, sort_keys=True))
-        self.index.set_meta(CURSOR, repr(started))
-        if full:
-            self.index.set_meta(FULL_AT, repr(started))
+        if not done.retry:  # else the next refresh looks at the same changes again
+            self.index.set_meta(CURSOR, repr(started))
+            if full:
+                self.index.set_meta(FULL_AT, repr(started))
         log.info(
             "index: %d sessions read, %d segments (%.1f MB) added in %.1fs%s",
             len(done.sessions), done.segments, done.bytes / 1e6, time.time() - started,
@@ -115,19 +132,17 @@ class Indexer:
     def _one(self, sid: str, labels: Labels, done: Refreshed) -> str | None:
         try:
             manifest = load_manifest(self.store, sid)
+            if sid in labels:
+                manifest = replace(manifest, label=labels[sid])
+            summary, added, size = self.index_session(sid, manifest)
         except SessionNotFound:
             self.index.remove_session(sid)
             done.removed.add(sid)
             return None
         except (Damaged, StorageError) as exc:
             log.warning("index: %s skipped: %s", sid, exc)
-            return str(exc)
-        if sid in labels:
-            manifest = replace(manifest, label=labels[sid])
-        try:
-            summary, added, size = self.index_session(sid, manifest)
-        except (Damaged, StorageError) as exc:
-            log.warning("index: %s skipped: %s", sid, exc)
+            if isinstance(exc, StorageError):  # the store may answer next time: look again
+                done.retry = True
             return str(exc)
         done.sessions[sid] = summary
         done.segments += added

@@ -11,15 +11,23 @@ and so that Supabase's REST API, which serves the `public` schema, does not serv
     sessions(sid, agent, title, ..., summary) one row per session: SessionFacts, and
                                              the columns the list filters and sorts by
     segments(sid, seq, generation)           the mark of each segment indexed
-    docs(sid, seq, n, line, role, ts, tool, paths, text, tsv)
+    docs(sid, seq, n, generation, line, role, ts, tool, paths, text, tsv, live)
                                              one row per Doc (n: its place in the
-                                             segment); tsv has a GIN index
+                                             segment); tsv has a GIN index; live: a
+                                             line of a segment not added yet
     usage(sid, seq, n, line, ts, model, input, output, ...)
                                              one row per UsageRecord
 
 A segment is written in one transaction that starts by inserting its mark with ON
 CONFLICT DO NOTHING: of two writers adding the same segment at once, the second waits
 for the first to commit, finds the mark and writes nothing.
+
+**Live documents** (`add_live`) are the lines of a segment not uploaded yet, keyed by
+the seq they will have, numbered on from the highest n of that (sid, seq). Adding the
+segment deletes them (those of that seq and before) before it writes its own, numbered
+from 0, in its transaction. The writers of a session's documents (add_segment, add_live,
+remove_session) take a lock of the session (an advisory lock) first, so that live
+documents are never numbered twice, nor written next to their segment's own.
 
 **Words.** PostgreSQL is not asked to find the words of a text: its parser splits text
 its own way (on `½`, after the database's locale). The words are uploader.index.query's
@@ -46,6 +54,7 @@ from uploader.core.errors import IndexMismatch, IndexUnavailable, UsageError
 from uploader.index.base import (
     USAGE_FIGURES,
     USAGE_GROUPS,
+    Doc,
     Hit,
     ListQuery,
     SearchQuery,
@@ -76,6 +85,9 @@ SCHEMA = "agent_uploader"
 SCHEMA_VERSION = 1
 #: pg_advisory_xact_lock's key while the schema is made (any number; "agup" in ASCII).
 SCHEMA_LOCK = 0x61677570
+#: The first key of pg_advisory_xact_lock(int, int) while a session's documents are
+#: written (the second: the hash of its sid).
+SESSION_LOCK = SCHEMA_LOCK
 POOL_SIZE = 4  # connections at most, per PostgresIndex
 POOL_WAIT = 120.0  # seconds a call waits for one of them
 CONNECT_TIMEOUT = 10  # seconds, unless the URL says otherwise
@@ -143,6 +155,7 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.docs (
     sid text NOT NULL,
     seq integer NOT NULL,
     n integer NOT NULL,
+    generation integer NOT NULL,
     line integer NOT NULL,
     role text NOT NULL,
     ts double precision,
@@ -150,9 +163,11 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.docs (
     paths text NOT NULL,
     text text NOT NULL,
     tsv tsvector NOT NULL,
+    live boolean NOT NULL DEFAULT false,  -- a line of a segment not added yet
     PRIMARY KEY (sid, seq, n)
 );
 CREATE INDEX IF NOT EXISTS docs_tsv ON {SCHEMA}.docs USING gin (tsv);
+CREATE INDEX IF NOT EXISTS docs_live ON {SCHEMA}.docs (sid, seq) WHERE live;
 CREATE TABLE IF NOT EXISTS {SCHEMA}.usage (
     sid text NOT NULL,
     seq integer NOT NULL,
@@ -320,11 +335,7 @@ class PostgresIndex:
 
     def add_segment(self, segment: SegmentDocs) -> bool:
         sid, seq = segment.sid, segment.seq
-        docs = [
-            (sid, seq, n, d.line, d.role, d.ts, _clean_or_none(d.tool), _clean(d.paths),
-             _clean(d.text), tsvector(d.text, d.paths, d.tool or ""))
-            for n, d in enumerate(segment.docs)
-        ]  # fmt: skip
+        docs = _doc_rows(sid, seq, segment.generation, segment.docs)
         usage = [
             (sid, seq, n, u.line, u.ts, _clean_or_none(u.model),
              *(_figure(u.figures.get(f)) for f in USAGE_FIGURES))
@@ -332,6 +343,7 @@ class PostgresIndex:
         ]  # fmt: skip
 
         def work(conn: Connection) -> bool:
+            _lock_session(conn, sid)
             cur = conn.execute(
                 f"INSERT INTO {SCHEMA}.segments (sid, seq, generation) VALUES (%s, %s, %s) "
                 "ON CONFLICT (sid, seq) DO NOTHING",
@@ -339,10 +351,10 @@ class PostgresIndex:
             )
             if cur.rowcount != 1:
                 return False  # there already, or being written by another writer
-            columns = "sid, seq, n, line, role, ts, tool, paths, text, tsv"
-            with cur.copy(f"COPY {SCHEMA}.docs ({columns}) FROM STDIN") as copy:
-                for doc in docs:
-                    copy.write_row(doc)
+            conn.execute(
+                f"DELETE FROM {SCHEMA}.docs WHERE sid = %s AND live AND seq <= %s", (sid, seq)
+            )
+            _copy_docs(conn, docs, live=False)
             columns = f"sid, seq, n, line, ts, model, {_FIGURE_COLUMNS}"
             with cur.copy(f"COPY {SCHEMA}.usage ({columns}) FROM STDIN") as copy:
                 for record in usage:
@@ -350,6 +362,30 @@ class PostgresIndex:
             return True
 
         return self._run(work)
+
+    def add_live(
+        self, sid: str, generation: int, seq: int, docs: Sequence[Doc], *, replace: bool
+    ) -> None:
+        rows = _doc_rows(sid, seq, generation, docs)
+
+        def work(conn: Connection) -> None:
+            _lock_session(conn, sid)
+            if replace:
+                conn.execute(f"DELETE FROM {SCHEMA}.docs WHERE sid = %s AND live", (sid,))
+            if conn.execute(
+                f"SELECT 1 FROM {SCHEMA}.segments WHERE sid = %s AND seq = %s", (sid, seq)
+            ).fetchone():
+                return  # uploaded and added meanwhile
+            if not rows:
+                return
+            row = conn.execute(
+                f"SELECT coalesce(max(n) + 1, 0) FROM {SCHEMA}.docs WHERE sid = %s AND seq = %s",
+                (sid, seq),
+            ).fetchone()
+            first = int(row[0]) if row else 0
+            _copy_docs(conn, [(s, q, first + n, *rest) for s, q, n, *rest in rows], live=True)
+
+        self._run(work)
 
     def put_session(self, facts: SessionFacts) -> None:
         summary = facts.summary
@@ -391,6 +427,7 @@ class PostgresIndex:
 
     def remove_session(self, sid: str) -> None:
         def work(conn: Connection) -> None:
+            _lock_session(conn, sid)
             for table in ("docs", "usage", "segments", "sessions"):
                 conn.execute(f"DELETE FROM {SCHEMA}.{table} WHERE sid = %s", (sid,))
 
@@ -422,10 +459,9 @@ class PostgresIndex:
             project="(s.project_key = %(project)s OR strpos(lower(s.cwd), %(in_cwd)s) > 0)",
         )
         sql = (
-            "SELECT d.sid, g.generation, d.seq, d.line, d.ts, coalesce(s.agent, 'unknown'),"
+            "SELECT d.sid, d.generation, d.seq, d.line, d.ts, coalesce(s.agent, 'unknown'),"
             " d.role, d.tool, coalesce(s.title, d.sid), d.text"
             f" FROM (SELECT %(q)s::tsquery AS q) q, {SCHEMA}.docs d"
-            f" JOIN {SCHEMA}.segments g ON g.sid = d.sid AND g.seq = d.seq"
             f" LEFT JOIN {SCHEMA}.sessions s ON s.sid = d.sid"
             f" WHERE d.tsv @@ q.q AND {where}"
             " ORDER BY ts_rank(d.tsv, q.q) DESC, d.ts DESC NULLS LAST, d.sid, d.seq, d.n"
@@ -565,6 +601,27 @@ def _clean(text: str) -> str:
 
 def _clean_or_none(text: str | None) -> str | None:
     return None if text is None else _clean(text)
+
+
+def _doc_rows(sid: str, seq: int, generation: int, docs: Sequence[Doc]) -> list[tuple[Any, ...]]:
+    """The documents' rows for _copy_docs, n from 0."""
+    return [
+        (sid, seq, n, generation, d.line, d.role, d.ts, _clean_or_none(d.tool), _clean(d.paths),
+         _clean(d.text), tsvector(d.text, d.paths, d.tool or ""))
+        for n, d in enumerate(docs)
+    ]  # fmt: skip
+
+
+def _copy_docs(conn: Connection, rows: Sequence[tuple[Any, ...]], *, live: bool) -> None:
+    columns = "sid, seq, n, generation, line, role, ts, tool, paths, text, tsv, live"
+    with conn.cursor() as cur, cur.copy(f"COPY {SCHEMA}.docs ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row((*row, live))
+
+
+def _lock_session(conn: Connection, sid: str) -> None:
+    """Wait for the other writers of the session's documents, until the transaction ends."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s::integer, hashtext(%s))", (SESSION_LOCK, sid))
 
 
 def _given(**values: Any) -> dict[str, Any]:

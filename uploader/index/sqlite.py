@@ -16,7 +16,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from uploader.core.fsutil import make_private_dir
 from uploader.index.base import (
     TOKEN_FIGURES,
     USAGE_FIGURES,
+    Doc,
     Hit,
     ListQuery,
     SearchQuery,
@@ -55,7 +56,8 @@ CREATE TABLE IF NOT EXISTS segments (
 CREATE TABLE IF NOT EXISTS docs (
     id INTEGER PRIMARY KEY, sid TEXT NOT NULL, seq INTEGER NOT NULL,
     generation INTEGER NOT NULL, line INTEGER NOT NULL, role TEXT NOT NULL, ts REAL,
-    tool TEXT, paths TEXT NOT NULL, text TEXT NOT NULL
+    tool TEXT, paths TEXT NOT NULL, text TEXT NOT NULL,
+    live INTEGER NOT NULL DEFAULT 0  -- 1: a line of a segment not uploaded yet
 );
 CREATE INDEX IF NOT EXISTS docs_segment ON docs (sid, seq);
 CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5 (
@@ -171,23 +173,26 @@ class SqliteIndex:
             ).rowcount
             if not added:
                 return False
-            db.executemany(
-                "INSERT INTO docs (sid, seq, generation, line, role, ts, tool, paths, text)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(sid, seq, segment.generation, d.line, d.role, d.ts, _safe(d.tool),
-                  _safe(d.paths), _safe(d.text)) for d in segment.docs],
-            )  # fmt: skip
-            db.execute(
-                "INSERT INTO docs_fts (rowid, text, paths, tool)"
-                " SELECT id, text, paths, COALESCE(tool, '') FROM docs WHERE sid = ? AND seq = ?",
-                (sid, seq),
-            )
+            _drop_docs(db, "sid = ? AND live = 1 AND seq <= ?", (sid, seq))
+            _insert_docs(db, sid, segment.generation, seq, segment.docs, live=False)
             db.executemany(
                 "INSERT OR REPLACE INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(sid, seq, u.line, u.ts, _day(u.ts), u.model,
                   *(u.figures.get(k) for k in USAGE_FIGURES)) for u in segment.usage],
             )  # fmt: skip
         return True
+
+    def add_live(
+        self, sid: str, generation: int, seq: int, docs: Sequence[Doc], *, replace: bool
+    ) -> None:
+        with self._write() as db:
+            if replace:
+                _drop_docs(db, "sid = ? AND live = 1", (sid,))
+            if db.execute(
+                "SELECT 1 FROM segments WHERE sid = ? AND seq = ?", (sid, seq)
+            ).fetchone():
+                return  # uploaded and added meanwhile
+            _insert_docs(db, sid, generation, seq, docs, live=True)
 
     def put_session(self, facts: SessionFacts) -> None:
         summary = facts.summary
@@ -205,12 +210,8 @@ class SqliteIndex:
 
     def remove_session(self, sid: str) -> None:
         with self._write() as db:
-            db.execute(
-                "INSERT INTO docs_fts (docs_fts, rowid, text, paths, tool)"
-                " SELECT 'delete', id, text, paths, COALESCE(tool, '') FROM docs WHERE sid = ?",
-                (sid,),
-            )
-            for table in ("docs", "usage", "segments", "sessions"):
+            _drop_docs(db, "sid = ?", (sid,))
+            for table in ("usage", "segments", "sessions"):
                 db.execute(f"DELETE FROM {table} WHERE sid = ?", (sid,))
 
     def sids(self) -> set[str]:
@@ -306,6 +307,36 @@ class SqliteIndex:
         files = [self.path, self.path.with_name(self.path.name + "-wal")]
         counts["bytes"] = sum(f.stat().st_size for f in files if f.exists())
         return counts
+
+
+def _insert_docs(
+    db: sqlite3.Connection, sid: str, generation: int, seq: int, docs: Sequence[Doc], *,
+    live: bool,
+) -> None:  # fmt: skip
+    """The documents, and their words in the full-text table."""
+    before = db.execute("SELECT COALESCE(MAX(id), 0) FROM docs").fetchone()[0]
+    db.executemany(
+        "INSERT INTO docs (sid, seq, generation, line, role, ts, tool, paths, text, live)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(sid, seq, generation, d.line, d.role, d.ts, _safe(d.tool), _safe(d.paths),
+          _safe(d.text), int(live)) for d in docs],
+    )  # fmt: skip
+    db.execute(
+        "INSERT INTO docs_fts (rowid, text, paths, tool)"
+        " SELECT id, text, paths, COALESCE(tool, '') FROM docs WHERE id > ?",
+        (before,),
+    )
+
+
+def _drop_docs(db: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> None:
+    """Documents that match `where`, and their words (an external-content table forgets
+    a row only when told its words)."""
+    db.execute(
+        "INSERT INTO docs_fts (docs_fts, rowid, text, paths, tool)"
+        f" SELECT 'delete', id, text, paths, COALESCE(tool, '') FROM docs WHERE {where}",
+        args,
+    )
+    db.execute(f"DELETE FROM docs WHERE {where}", args)
 
 
 def _filters(query: SearchQuery, where: list[str], args: list[Any]) -> None:

@@ -224,6 +224,12 @@ def list_sids(store: Store) -> Iterator[str]:
 class Indexed(Protocol):
     """A search index kept up to date with the store (uploader.index.indexer.Indexer)."""
 
+    def ready(self) -> bool:
+        """Has it been filled from the store once (by any process)?"""
+
+    def build(self) -> None:
+        """Start filling it in the background (once), if it is not under way."""
+
     def refresh_summaries(
         self, *, reload: bool
     ) -> tuple[dict[str, SessionSummary], set[str], dict[str, SessionSummary] | None]:
@@ -299,10 +305,14 @@ class Catalog:
             with self._refreshing:  # one refresh at a time; wait for the one under way
                 return
         try:
-            if self.indexed is not None:
+            if self.indexed is not None and self.indexed.ready():
                 self._refresh_indexed(self.indexed)
             else:
+                # An index never filled: list the store as without one (a first build of
+                # a large store takes minutes), and fill it meanwhile.
                 self._refresh()
+                if self.indexed is not None:
+                    self.indexed.build()
         finally:
             self._refreshing.release()
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from uploader.agents import SessionMeta, source_info
 from uploader.agents.titles import SCAN_BYTES, TITLE_SEGMENTS, first_message
 from uploader.core.errors import Damaged
+from uploader.index.base import ActiveSegment
 from uploader.storage import manifest as mf
 from uploader.storage.manifest import Checkpoint, Manifest, Segment, Source
 from uploader.storage.reading import Fetch, cut_lines, store_fetch
@@ -89,6 +90,22 @@ class LiveSessions:
                 updated = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(last))
                 live = replace(live, updated_at=updated)
         return live
+
+    def active_segment(self, sid: str) -> ActiveSegment | None:
+        """The session's segment being written, for the search index's live lines (None
+        when it has no complete line yet)."""
+        state = self._states().get(sid)
+        if state is None or not state.lines:
+            return None
+        manifest = self.manifest(sid)
+        before = sum(
+            s.lines or 0
+            for s in manifest.segments
+            if s.generation == state.generation and s.seq < state.seq
+        )
+        agent = manifest.source.agent or str(state.meta.get("agent") or "unknown")
+        return ActiveSegment(sid, agent, state.seq, state.generation, before, state.lines,
+                             self.spool.active_path(sid))  # fmt: skip
 
     def _first_message(self, sid: str, state: ResumeState) -> str | None:
         """Before the first upload: from the head of the active segment, found once."""
