@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 S3_ERRORS = {
@@ -15,8 +17,9 @@ S3_ERRORS = {
 
 
 @contextmanager
-def fixed_status_server(status: int) -> Iterator[str]:
-    """Yield the endpoint URL of a server answering `status` with an S3-style error body."""
+def fixed_status_server(status: int, *, clock_offset: float = 0.0) -> Iterator[str]:
+    """Yield the endpoint URL of a server answering `status` with an S3-style error body;
+    its Date header is `clock_offset` seconds off."""
     code, message = S3_ERRORS.get(status, ("InternalError", "error"))
     body = (
         f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
@@ -24,6 +27,9 @@ def fixed_status_server(status: int) -> Iterator[str]:
     ).encode()
 
     class Handler(BaseHTTPRequestHandler):
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            return formatdate((timestamp or time.time()) + clock_offset, usegmt=True)
+
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             if length and self.headers.get("Expect", "").lower() != "100-continue":

@@ -24,12 +24,14 @@ import re
 import shlex
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from uploader.agents.prices import parse_prices
+from uploader.core.settings import BY_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 THIS = Path(__file__).resolve()
@@ -569,15 +571,32 @@ def test_scripts_named_in_examples_exist() -> None:
     assert not missing, "scripts that do not exist:\n  " + "\n  ".join(missing)
 
 
+def _is_config(text: str) -> bool:
+    """Is this TOML a config file (docs/config.md): are its keys settings?"""
+    try:
+        keys = set(tomllib.loads(text))
+    except tomllib.TOMLDecodeError:
+        return False
+    return bool(keys) and keys <= set(BY_NAME)
+
+
 @pytest.mark.parametrize(
     "block", _blocks_of("toml"), ids=lambda b: f"{b.page.relative_to(ROOT)}:{b.start}"
 )
 def test_rules_examples_are_accepted(block: Block, home: Path, tmp_path: Path) -> None:
     """A rules file shown in the docs is one that `--redact-rules` accepts (a bad one is
-    exit 2). A price file (`[models."…"]`) is one the price table accepts."""
+    exit 2). A price file (`[models."…"]`) is one the price table accepts. A config file
+    (its keys are settings) is one that every command reads (`config show`)."""
+    text = "\n".join(block.lines) + "\n"
     if any(line.startswith("[models.") for line in block.lines):
-        text = "\n".join(block.lines) + "\n"
         assert parse_prices(text.encode(), str(block.page)), block.start
+        return
+    if _is_config(text):
+        config = tmp_path / "config.toml"
+        config.write_text(text, encoding="utf-8")
+        config.chmod(0o600)
+        proc = _uploader(["config", "show", "--config", str(config)], home)
+        assert proc.returncode == 0, _said(proc)
         return
     rules = tmp_path / "rules.toml"
     rules.write_text("\n".join(block.lines) + "\n", encoding="utf-8")

@@ -512,6 +512,31 @@ def _render_new(
     return str(html), stop
 
 
+def watch_health(request: Request) -> dict[str, Any] | None:
+    """The status of the `watch` this dashboard is part of (None for `host`), as
+    `agent-uploader status --json` prints it."""
+    health = ui(request)["config"].health
+    return health() if health is not None else None
+
+
+def health_strip(request: Request) -> render.HealthStrip | None:
+    """The bar every page shows, past the token only (None for `host`)."""
+    found = watch_health(request) if authenticated(request) else None
+    return render.health_strip(found, time.time()) if found is not None else None
+
+
+async def watch_status(request: Request) -> Response:
+    """/api/status: `agent-uploader status --json` of the `watch` serving this."""
+    found = watch_health(request)
+    if found is None:
+        found = {
+            "running": False,
+            "healthy": False,
+            "problems": ["this dashboard is served by `host`, not by a watch"],
+        }
+    return JSONResponse(found)
+
+
 async def healthz(request: Request) -> Response:
     sessions = sessions_of(request)
     body: dict[str, Any] = {"status": "ok"}
@@ -575,6 +600,7 @@ def routes() -> list[Route]:
         Route("/api/sessions/{sid}/events", events),
         Route("/api/previews", previews),
         Route("/api/resolve", resolve),
+        Route("/api/status", watch_status),
     ]
 
 
@@ -629,7 +655,8 @@ def error_page(
 ) -> Response:
     page = ui(request)["templates"].get_template("error.html")
     store = sessions_of(request).store.description if authenticated(request) else ""
-    html = page.render(request=request, status=status, message=message, hint=hint, store=store)
+    html = page.render(request=request, status=status, message=message, hint=hint, store=store,
+                       health=health_strip(request))  # fmt: skip
     return HTMLResponse(html, status_code=status, headers=headers)
 
 

@@ -8,6 +8,7 @@ writes to it, and no store credential ever reaches a page.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ class UIConfig:
     bind: str = "127.0.0.1"  # the address served on: a name requests may use (Host)
     allowed_hosts: tuple[str, ...] = ()  # more such names (a reverse proxy's)
     limits: Limits = field(default_factory=Limits)
+    #: The status of the `watch` this dashboard is part of, as `status --json` shows it
+    #: (uploader.write.status.report): the health strip and /api/status. None for `host`.
+    health: Callable[[], dict[str, Any]] | None = None
 
 
 def templates() -> Jinja2Templates:

@@ -10,6 +10,7 @@ import threading
 import webbrowser
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from uploader.core.errors import UsageError, UserError
 from uploader.index.indexer import Indexer
@@ -39,6 +40,7 @@ def build_dashboard(
     live: LiveSessions | None = None,
     stats: Callable[[], dict[str, float]] | None = None,
     limits: Limits | None = None,
+    health: Callable[[], dict[str, Any]] | None = None,
     indexer: Indexer | None = None,
 ) -> Dashboard:
     """The app and its bound socket: a busy port, an exposed bind or a weak token fails
@@ -55,7 +57,7 @@ def build_dashboard(
     load = Load(limits)
     sessions = Sessions(store, live=live, stats=stats, indexer=indexer)
     config = UIConfig(token=token, dist=dist, store_description=store.description, bind=bind,
-                      allowed_hosts=hosts, limits=limits)  # fmt: skip
+                      allowed_hosts=hosts, limits=limits, health=health)  # fmt: skip
     dashboard = Dashboard(create_app(sessions, config, load), bind, port, sessions, load)
     if generated:
         # Once, on the terminal: in the fragment (#), which browsers never send, so the

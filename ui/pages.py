@@ -17,7 +17,16 @@ from uploader.core.errors import SessionNotFound, UsageError
 from uploader.storage.sessionid import is_safe_sid
 
 from . import chat, render
-from .api import authenticated, int_param, limits_of, list_query, open_reading, sessions_of, ui
+from .api import (
+    authenticated,
+    health_strip,
+    int_param,
+    limits_of,
+    list_query,
+    open_reading,
+    sessions_of,
+    ui,
+)
 from .auth import COOKIE, Logins, Throttle
 from .security import client_key, cookies_named, is_https, safe_next
 from .service import MAX_PAGE
@@ -33,10 +42,14 @@ def page(
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> Response:
-    # Which store this is stays unsaid until the token is given.
+    # Which store this is, and how its uploads go, stay unsaid until the token is given.
     store = sessions_of(request).store.description if authenticated(request) else ""
     response: Response = ui(request)["templates"].TemplateResponse(
-        request, name, {"store": store, **context}, status_code=status, headers=headers
+        request,
+        name,
+        {"store": store, "health": health_strip(request), **context},
+        status_code=status,
+        headers=headers,
     )
     return response
 

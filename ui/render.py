@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from uploader.core.terminal import printable
 from uploader.core.units import format_size
@@ -95,3 +96,27 @@ def visible(text: str | None) -> str:
     (`\\u202e`), so that a session cannot pose as another (`evil\\u202etxt.exe`) or
     hide part of its name. HTML escaping stays Jinja's."""
     return printable(text or "")
+
+
+@dataclass
+class HealthStrip:
+    """The bar at the top of every page of a `watch`'s dashboard: its uploads at a glance."""
+
+    healthy: bool
+    facts: list[str]
+    problems: list[str]
+
+
+def health_strip(status: dict[str, Any], now: float) -> HealthStrip:
+    """From the status as `agent-uploader status --json` has it (uploader.write.status)."""
+    queue = status.get("queue") or {}
+    waiting = queue.get("segments") or 0
+    facts = [f"{status.get('sessions') or 0} tailed"]
+    behind = status.get("bytes_behind") or 0
+    if behind:
+        facts.append(f"{size(behind)} not packed yet")
+    oldest = queue.get("oldest_queued_at")
+    facts.append(f"queue {waiting}, oldest {ago(oldest, now)}" if waiting else "queue empty")
+    last = status.get("last_upload_at")
+    facts.append(f"last upload {ago(last, now)}" if last else "no upload yet")
+    return HealthStrip(bool(status.get("healthy")), facts, list(status.get("problems") or []))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from uploader.core import errors as e
-from uploader.core.settings import BY_NAME, SUPABASE_KEY
+from uploader.core.settings import BY_NAME, CONFIG, SUPABASE_KEY
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,10 @@ def _rules_hint(exc: e.RulesError) -> str | None:
 
 
 _LS = "list the sessions with `agent-uploader ls`"
+_CONFIG_FIX = (
+    "fix or remove that line: every command checks the whole file "
+    "(`agent-uploader config init --config FILE` writes an example)"
+)
 _VERIFY = "run `agent-uploader verify`"
 
 #: What the command line says instead of an error's own message, by class (the most
@@ -101,6 +105,7 @@ MESSAGES: dict[type[e.UploaderError], Callable[[Any], str]] = {
     ),
     e.StorageError: _store_message,
     e.StoreCheckFailed: lambda exc: exc.message,
+    e.NotUploaded: lambda exc: exc.message,
 }
 
 #: The advice the command line gives instead of an error's own hint, by class (the most
@@ -116,6 +121,10 @@ HINTS: dict[type[e.UploaderError], Callable[[Any], str | None]] = {
     e.WrongGeneration: lambda exc: _then("drop --generation", exc.hint, ": "),
     e.RulesError: _rules_hint,
     e.RulesFileUnreadable: lambda exc: "check --redact-rules",
+    e.ConfigError: lambda exc: exc.hint or _CONFIG_FIX,
+    e.ConfigUnreadable: lambda exc: (
+        f"check --config (or {CONFIG.env}); `agent-uploader config init` writes one"
+    ),
     e.SessionNotFound: lambda exc: _LS,
     e.EmptySession: lambda exc: _then(exc.hint or "", "see `agent-uploader ls`"),
     e.DamagedSession: lambda exc: _then(_VERIFY, exc.hint),
@@ -124,16 +133,26 @@ HINTS: dict[type[e.UploaderError], Callable[[Any], str | None]] = {
     ),
     e.LabelTaken: lambda exc: f"{exc.hint} with `agent-uploader label --sid {exc.sid} --clear`",
     e.TargetExists: lambda exc: "pass --force to replace it, or --to another path",
+    e.ServiceFileExists: lambda exc: (
+        "compare it with `agent-uploader service install --print`, then pass --force to replace it"
+    ),
     e.TargetNotAFile: lambda exc: "give --to the path of the file to write",
     e.TargetUnwritable: lambda exc: _then(exc.hint or "", "restore elsewhere with --to", ", or "),
     e.SpoolUnwritable: lambda exc: "choose a writable place with --spool-dir (and --state-dir)",
+    e.StorageError: _store_hint,
+    e.StoreCheckFailed: _check_hint,
+    e.NotUploaded: lambda exc: (
+        "the log above says why; `agent-uploader watch` on this spool uploads them first, "
+        "and `agent-uploader status` shows how uploads go"
+    ),
     e.IndexUnavailable: lambda exc: _then(exc.hint or "", "the index is chosen by --index"),
     e.IndexMismatch: lambda exc: (
         "give each store its own --index, or make this one this store's: "
         "agent-uploader index --rebuild"
     ),
-    e.StorageError: _store_hint,
-    e.StoreCheckFailed: _check_hint,
+    e.WatchNotRunning: lambda exc: (
+        "start one with `agent-uploader watch`, or pass the --spool-dir the running one uses"
+    ),
 }
 
 

@@ -9,11 +9,15 @@ shown in are uploader.messages, shared with the dashboard).
 # Importing the command modules registers their commands on `main`.
 from uploader.cli import (  # noqa: F401
     change_commands,
+    config_commands,
+    doctor,
     export,
     importing,
     read_commands,
     scan,
     searching,
+    service_commands,
+    status,
     sweep,
 )
 from uploader.cli.app import main

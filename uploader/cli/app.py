@@ -18,11 +18,12 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
 from uploader import __version__
+from uploader.cli.config_layer import with_config_option
 from uploader.core import errors as e
 from uploader.messages import Shown as Shown, explain as explain
 
@@ -52,7 +53,7 @@ def _setup_logging(level: str) -> None:
     logging.getLogger("watchdog").setLevel(logging.CRITICAL)
 
 
-def _fail(shown: Shown) -> None:
+def _fail(shown: Shown) -> NoReturn:
     from uploader.core.terminal import (
         printable,  # a message may quote a title, a path, a store's answer
     )
@@ -63,7 +64,28 @@ def _fail(shown: Shown) -> None:
     raise SystemExit(shown.exit_code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class Commands(click.Group):
+    """agent-uploader's groups of commands. A command that takes settings gets --config
+    when it is registered (uploader.cli.config_layer); an error raised while a command's
+    options are read (the config file's) is shown as `_run` shows one."""
+
+    group_class = type  # a group made with @main.group() is one of these too
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        with_config_option(cmd)
+        super().add_command(cmd, name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except e.UploaderError as exc:
+            _fail(explain(exc))
+
+
+@click.group(
+    cls=Commands,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="agent-uploader")
 def main() -> None:
     """Keep coding-agent sessions safe: tail transcripts into a store, crash-safe.
@@ -84,12 +106,7 @@ def _run(command: Callable[[dict[str, Any]], int], opts: dict[str, Any]) -> None
     # SIGTERM unwinds like Ctrl+C, so that temp files are removed on the way out (watch
     # installs its own handlers once its loop runs).
     signal.signal(signal.SIGTERM, _terminated)
-    try:
-        code = command(opts)
-    except e.UploaderError as exc:
-        _fail(explain(exc))
-    except KeyboardInterrupt:
-        code = 130
+    code = exit_code(command, opts)
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -99,6 +116,18 @@ def _run(command: Callable[[dict[str, Any]], int], opts: dict[str, Any]) -> None
         # everything is safe on disk, so do not wait for it.
         os._exit(code)
     raise SystemExit(code)
+
+
+def exit_code(command: Callable[[dict[str, Any]], int], opts: dict[str, Any]) -> int:
+    """Run `command`: its exit code, 130 at Ctrl+C; an error the user can fix is shown
+    as `Error: ... / Hint: ...` and exits with its code. (A short command that sets up no
+    logging and starts no thread runs through this alone.)"""
+    try:
+        return command(opts)
+    except e.UploaderError as exc:
+        _fail(explain(exc))
+    except KeyboardInterrupt:
+        return 130
 
 
 def _terminated(signum: int, frame: Any) -> None:

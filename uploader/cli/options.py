@@ -12,6 +12,7 @@ import click
 from click.core import ParameterSource
 
 from uploader.cli.app import in_cli_words, log
+from uploader.cli.config_layer import SettingOption as SettingOption
 from uploader.core import settings
 from uploader.core.errors import UsageError, UserError
 from uploader.core.settings import Setting
@@ -41,15 +42,6 @@ class PositiveParam(click.ParamType):  # type: ignore[type-arg]
 
 SIZE = PositiveParam("SIZE", parse_size, "bytes")
 DURATION = PositiveParam("MS", parse_ms, "ms")
-
-
-class SettingOption(click.Option):
-    """A click option made from a declared setting (`setting`): how tests tell it from a
-    command's own flags."""
-
-    def __init__(self, *args: Any, setting: Setting, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.setting = setting
 
 
 def _click_type(kind: settings.Kind) -> Any:
@@ -135,15 +127,34 @@ def on_command_line(name: str) -> bool:
     return ctx is not None and ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
 
 
+#: Where a value comes from, the source that wins first (uploader.cli.config_layer).
+_LAYERS = (
+    ParameterSource.COMMANDLINE,
+    ParameterSource.ENVIRONMENT,
+    ParameterSource.DEFAULT_MAP,
+    ParameterSource.DEFAULT,
+)
+
+
+def _layer(name: str) -> int:
+    ctx = click.get_current_context(silent=True)
+    source = ctx.get_parameter_source(name) if ctx is not None else None
+    return _LAYERS.index(source) if source in _LAYERS else len(_LAYERS)
+
+
 def secret_from_opts(opts: dict[str, Any], name: str, what: str, env: str) -> str | None:
     """A secret from its flag or variable, or from the file its `-file` flag names (not
-    both). One typed on the command line, where other users see it in `ps`, is warned
-    about (`auto`, which asks for a new one, is no secret)."""
+    both flags; else the one from the source that wins: a flag, then a variable, then the
+    config file). One typed on the command line, where other users see it in `ps`, is
+    warned about (`auto`, which asks for a new one, is no secret)."""
     value, path = opts[name], opts.get(f"{name}_file")
     flag = "--" + name.replace("_", "-")
-    if path is not None:
-        if value and on_command_line(name):
+    if path is not None and value:
+        if on_command_line(name) and on_command_line(f"{name}_file"):
             raise UsageError(f"both {flag} and {flag}-file were given", "pass one of them")
+        if _layer(name) < _layer(f"{name}_file"):
+            path = None
+    if path is not None:
         try:
             value = path.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:

@@ -68,20 +68,28 @@ from uploader.write.segment import SegmentLimits
     "--dry-run",
     is_flag=True,
     help="Write nothing to the store: segments, checkpoints and manifests are still "
-    "computed and reported (in a throwaway spool).",
+    "computed, and reported at the end (in a throwaway spool).",
 )
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Read the files to their end, upload every complete line, and exit (with "
+    "--dry-run: print a validation report of each file; exit 1 if one is no transcript).",
+)
+@click.option("--json", "as_json", is_flag=True, help="With --dry-run: the report as JSON.")
 @option(settings.SHUTDOWN_TIMEOUT)
 @redact_options
 @index_option
 @ui_options
 @log_option
 def watch(**opts: Any) -> None:
-    """Tail a session file into the store until Ctrl+C.
+    """Tail a session file into the store until Ctrl+C (or, with --once, to its end).
 
     Lines are cut into segments (by bytes, lines, age and at compaction lines),
     gzipped, spooled on disk and uploaded with a manifest and checkpoints. A kill at
     any moment loses and doubles nothing: the next start resumes where this one
-    stopped. The dashboard is served at http://127.0.0.1:4333/ meanwhile.
+    stopped. The dashboard is served at http://127.0.0.1:4333/ meanwhile, and
+    `agent-uploader status` tells how the uploads go.
     """
     _run(_watch, opts)
 
@@ -89,6 +97,8 @@ def watch(**opts: Any) -> None:
 def _watch(opts: dict[str, Any]) -> int:
     from uploader.write.watch import WatchConfig, Watcher, check_store
 
+    if opts["as_json"] and not opts["dry_run"]:
+        raise UsageError("--json prints the report of a dry run", "add --dry-run (and --once)")
     redactor = redactor_from_opts(opts)  # a bad rules file fails before anything is made
     path: Path | None = opts["file"]
     if path is None:
@@ -124,19 +134,24 @@ def _watch(opts: dict[str, Any]) -> int:
         idle_s=opts["idle_close"] / 1000,
         scan_s=opts["scan_ms"] / 1000,
         redactor=redactor,
+        once=opts["once"],
     )
     watcher = Watcher(config, store)
     # The search index follows what this watch uploads: none for a run that uploads
-    # nothing, or a store it cannot read back (--upload-url).
-    indexed = not (opts["dry_run"] or isinstance(store, HttpPutStore))
+    # nothing or ends at once, or a store it cannot read back (--upload-url).
+    indexed = not (opts["dry_run"] or opts["once"] or isinstance(store, HttpPutStore))
     index = open_index(opts["index"], store.description) if indexed else None
     indexer = Indexer(store, index) if index is not None else None  # one for the dashboard too
     if indexer is not None:
         watcher.indexer = BackgroundIndexer(
-            indexer, live=watcher.live, activity=lambda: watcher.metrics.lines_read
+            indexer,
+            watcher.set_index_lag,
+            live=watcher.live,
+            activity=lambda: watcher.metrics.lines_read,
         )
     # The dashboard's port is taken first: a busy port fails before anything is created.
-    if not opts["ui_disable"]:
+    # A one-shot run serves none (it would be gone before anyone looked).
+    if not opts["ui_disable"] and not opts["once"]:
         from ui.launch import build_dashboard  # the engine itself never imports the web side
 
         watcher.companion = build_dashboard(
@@ -144,11 +159,17 @@ def _watch(opts: dict[str, Any]) -> int:
             **dashboard_options(opts),
             live=watcher.live,
             stats=watcher.stats,
+            health=watcher.health_report,
             indexer=indexer,
         )
     if not opts["dry_run"]:
         check_store(store)
-    return asyncio.run(watcher.run())
+    code = asyncio.run(watcher.run())
+    if opts["dry_run"]:
+        from uploader.cli.reports import print_dry_run_report
+
+        print_dry_run_report(watcher, [(path, sid)] if path and sid else [], opts["as_json"])
+    return code
 
 
 def _watch_folders(opts: dict[str, Any]) -> list[Path]:
@@ -189,6 +210,11 @@ def _file_sid(path: Path, opts: dict[str, Any]) -> str:
         if sid is None:
             # The id may be in the first line: wait for it, so the session gets the same id
             # on every start (and the same one `watch --dir` gives it).
+            if opts["once"]:
+                raise UserError(
+                    f"the first line of {path} is not complete: nothing to read yet",
+                    "pass --sid, or try again once the agent has written a line",
+                )
             log.info("waiting for the first line of %s to name the session (or pass --sid)", path)
             while (sid := auto_sid(path)) is None:
                 time.sleep(opts["poll_ms"] / 1000)

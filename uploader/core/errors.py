@@ -17,30 +17,38 @@ where they show an error (`uploader.messages.explain`, one table for both).
     │   │   ├── Ambiguous              an id prefix or label that matches several sessions
     │   │   ├── EmptyLabel
     │   │   ├── WrongGeneration        a checkpoint asked for in another generation
-    │   │   └── RulesError             a redaction rules file that cannot be used
-    │   │       └── RulesFileUnreadable
+    │   │   ├── RulesError             a redaction rules file that cannot be used
+    │   │   │   └── RulesFileUnreadable
+    │   │   └── ConfigError            a config file's key or value that cannot be used
+    │   │       └── ConfigUnreadable   a config file that cannot be read, or is not TOML
     │   ├── NotFound                   nothing by that name: nothing changed (exit code 3)
     │   │   ├── SessionNotFound
     │   │   ├── CheckpointNotFound
     │   │   ├── GenerationNotFound
-    │   │   └── EmptySession           a session that holds no lines yet
+    │   │   ├── EmptySession           a session that holds no lines yet
+    │   │   └── WatchNotRunning        no watch runs on a spool
     │   ├── Damaged                    stored or local data that does not hold together
     │   │   ├── DamagedSession         a manifest or segment in the store
     │   │   ├── UnreadableState        a spool's resume state
     │   │   ├── BadJSON                JSON that is not, or is hostile (also a ValueError)
-    │   │   └── Corrupt                a legacy session file (also a ValueError)
+    │   │   ├── Corrupt                a legacy session file (also a ValueError)
+    │   │   └── NotATranscript         a file no agent's format is recognised in
     │   ├── Conflict                   another process or session holds it
     │   │   ├── SpoolLocked            another watch holds the spool
     │   │   ├── SessionInUse           this machine's watch is writing the session
     │   │   ├── BeingWritten           a watch is writing the session: a snapshot leaves it
     │   │   ├── LabelTaken             another session has that label
-    │   │   └── TargetExists           a file is where a restore would write
+    │   │   ├── TargetExists           a file is where a restore would write
+    │   │   └── ServiceFileExists      another unit or agent file is where the service's goes
     │   └── LocalError                 this machine: a folder, a disk, a permission
     │       ├── SpoolUnwritable
     │       ├── SpoolFull              back-pressure: stop reading, try again later
     │       ├── TargetNotAFile
     │       ├── TargetUnwritable
-    │       └── SweepAborted           a sweep that cannot run at all
+    │       ├── SweepAborted           a sweep that cannot run at all
+    │       ├── ConfigExposed          a config file holding a secret that others can read
+    │       ├── ServiceUnsupported     no user service here, or a path it cannot run
+    │       └── ServiceManagerFailed   systemd or launchd missing, unreachable or refusing
     └── StorageError                   a store (or a sink) failed; the class says what to do
         ├── ObjectNotFound
         ├── StorageUnavailable         passing: retry later
@@ -51,6 +59,7 @@ where they show an error (`uploader.messages.explain`, one table for both).
         │   └── SessionConflict
         ├── WriteOnlyStore
         ├── StoreCheckFailed           the start-up probe of a command
+        ├── NotUploaded                a one-shot watch left segments in the spool
         └── SinkRefused                a sweep's destination did not take a file
 
 `except UserError` catches everything but store failures, as it always has. The exit
@@ -203,6 +212,29 @@ class RulesFileUnreadable(RulesError):
         self.reason = reason
 
 
+class ConfigError(UsageError):
+    """A config file (`file`) that cannot be used, at `line` (1-based; 0: not known) and
+    `key` (a setting's name; "" for the file as a whole). `problem` says what is wrong,
+    starting with the value where it may be shown (never a secret's).
+
+    Exit code 2, like a malformed flag."""
+
+    def __init__(
+        self, file: Path, line: int, key: str, problem: str, hint: str | None = None
+    ) -> None:
+        where = f"{file}:{line}" if line else str(file)
+        super().__init__(f"{where}: {key} {problem}" if key else f"{where}: {problem}", hint)
+        self.file, self.line, self.key, self.problem = file, line, key, problem
+
+
+class ConfigUnreadable(ConfigError):
+    """The config file cannot be read at all, or is not TOML (`reason`)."""
+
+    def __init__(self, file: Path, reason: str, hint: str | None = None) -> None:
+        super().__init__(file, 0, "", reason, hint or "check the path and its permissions")
+        self.reason = reason
+
+
 # -- not found: nothing by that name, nothing changed (exit code 3) ------------------------
 
 
@@ -248,6 +280,17 @@ class EmptySession(NotFound):
         self.sid = sid
 
 
+class WatchNotRunning(NotFound):
+    """No watch runs on the spool at `spool`; `why` says how that is known."""
+
+    def __init__(self, spool: Path, why: str) -> None:
+        super().__init__(
+            f"no watch is running on spool {spool}: {why}",
+            "start one, or name the spool the running one uses",
+        )
+        self.spool, self.why = spool, why
+
+
 # -- damaged data --------------------------------------------------------------------------
 
 
@@ -291,6 +334,18 @@ class BadJSON(Damaged, ValueError):
 
 class Corrupt(Damaged, ValueError):
     """A legacy session file that cannot be read as a session."""
+
+
+class NotATranscript(Damaged):
+    """Files (`paths`) in which no known agent's format is recognised."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        shown = ", ".join(paths[:3]) + (" …" if len(paths) > 3 else "")
+        super().__init__(
+            f"not a transcript of a known agent: {shown}",
+            "point it at a session file of Codex, Claude Code, OpenClaw or pi",
+        )
+        self.paths = tuple(paths)
 
 
 # -- conflict: another process or session holds it -----------------------------------------
@@ -350,6 +405,17 @@ class TargetExists(Conflict):
         self.path = path
 
 
+class ServiceFileExists(Conflict):
+    """A unit or agent file other than the one that would be written is at `path`."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"{path} already exists and differs from the service file that would be written",
+            "compare the two, then replace it",
+        )
+        self.path = path
+
+
 # -- local: this machine's folders, disks and permissions ----------------------------------
 
 
@@ -406,6 +472,57 @@ class TargetUnwritable(LocalError):
 class SweepAborted(LocalError):
     """The sweep cannot run at all (no sessions folder, unreadable sessions.json, the
     archive is the sessions folder)."""
+
+
+class ConfigExposed(LocalError):
+    """The config file `file` holds secrets as text (`keys`) and group or others may read
+    or write it (`mode`): it is refused until only its owner can."""
+
+    def __init__(self, file: Path, keys: Sequence[str], mode: int) -> None:
+        super().__init__(
+            f"{file} holds secrets ({', '.join(keys)}) and other users can open it "
+            f"(mode {mode & 0o777:04o}); refused",
+            f"make it readable by its owner only (chmod 600 {file}), or name each secret "
+            'instead of writing it there: { env = "NAME" } or { file = "PATH" }',
+        )
+        self.file, self.keys, self.mode = file, tuple(keys), mode
+
+
+class ServiceUnsupported(LocalError):
+    """The user service cannot be set up here: a platform with no service manager this
+    program knows, or a value (a path) that cannot be put in the service's file."""
+
+
+class ServiceManagerFailed(LocalError):
+    """The service manager did not do what was asked: `command` (its words) could not
+    run or failed, for `reason`. `done`: what was done before it (the service's file
+    written or removed), or None; `todo`: the commands still to run, where the manager
+    works. `unreachable`: the manager is not there at all (not installed, no user bus: a
+    container, CI), rather than refusing."""
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        reason: str,
+        *,
+        done: str | None = None,
+        todo: Sequence[str] = (),
+        unreachable: bool = False,
+    ) -> None:
+        failed = f"`{' '.join(command)}` failed"
+        if done:
+            failed = f"{done}, but {failed}"
+        where = (
+            "where the user's service manager runs (a login session, not a container or CI)"
+            if unreachable
+            else "once the cause is fixed"
+        )
+        super().__init__(
+            f"{failed}: {reason}",
+            f"run `{' && '.join(todo)}` {where}" if todo else None,
+        )
+        self.command, self.reason, self.done = tuple(command), reason, done
+        self.todo, self.unreachable = tuple(todo), unreachable
 
 
 # -- storage: a store call failed ----------------------------------------------------------
@@ -485,6 +602,18 @@ class StoreCheckFailed(StorageError):
             message, hint = f"store {store}: {cause}", None
         super().__init__(message, hint)
         self.store, self.cause = store, cause
+
+
+class NotUploaded(StorageError):
+    """A one-shot watch stopped with `left` segments still in its spool's queue (`queue`):
+    the store failed, or did not take them in time. Nothing is lost: they wait there."""
+
+    def __init__(self, left: int, queue: Path) -> None:
+        super().__init__(
+            f"{left} segment(s) were not uploaded and wait in {queue}",
+            "the log above says why; the next watch on this spool uploads them first",
+        )
+        self.left, self.queue = left, queue
 
 
 class SinkRefused(StorageError):

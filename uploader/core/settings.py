@@ -31,6 +31,14 @@ HOME = "~/.agent-uploader"
 DEFAULT_STORE_URL = f"file://{HOME}/store"
 DEFAULT_BUCKET = "sessions"
 
+
+def config_home(environ: Mapping[str, str] | None = None) -> Path:
+    """The user's configuration folder as the XDG rule has it: $XDG_CONFIG_HOME when it is
+    an absolute path, else ~/.config. (The desktop's variable, not a setting of ours.)"""
+    value = (os.environ if environ is None else environ).get("XDG_CONFIG_HOME", "")
+    return Path(value) if os.path.isabs(value) else Path("~/.config").expanduser()
+
+
 # -- kinds: how a value's text is read -----------------------------------------------------
 
 
@@ -172,11 +180,34 @@ class Setting:
 
 _NOUN = {Integer: "whole number", Size: "size", Duration: "duration"}
 
+# -- the config file -----------------------------------------------------------------------
+
+#: Where the other settings are read from (uploader.core.config_file): every command that
+#: takes settings has its flag. Not in SETTINGS: it has no key in the file.
+CONFIG = Setting(
+    "config",
+    "Read settings from this TOML file (a flag or an environment variable wins over it).",
+    (),
+    "config",
+    env="AGENT_UPLOADER_CONFIG",
+    kind=File(),
+    metavar="FILE",
+)
+#: The config file's folder and name in the platform's config folder.
+CONFIG_FOLDER, CONFIG_NAME = "agent-uploader", "config.toml"
+
+
+def variable(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The text of the environment variable a config file names for a secret
+    (`{ env = "NAME" }`); None when unset or empty."""
+    return (os.environ if environ is None else environ).get(name) or None
+
+
 # -- the commands --------------------------------------------------------------------------
 
 READERS = ("replay", "reload", "verify", "ls", "label", "delete", "export")
 SEARCHERS = ("index", "search", "usage")  # they read the search index (and refresh it)
-STORE_COMMANDS = ("watch", "host", *READERS, "sweep", "import", *SEARCHERS)
+STORE_COMMANDS = ("watch", "host", *READERS, "sweep", "import", *SEARCHERS, "doctor")
 SENDERS = ("watch", "sweep", "import")  # they send transcript bytes away: redaction
 EVERY_COMMAND = (*STORE_COMMANDS, "scan")
 
@@ -251,11 +282,13 @@ S3_REGION = Setting(
 # -- dashboard -----------------------------------------------------------------------------
 
 DASHBOARD_COMMANDS = ("watch", "host")
+#: `doctor` checks that the dashboard's port is free.
+DASHBOARD_PORT_COMMANDS = (*DASHBOARD_COMMANDS, "doctor")
 
 UI_BIND = Setting(
     "ui_bind",
     "Address the dashboard listens on. Anything but loopback needs --ui-token.",
-    DASHBOARD_COMMANDS,
+    DASHBOARD_PORT_COMMANDS,
     "dashboard",
     env="AGENT_UI_BIND",
     default="127.0.0.1",
@@ -264,7 +297,7 @@ UI_BIND = Setting(
 UI_PORT = Setting(
     "ui_port",
     "Port of the dashboard (0: any free port).",
-    DASHBOARD_COMMANDS,
+    DASHBOARD_PORT_COMMANDS,
     "dashboard",
     env="AGENT_UI_PORT",
     default=4333,
@@ -488,7 +521,7 @@ GZIP_LEVEL = Setting(
 SPOOL_DIR = Setting(
     "spool_dir",
     "Spool: the active segment and segments waiting for upload.",
-    ("watch", "delete"),
+    ("watch", "delete", "status", "doctor"),
     "watch",
     default=f"{HOME}/spool",
     kind=Folder(),
@@ -547,7 +580,7 @@ INDEX = Setting(
     "The search index: a SQLite file, a postgresql://user@host/db URL (a team's "
     "shared index), or off.  [default: a SQLite file of the store's own in the user's "
     "data folder]",
-    ("watch", "host", *SEARCHERS),
+    ("watch", "host", *SEARCHERS, "doctor"),
     "index",
     env="AGENT_UPLOADER_INDEX",
     metavar="PATH|URL|off",
@@ -600,9 +633,11 @@ BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}
 
 #: The flags that are not settings: what one run of a command acts on and how it prints
 #: (`--to`, `--force`, `--json`). A flag in neither list fails tests/test_settings.py:
-#: declare it above, or list it here.
+#: declare it above, or list it here. A group's commands are named as typed (`service install`).
 COMMAND_FLAGS: Mapping[str, frozenset[str]] = {
-    "watch": frozenset({"--dry-run"}),
+    "watch": frozenset({"--dry-run", "--once", "--json"}),
+    "status": frozenset({"--max-queue-age", "--max-failing", "--json"}),
+    "doctor": frozenset({"--timeout", "--json"}),
     "host": frozenset({"--open"}),
     "replay": frozenset(
         {"--sid", "--label", "--checkpoint", "--generation", "--format", "--follow", "--interval"}
@@ -623,4 +658,10 @@ COMMAND_FLAGS: Mapping[str, frozenset[str]] = {
         {"--agent", "--since", "--role", "--tool", "--project", "--limit", "--json"}
     ),
     "usage": frozenset({"--since", "--by", "--agent", "--json"}),
+    # --platform (hidden): write and run what this platform's service manager would, on
+    # another (for tests, and for --print).
+    "service install": frozenset({"--print", "--force", "--config", "--platform"}),
+    "service uninstall": frozenset({"--platform"}),
+    "service status": frozenset({"--platform"}),
+    "service logs": frozenset({"--follow", "--lines", "--platform"}),
 }

@@ -37,6 +37,20 @@ def format_size(n: float) -> str:
     return f"{n:.1f} GB"
 
 
+def format_duration(seconds: float) -> str:
+    """`45s`, `12m 5s`, `3h 20m`, `2d 4h`: the two largest units."""
+    s = max(0, int(seconds))
+    for unit, length, small, small_length in (
+        ("d", 86400, "h", 3600),
+        ("h", 3600, "m", 60),
+        ("m", 60, "s", 1),
+    ):
+        if s >= length:
+            rest = (s % length) // small_length
+            return f"{s // length}{unit}" + (f" {rest}{small}" if rest else "")
+    return f"{s}s"
+
+
 _AGO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|h|d|w)\s*$", re.IGNORECASE)
 _SECONDS_PER = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
@@ -36,6 +38,7 @@ __all__ = [
     "VersionedStore",
     "WriteOnlyStore",
     "check_key",
+    "http_date",
     "redact_url",
     "scrub",
 ]
@@ -88,6 +91,18 @@ def check_key(key: str) -> str:
     if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in key):
         raise ValueError(f"invalid store key {key!r}: control character")
     return key
+
+
+def http_date(value: str | None) -> float | None:
+    """An HTTP `Date` header (a store's clock, for `doctor`) as epoch seconds; None when
+    there is none or it does not parse."""
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
 # -- what may be shown of a URL or a server's answer ---------------------------------------

@@ -25,6 +25,7 @@ from uploader.stores.base import (
     StorageUnavailable,
     StorageUnreachable,
     check_key,
+    http_date,
     scrub,
 )
 
@@ -128,6 +129,17 @@ class S3Store:
             raise translate(exc, f"checking bucket {self.bucket!r}") from exc
         except bexc.BotoCoreError as exc:
             raise translate(exc, f"checking bucket {self.bucket!r}") from exc
+
+    def server_time(self) -> float | None:
+        """The server's clock (epoch seconds), from the Date header of a HEAD of the
+        bucket: any answer has one, a refusal's too. None when it has none."""
+        try:
+            resp = self.client.head_bucket(Bucket=self.bucket)
+        except bexc.ClientError as exc:
+            resp = exc.response
+        except bexc.BotoCoreError as exc:
+            raise translate(exc, f"checking bucket {self.bucket!r}") from exc
+        return http_date(resp.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date"))
 
     def put(self, key: str, data: bytes, content_type: str, *, create_only: bool = False) -> None:
         extra = {"IfNoneMatch": "*"} if create_only else {}

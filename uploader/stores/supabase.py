@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -25,6 +26,7 @@ from uploader.stores.base import (
     StorageUnavailable,
     StorageUnreachable,
     check_key,
+    http_date,
     redact_url,
     scrub,
 )
@@ -78,6 +80,7 @@ class SupabaseStore:
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.description = f"supabase://{bucket}/{self.prefix} at {redact_url(url.rstrip('/'))}"
         self._secrets = (key,)  # never in a message, whatever the server echoes
+        self._url = url.rstrip("/")
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=5.0))
         options: Any = ClientOptions(httpx_client=self._http)
         self._client = create_client(url, key, options=options)
@@ -96,6 +99,15 @@ class SupabaseStore:
 
     def check(self) -> None:
         self._call(f"checking bucket {self.bucket!r}", self._client.storage.get_bucket, self.bucket)
+
+    def server_time(self) -> float | None:
+        """The server's clock (epoch seconds), from the Date header of an answer of its
+        Storage API (any answer has one); None when it has none."""
+        try:
+            resp = self._http.head(f"{self._url}/storage/v1/bucket/{quote(self.bucket, safe='')}")
+        except httpx.HTTPError as exc:
+            raise translate(exc, "asking the time", self._secrets) from exc
+        return http_date(resp.headers.get("date"))
 
     def put(self, key: str, data: bytes, content_type: str, *, create_only: bool = False) -> None:
         options = {"content-type": content_type, "upsert": "false" if create_only else "true"}

@@ -11,6 +11,8 @@ settled yet.
 A file that disappears ends its session. OpenClaw renames a transcript when its session
 ends (`<id>.jsonl.deleted.<time>`): the renamed file is read to its end first, as the
 same session (same inode, same first bytes), never as a new one.
+
+With --once, one scan finds the files, each is read to its end, and the watch stops.
 """
 
 from __future__ import annotations
@@ -83,7 +85,19 @@ class FolderWatch:
                     seen = await loop.run_in_executor(self.io_pool, scanner.scan)
                     await self._step(seen)
                 except Exception:  # one bad scan must not stop the watch of every file
+                    if self.config.once:
+                        raise  # but a one-shot run that could not scan has failed
                     log.exception("folder scan failed; trying again at the next scan")
+                if self.config.once:
+                    await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+                    failed = self._reap()
+                    if failed:
+                        raise UserError(
+                            f"{len(failed)} file(s) could not be read to their end: "
+                            + ", ".join(str(p) for p in failed[:3]),
+                            "the log above says why; what was read is uploaded",
+                        )
+                    return
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.config.scan_s)
         finally:
@@ -94,15 +108,8 @@ class FolderWatch:
         loop = asyncio.get_running_loop()
         seen = scanned.files
         indexes = await loop.run_in_executor(self.io_pool, self._indexes, scanned.indexed)
+        self._reap()
         running = {p for p, t in self.tasks.items() if not t.done()}
-        for path in [p for p, t in self.tasks.items() if t.done()]:
-            task = self.tasks.pop(path)
-            error = None if task.cancelled() else task.exception()
-            if isinstance(error, UserError):  # e.g. a damaged manifest: said once, no trace
-                if self._first_time(path, error.message):
-                    log.error("%s: stopped: %s (%s)", path, error.message, error.hint)
-            elif error is not None:  # tried again at the next scan; say why
-                log.error("%s: stopped: %s", path, error, exc_info=error)
         taken = {self.sids[p] for p in running}
         for path in [p for p in self.missing if p in seen]:
             del self.missing[path]
@@ -168,6 +175,21 @@ class FolderWatch:
                 self.missing[path] = MISSING_SCANS - 1
                 if self._first_time(path, "ending"):
                     log.error("%s: could not end session %s: %s; trying again", path, sid, exc)
+
+    def _reap(self) -> list[Path]:
+        """Forget the finished tails, saying why any failed; the files whose tail failed."""
+        failed = []
+        for path in [p for p, t in self.tasks.items() if t.done()]:
+            task = self.tasks.pop(path)
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                failed.append(path)
+            if isinstance(error, UserError):  # e.g. a damaged manifest: said once, no trace
+                if self._first_time(path, error.message):
+                    log.error("%s: stopped: %s (%s)", path, error.message, error.hint)
+            elif error is not None:  # tried again at the next scan; say why
+                log.error("%s: stopped: %s", path, error, exc_info=error)
+        return failed
 
     def _first_time(self, path: Path, problem: str) -> bool:
         """Is this the first scan to find this problem with this file? (Said once.)"""

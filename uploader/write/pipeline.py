@@ -357,6 +357,19 @@ class Pipeline:
     def has_news(self) -> bool:
         return self.reader is not None and self.reader.has_news()
 
+    def bytes_behind(self) -> int:
+        """Source bytes not packed into a queued segment yet: those the spool has not taken
+        (an unfinished last line too) and those of the active segment. Asked from the loop
+        while a step may run: a figure a moment old is fine."""
+        reader, seg = self.reader, self.seg
+        if reader is None or seg is None:
+            return 0
+        try:
+            size = os.fstat(reader.fd).st_size
+        except OSError:
+            return 0
+        return max(0, size - seg.state.offset) + seg.state.source_bytes
+
     def sync_due(self) -> float | None:
         return self.seg.sync_due() if self.seg is not None else None
 

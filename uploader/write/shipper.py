@@ -20,13 +20,14 @@ from typing import Any, TypeVar
 from uploader.agents.titles import TITLE_SEGMENTS, first_message
 from uploader.core.errors import Damaged, SessionConflict
 from uploader.core.fsutil import atomic_write
-from uploader.core.metrics import Metrics
+from uploader.core.metrics import Health, Metrics
 from uploader.storage import manifest as mf
 from uploader.storage.changes import ChangeMarks
 from uploader.storage.manifest import Checkpoint, Manifest, Segment
 from uploader.storage.ownership import Ownership
 from uploader.storage.reading import segment_bytes
-from uploader.stores.base import ObjectNotFound, Store, WriteOnlyStore
+from uploader.stores.base import ObjectNotFound, Store, WriteOnlyStore, scrub
+from uploader.stores.dryrun import DryRunStore
 from uploader.write.retry import RetryPolicy, Stopped
 from uploader.write.spool import QueuedSegment, Spool
 
@@ -45,6 +46,7 @@ class Shipper:
         retry: RetryPolicy,
         writer: str,
         metrics: Metrics,
+        health: Health | None = None,
     ) -> None:
         self.spool = spool
         self.store = store
@@ -52,6 +54,9 @@ class Shipper:
         self.retry = retry
         self.writer = writer
         self.metrics = metrics
+        self.health = health or Health()
+        # A dry run's log says what would be uploaded, never that it was.
+        self.uploaded = "would upload" if isinstance(store, DryRunStore) else "uploaded"
         self.batch_size = max(concurrency, 8)
         self.wake = asyncio.Event()
         self.stop = asyncio.Event()  # set to abandon retries (the drain deadline passed)
@@ -72,9 +77,17 @@ class Shipper:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
     async def _store_call(self, what: str, fn: Callable[..., T], *args: Any) -> T:
+        writes = what.startswith("PUT ")
+
         async def attempt() -> T:
             async with self._slots:
-                return await self._blocking(fn, *args)
+                try:
+                    result = await self._blocking(fn, *args)
+                except Exception as exc:
+                    self.health.failed(scrub(f"{what} failed: {exc}"), wrote=writes)
+                    raise
+            self.health.succeeded(wrote=writes)
+            return result
 
         return await self.retry.run(attempt, what=what, stop=self.stop)
 
@@ -215,10 +228,12 @@ class Shipper:
         await self._store_call(f"PUT {key}", self.own.create, key, data, mf.content_type(key))
         self.metrics.segments_uploaded += 1
         self.metrics.bytes_uploaded += len(data)
+        self.health.redacted(meta.get("redactions"))
         raw, stored = meta["bytes"], meta["gzip_bytes"]
         log.info(
-            "%s: uploaded segment %d: %d lines, %d bytes -> %d (%.1fx) in %.0f ms%s",
+            "%s: %s segment %d: %d lines, %d bytes -> %d (%.1fx) in %.0f ms%s",
             item.sid,
+            self.uploaded,
             item.seq,
             meta["lines"],
             raw,

@@ -2,6 +2,7 @@
 
 <spool>/lock                          held by the one `watch` using this spool
 <spool>/spool-id                      stable id of this spool, part of the manifest's writer
+<spool>/status.json                   what the running `watch` says about itself (status.py)
 <spool>/active/<sid>.jsonl            the segment being written
 <spool>/queue/<sid>/session-000001.jsonl.gz    closed, waiting for upload
 <spool>/queue/<sid>/session-000001.meta.json   its counts and hash: written last, so
@@ -32,7 +33,7 @@ META_SUFFIX = ".meta.json"
 ENDED_MARK = "ended"
 
 
-_SPOOL_NAMES = {"lock", "spool-id", "active", "queue", "state"}
+_SPOOL_NAMES = {"lock", "spool-id", "status.json", "active", "queue", "state"}
 
 
 def _only_spool(root: Path) -> bool:
@@ -268,9 +269,14 @@ class Spool:
 
     def queue_stats(self) -> tuple[int, float | None]:
         """(segments waiting, age in seconds of the oldest) for logs and /metrics."""
+        count, oldest = self.queue_summary()
+        return count, (time.time() - oldest) if oldest is not None else None
+
+    def queue_summary(self) -> tuple[int, float | None]:
+        """(segments waiting, when the oldest of them was queued, in epoch seconds)."""
         count, oldest = 0, None
         for sid in self.sids_with_work():
             for item in self.pending(sid):
                 count += 1
                 oldest = item.queued_at if oldest is None else min(oldest, item.queued_at)
-        return count, (time.time() - oldest) if oldest is not None else None
+        return count, oldest

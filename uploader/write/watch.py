@@ -4,7 +4,9 @@ Blocking work runs in thread pools: one for the pipelines' reads, appends and gz
 one sized by --concurrency for store calls. watchdog wakes a pipeline within
 milliseconds of a write; polling every --poll-ms is the safety net. SIGINT/SIGTERM
 stop reading, close the active segments, drain the queue for a bounded time and
-leave whatever remains in the spool for the next start.
+leave whatever remains in the spool for the next start. With --once, reading stops by
+itself at the end of the files, and the queue is drained for as long as the store takes
+it. The spool's status file (status.py) says meanwhile how it goes.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
-from uploader.core.errors import StoreCheckFailed
-from uploader.core.metrics import Metrics
+from uploader.core.errors import NotUploaded, StoreCheckFailed
+from uploader.core.metrics import Health, Metrics
 from uploader.index.background import BackgroundIndexer
 from uploader.redaction import Redactor
 from uploader.storage.manifest import Manifest
@@ -46,6 +48,7 @@ from uploader.write.segment import SegmentLimits
 from uploader.write.shipper import Shipper
 from uploader.write.spool import Spool
 from uploader.write.state import ResumeState, StateStore
+from uploader.write.status import STATUS_NAME, Sample, StatusBoard, WatchStatus, report
 from uploader.write.wake import FileWaker, FolderWatches
 
 log = logging.getLogger(__name__)
@@ -54,6 +57,7 @@ log = logging.getLogger(__name__)
 # the first write after a quiet spell is still read within milliseconds.
 MIN_STEP_INTERVAL_S = 0.1
 SECOND_SIGNAL_S = 1.0
+DRAIN_LOOK_S = 0.2  # while draining at the end: how often to see whether to give up
 
 
 @dataclass
@@ -73,6 +77,7 @@ class WatchConfig:
     idle_s: float = 300.0  # a folder's file unchanged this long is closed until it grows
     scan_s: float = 2.0  # how often the folders are scanned for new and grown files
     redactor: Redactor | None = None  # None: lines are uploaded exactly as written
+    once: bool = False  # read to the end of the files, upload, and stop
 
 
 def check_store(store: Store) -> None:
@@ -114,6 +119,16 @@ class Watcher:
             store = DryRunStore(store)
         self.store = store
         self.spool = Spool(spool_dir, None if config.dry_run else config.state_dir)
+        self.health = Health()
+        self.status = StatusBoard(
+            None if config.dry_run else self.spool.root / STATUS_NAME,
+            store=store.description,
+            spool=self.spool.root,
+            health=self.health,
+            sample=self._status_sample,
+            queue=self.spool.queue_summary,
+        )
+        self.left: int | None = 0  # segments the last drain left in the queue (None: unknown)
         self.stop_reading = asyncio.Event()
         self._wakers: set[FileWaker] = set()
         self._stop_signal_at: float | None = None
@@ -128,6 +143,25 @@ class Watcher:
             path, sid, self.spool, states or StateStore(self.spool.state_dir),
             self.config.limits, self.metrics, self.config.redactor,
         )  # fmt: skip
+
+    def set_index_lag(self, seconds: float | None) -> None:
+        """How far the search index is behind the store (None: unknown, or no index), for
+        the status file and `agent-uploader status`."""
+        self.status.set_index_lag(seconds)
+
+    def health_report(self) -> dict[str, Any]:
+        """This watch's status as `agent-uploader status --json` shows it (the dashboard's
+        health strip and /api/status), from memory."""
+        return report(WatchStatus(self.spool.root, self.status.document, True), time.time())
+
+    def _status_sample(self) -> Sample:
+        behind = rotated = 0
+        for pipeline in list(self.pipelines.values()):
+            behind += pipeline.bytes_behind()
+            rotated += pipeline.seg.rotated if pipeline.seg is not None else 0
+        m = self.metrics
+        activity = (m.lines_read, m.segments_uploaded, m.manifests_written, rotated)
+        return Sample(len(self.pipelines), behind, activity)
 
     def _states(self) -> dict[str, ResumeState]:
         return {sid: p.seg.state for sid, p in list(self.pipelines.items()) if p.seg is not None}
@@ -151,6 +185,8 @@ class Watcher:
         spool.prepare()
         spool.lock()
         spool.clean_orphans()
+        self.status.start()
+        status = asyncio.create_task(self.status.run(), name="status")
         loop = asyncio.get_running_loop()
         companion = (
             asyncio.create_task(self.companion.serve(), name="dashboard")
@@ -169,6 +205,7 @@ class Watcher:
             retry=cfg.retry,
             writer=spool.writer,
             metrics=self.metrics,
+            health=self.health,
         )
         # Segments left by an earlier run go first: the shipper starts before any
         # new segment can be closed.
@@ -190,6 +227,10 @@ class Watcher:
                 loop.remove_signal_handler(sig)
             io_pool.shutdown(wait=True)
             store_pool.shutdown(wait=False, cancel_futures=True)
+            status.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await status
+            self.status.stop()  # before the lock goes: the next watch's status is its own
             spool.unlock()
             if companion is not None and self.companion is not None:
                 self.companion.stop()
@@ -198,6 +239,8 @@ class Watcher:
             self.store.close()
             if self._temp_spool is not None:
                 shutil.rmtree(self._temp_spool, ignore_errors=True)
+        if cfg.once and self.left:
+            raise NotUploaded(self.left, self.spool.queue_dir)
         return 0
 
     def _on_signal(self) -> None:
@@ -283,6 +326,8 @@ class Watcher:
                 if caught_up is not None and not result.more:
                     caught_up()  # read to its end once: the rest is tailing
                     caught_up = None
+                if self.config.once and not result.more and not result.spool_full:
+                    return pipeline  # read to its end: `finish` closes the segment
                 # At most ten steps a second: a burst of appends (or of pieces of one long
                 # line) becomes one read, not one per write; a busy file is read at this
                 # pace without file events (wake.py); a source that is gone is looked at
@@ -366,13 +411,17 @@ class Watcher:
         return max(0.0, timeout)
 
     async def _drain(self, shipper: Shipper, shipper_task: asyncio.Task[None]) -> None:
-        """Upload what is queued within the shutdown timeout; the rest waits on disk."""
+        """Upload what is queued within the shutdown timeout (with --once, for as long as
+        the store takes it); the rest waits on disk. Sets `left`."""
+        drain = asyncio.ensure_future(shipper.drain())
+        started = time.monotonic()
+        while not drain.done() and not self._give_up(started):
+            await asyncio.wait({drain}, timeout=DRAIN_LOOK_S)
+        drain.cancel()
         try:
-            await asyncio.wait_for(shipper.drain(), timeout=self.config.shutdown_timeout_s)
-        except TimeoutError:
-            pass
-        except Exception as exc:  # anything left is still on disk
-            log.debug("drain stopped: %s", exc)
+            await drain
+        except (asyncio.CancelledError, Exception) as exc:  # anything left is still on disk
+            log.debug("drain stopped: %r", exc)
         shipper.stop.set()
         shipper_task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -381,13 +430,25 @@ class Watcher:
             left, _ = self.spool.queue_stats()
         except OSError as exc:  # out of file handles, say: the data is on disk regardless
             log.warning("cannot count what stays in %s (%s)", self.spool.queue_dir, exc.strerror)
+            self.left = None
             return
+        self.left = left
         if left:
             log.warning(
                 "%d segment(s) not uploaded yet stay in %s; the next start uploads them",
                 left,
                 self.spool.queue_dir,
             )
+
+    def _give_up(self, started: float) -> bool:
+        """Stop waiting for the final uploads? After the shutdown timeout (from the stop
+        request, with --once); with --once and no stop request, only once the store has
+        been failing for that long."""
+        timeout = self.config.shutdown_timeout_s
+        if not self.config.once or self._stop_signal_at is not None:
+            return time.monotonic() - max(started, self._stop_signal_at or 0.0) > timeout
+        failing = self.health.failing_since
+        return failing is not None and time.time() - failing > timeout
 
 
 def _idle_left(pipeline: Pipeline, idle_s: float | None) -> float | None:
