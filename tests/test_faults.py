@@ -276,6 +276,9 @@ def test_idle_watch_makes_no_store_requests(
     with running(args, log) as proc:
         wait_until(lambda: segments_in(s3_store) == 3, timeout=60, what="the startup uploads")
         wait_until(lambda: not queued(tmp_path / "spool"), timeout=60, what="an empty queue")
+        # The search index has read the store once at the start and caught up since
+        # (from the bytes it uploaded: it reads none back).
+        wait_until(lambda: index_lag(tmp_path / "spool") == 0, timeout=60, what="the index")
         before = proxy.counts()
         assert before["PUT"] >= 4  # three segments and a manifest went through the proxy
         deadline = time.monotonic() + IDLE_WINDOW_S
@@ -285,6 +288,14 @@ def test_idle_watch_makes_no_store_requests(
         assert proxy.counts() == before, proxy.seen()[-5:]
         interrupt(proc, log)
     assert_exact(s3_store, complete_lines(source.read_bytes()))
+
+
+def index_lag(spool: Path) -> float | None:
+    try:
+        lag = json.loads((spool / "status.json").read_bytes()).get("index_lag_s")
+    except (OSError, ValueError):
+        return None
+    return float(lag) if isinstance(lag, int | float) else None
 
 
 # -- in-process: the Shipper over a spool of closed segments ----------------------------
@@ -362,7 +373,7 @@ def test_answers_later_than_the_read_timeout(
     ship(spool, impatient, retry)
     # Three segments, the manifest and its change-feed mark, once each.
     assert slow.hits == 5
-    assert retry.stats.retries >= 5  # more if a retry is slow too, on a busy machine
+    assert retry.stats.retries >= 4  # more if a retry is slow too (the mark is not retried)
     assert_exact(s3_store, data)
     assert queued(spool.root) == []
 

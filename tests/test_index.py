@@ -84,7 +84,7 @@ def test_a_malformed_query_says_what_is_wrong(text: str, said: str) -> None:
 
 def claude_line(role: str, content: str) -> str:
     return json.dumps({"type": role, "message": {"role": role, "content": content},
-                       "timestamp": "2026-03-14T09:00:00Z"})  # fmt: skip
+                       "timestamp": "2026-03-14T09:00:00Z"}, ensure_ascii=False)  # fmt: skip
 
 
 def test_bulky_content_is_capped_and_blobs_left_out() -> None:
@@ -229,7 +229,7 @@ def test_the_session_list_comes_from_the_index(real_index: SqliteIndex) -> None:
 
 def upload(store: Store, tmp: Path, sid: str, text: str) -> None:
     path = tmp / f"{sid}.jsonl"
-    with path.open("a") as f:
+    with path.open("a", encoding="utf-8") as f:
         f.write(claude_line("user", text) + "\n")
     assert uploader.snapshot(store, path, sid, redact=False)
 
@@ -373,3 +373,101 @@ def test_a_session_the_store_failed_to_give_is_read_at_the_next_refresh(tmp_path
     again = Indexer(counting, index).refresh()
     assert not again.failed and "flaky" in again.sessions
     assert [h.sid for h in index.search(SearchQuery("flaky"))] == ["flaky"]
+
+
+# -- what a review found ---------------------------------------------------------------
+
+
+def test_threads_that_come_and_go_share_a_few_connections(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    store = LocalStore(tmp_path / "store")
+    upload(store, tmp_path, "one", "words")
+    index = SqliteIndex(tmp_path / "index.sqlite3")
+    Indexer(store, index).refresh()
+    fds = len(os.listdir("/proc/self/fd"))
+    for _ in range(30):  # a refresh's pool, a catalog thread, a page's worker: each new
+        thread = threading.Thread(target=lambda: Indexer(store, index).refresh())
+        thread.start()
+        thread.join()
+    assert len(os.listdir("/proc/self/fd")) - fds <= 2 * 4  # at most the pool's four
+
+
+def test_a_session_that_keeps_failing_does_not_make_every_refresh_full(tmp_path: Path) -> None:
+    from uploader.stores.base import StorageUnavailable
+
+    store = LocalStore(tmp_path / "store")
+    for sid in ("fine", "broken"):
+        upload(store, tmp_path, sid, f"{sid} words")
+    counting = CountingStore(store)
+    real_get = counting.get
+
+    def get(key: str) -> bytes:
+        if key.startswith("sessions/broken/"):
+            raise StorageUnavailable("403 Forbidden")
+        return real_get(key)
+
+    counting.get = get  # type: ignore[method-assign]
+    indexer = Indexer(counting, SqliteIndex(tmp_path / "index.sqlite3"))
+    first, second = indexer.refresh(), indexer.refresh()
+    assert first.full and not second.full and indexer.ready()
+    assert set(second.failed) == {"broken"}  # asked again, not forgotten
+
+
+def test_a_bad_labels_file_stops_no_indexing(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    upload(store, tmp_path, "one", "zebra words")
+    store.put("labels.json", json.dumps({"": "x", "../up": "y", "one": "mine"}).encode(), "a/b")
+    index = SqliteIndex(tmp_path / "index.sqlite3")
+    done = Indexer(store, index).refresh()
+    assert not done.failed and [h.title for h in index.search(SearchQuery("zebra"))] == ["mine"]
+    store.put("labels.json", b"{not json", "application/json")
+    assert not Indexer(store, index).refresh().failed  # the labels read last are kept
+
+
+def test_words_of_any_script_are_found(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    upload(store, tmp_path, "intl", "한국어 검색 ﬁnance café Ωmega")
+    index = SqliteIndex(tmp_path / "index.sqlite3")
+    Indexer(store, index).refresh()
+    for word in ("한국어", "검색", "cafe", "café", "ωmega"):
+        assert [h.sid for h in index.search(SearchQuery(word))] == ["intl"], word
+
+
+def test_a_search_that_runs_too_long_is_stopped(
+    real_index: SqliteIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uploader.index.sqlite as backend
+
+    monkeypatch.setattr(backend, "SEARCH_TIMEOUT_S", 0.0)
+    with pytest.raises(QueryError) as caught:
+        real_index.search(SearchQuery("the OR git OR file", limit=100))
+    assert "took longer than" in caught.value.message
+
+
+def test_a_store_that_refuses_the_change_feed_still_gets_the_sessions(tmp_path: Path) -> None:
+    from uploader.stores.base import StorageAuthError
+
+    class NoFeed(LocalStore):
+        def put(
+            self, key: str, data: bytes, content_type: str, *, create_only: bool = False
+        ) -> None:
+            if key.startswith("changes/"):
+                raise StorageAuthError("403: not under changes/")
+            super().put(key, data, content_type, create_only=create_only)
+
+    store = NoFeed(tmp_path / "store")
+    upload(store, tmp_path, "kept", "words")
+    assert store.get("sessions/kept/manifest.json")
+    assert not list((tmp_path / "store").glob("changes"))
+
+
+def test_watch_and_host_run_without_search_when_the_index_cannot_be_opened(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from uploader.cli.watching import _indexer
+
+    store = LocalStore(tmp_path / "store")
+    assert _indexer({"index": "postgresql://127.0.0.1:1/none?connect_timeout=2"}, store) is None
+    assert "running without search" in caplog.text and "--index" in caplog.text

@@ -357,6 +357,30 @@ def test_live_docs_of_earlier_seqs_go_with_a_later_segment(index: Index) -> None
     assert hits(index, "zebra") == [(S1, 0, 3, 7)]
 
 
+def test_add_live_replace_keeps_the_live_docs_of_earlier_segments(index: Index) -> None:
+    """Seq 1's upload is slow (an outage): its lines stay searchable while seq 2 is
+    written, until the segment of seq 1 replaces them."""
+    index.add_live(S1, 0, 1, [Doc(0, "user", "zebra one", DAY1)], replace=True)
+    index.add_live(S1, 0, 2, LIVE_A, replace=True)  # a new active segment
+    assert hits(index, "zebra") == [(S1, 0, 1, 0), (S1, 0, 2, 5)]
+    assert found(index, "quokka") == [(S1, 6)]
+    uploaded = [Doc(0, "user", "zebra one", DAY1), Doc(1, "user", "one more", DAY1)]
+    assert index.add_segment(SegmentDocs(S1, 1, 0, uploaded, []))
+    assert hits(index, "one") == [(S1, 0, 1, 0), (S1, 0, 1, 1)]  # the segment's, once
+    assert hits(index, "zebra") == [(S1, 0, 1, 0), (S1, 0, 2, 5)]
+    assert found(index, "quokka") == [(S1, 6)]
+    assert index.stats()["docs"] == 2 + 2
+
+
+def test_add_live_replace_of_the_same_seq_drops_its_earlier_docs(index: Index) -> None:
+    index.add_live(S1, 0, 1, [Doc(0, "user", "zebra one", DAY1)], replace=True)
+    index.add_live(S1, 0, 2, LIVE_A, replace=True)
+    index.add_live(S1, 0, 2, LIVE_B, replace=True)  # a restart: seq 2 read again
+    assert hits(index, "zebra") == [(S1, 0, 1, 0), (S1, 0, 2, 7)]
+    assert found(index, "quokka") == []
+    assert index.stats()["docs"] == 2
+
+
 def test_live_docs_appended_from_several_threads(open_index: Opener) -> None:
     handles = [open_index() for _ in range(2)]
     barrier = threading.Barrier(THREADS)
@@ -642,6 +666,44 @@ def test_usage_ties_on_cost_go_by_tokens(index: Index) -> None:
     assert [t.key for t in index.usage(by="model")] == ["dear", "small-but-cached", "big"]
 
 
+def test_usage_counts_the_newest_generation_only(index: Index) -> None:
+    """A file truncated or replaced gives its lines again in a new generation: their
+    messages count once, as the session list's Manifest.usage() counts them."""
+    index.put_session(facts(S1, project="shop"))
+    index.put_session(facts(S2, agent="codex", project="Billing"))
+
+    def used(line: int, ts: float, model: str, tokens: float) -> UsageRecord:
+        return UsageRecord(line, ts, model, {"input": tokens, "output": 1, "cost_usd": 0.5})
+
+    first = [used(0, DAY1, "old-model", 100), used(1, DAY1, "old-model", 200)]
+    assert index.add_segment(SegmentDocs(S1, 1, 1, [], first))
+    assert index.add_segment(SegmentDocs(S2, 1, 0, [], [used(0, DAY1, "gpt-y", 7)]))
+    again = [used(0, DAY2, "new-model", 10), used(1, DAY2, "new-model", 20)]
+    assert index.add_segment(SegmentDocs(S1, 2, 2, [], again))  # truncated: read again
+
+    def totals(by: str) -> list[tuple[str, int, float]]:
+        return [(t.key, t.messages, t.tokens) for t in index.usage(by=by)]
+
+    newest = {
+        "session": [(S1, 2, 32.0), (S2, 1, 8.0)],
+        "day": [("2026-05-28", 1, 8.0), ("2026-05-29", 2, 32.0)],
+        "model": [("new-model", 2, 32.0), ("gpt-y", 1, 8.0)],
+        "agent": [("claude", 2, 32.0), ("codex", 1, 8.0)],
+        "project": [("shop", 2, 32.0), ("Billing", 1, 8.0)],
+    }
+    assert {by: totals(by) for by in newest} == newest
+    assert index.stats()["usage"] == 3
+    # A segment of an older generation after a newer one (out of order): no usage.
+    late = SegmentDocs(S1, 3, 1, [Doc(0, "user", "late", DAY1)], [used(2, DAY1, "old-model", 5)])
+    assert index.add_segment(late)
+    assert found(index, "late") == [(S1, 0)]  # its documents all the same
+    assert index.indexed(S1) == {1, 2, 3}
+    assert {by: totals(by) for by in newest} == newest
+    assert not index.add_segment(SegmentDocs(S1, 1, 1, [], first))  # there already
+    assert {by: totals(by) for by in newest} == newest
+    assert index.stats()["usage"] == 3
+
+
 # -- the session list -------------------------------------------------------------------------
 
 
@@ -812,6 +874,35 @@ def test_postgres_closed_index(postgres_url: str) -> None:
     index.close()
     with pytest.raises(IndexUnavailable, match="closed"):
         index.get_meta("k")
+
+
+def test_postgres_search_is_stopped_when_too_slow(
+    postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search waits on a table another transaction holds locked (as long as a slow scan
+    would run): statement_timeout stops it, in the search's transaction only."""
+    import psycopg
+
+    url = postgres_server.create_database()
+    with psycopg.connect(postgres_server.admin_url, autocommit=True) as admin:
+        # Should the search have no limit, it fails (lock_timeout) instead of hanging.
+        admin.execute(f"ALTER DATABASE {url.rsplit('/', 1)[1]} SET lock_timeout = '10s'")
+    index = pg.PostgresIndex(url)
+    try:
+        fill(index)
+        monkeypatch.setattr(pg, "SEARCH_TIMEOUT_S", 0.2)
+        with psycopg.connect(url) as locker:  # a transaction: the lock is kept until the end
+            locker.execute(f"LOCK TABLE {pg.SCHEMA}.docs IN ACCESS EXCLUSIVE MODE")
+            with pytest.raises(QueryError, match="took longer than"):
+                index.search(SearchQuery("backoff"))
+            locker.rollback()
+        assert len(found(index, "backoff")) == 3
+        # SET LOCAL: the pooled connections keep the server's own (none).
+        shown = index._run(lambda conn: conn.execute("SHOW statement_timeout").fetchone())
+        assert shown == ("0",)
+        assert index.stats()["docs"] == 8  # and other calls have no limit
+    finally:
+        index.close()
 
 
 def test_postgres_tsvector_limits() -> None:

@@ -57,13 +57,16 @@ def test_every_page_has_the_search_box(client: TestClient) -> None:
 def test_a_hit_links_to_its_line_with_the_match_marked(client: TestClient) -> None:
     html = client.get("/search", params={"q": "pagination"}).text
     links = hits_of(html)
-    assert links and all(re.fullmatch(r"/s/[\w.-]+\?line=\d+", link) for link in links)
+    # The line and its generation (a session page opens the newest by default).
+    assert links and all(
+        re.fullmatch(r"/s/[\w.-]+\?line=\d+&amp;generation=\d+", link) for link in links
+    )
     assert "<mark>pagination</mark>" in html.lower()
     # The link opens the page holding that line, at its anchor.
     first = links[0].replace("&amp;", "&")
     response = client.get(first, follow_redirects=False)
     assert response.status_code == 303
-    line = first.rsplit("line=", 1)[1]
+    line = first.split("line=", 1)[1].split("&", 1)[0]
     assert response.headers["location"].endswith(f"#L{line}")
 
 
@@ -146,3 +149,17 @@ def test_a_store_never_indexed_is_listed_at_once_and_indexed_meanwhile(
     assert everything == total == len(items) == len(FIXTURE_SESSIONS)
     wait_until(indexer.ready, timeout=30, what="the index built in the background")
     assert fresh.search(SearchQuery("pagination"))
+
+
+def test_a_label_shows_on_the_session_page_with_the_index(store_root: Path, tmp_path: Path) -> None:
+    from uploader.read.labels import set_label
+
+    store = LocalStore(store_root)
+    set_label(store, CODEX_SID, "the label", {s: "" for s in FIXTURE_SESSIONS})
+    indexer = Indexer(store, SqliteIndex(tmp_path / "labels.sqlite3"))
+    indexer.refresh()
+    sessions = Sessions(store, indexer=indexer)
+    sessions.catalog.refresh()
+    assert sessions.open(CODEX_SID).summary.title == "the label"
+    assert sessions.catalog.resolve("the label") == CODEX_SID
+    set_label(store, CODEX_SID, None, {s: "" for s in FIXTURE_SESSIONS})

@@ -137,13 +137,14 @@ async def usage_page(request: Request) -> Response:
     by, since_text, rows = await run_in_threadpool(_usage_rows, request)
     sessions = sessions_of(request)
     top = await run_in_threadpool(sessions.usage, "session", _since(request, "30d")[1])
+    # One measure for every bar: the cost when any group has one, else the tokens.
+    priced = any(r.figures.get("cost_usd") for r in rows)
     bars = [
-        Bar(r.key, r.figures.get("cost_usd") or r.tokens,
+        Bar(r.key, (r.figures.get("cost_usd") or 0.0) if priced else r.tokens,
             f"{r.key}: {render.number(int(r.tokens))} tokens"
             + (f", ${r.figures['cost_usd']:,.2f}" if r.figures.get("cost_usd") else ""))
         for r in rows
     ]  # fmt: skip
-    priced = any(r.figures.get("cost_usd") for r in rows)
     return page(
         request,
         "usage.html",

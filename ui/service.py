@@ -80,9 +80,13 @@ class Sessions:
         """(sessions in the store, how many the query selects, those of them from
         `offset`, at most `limit`, in the query's order). From the index when there is
         one: a page of 100,000 sessions without holding them all."""
-        if self.indexer is not None and self._index_ready(self.indexer):
+        live = self.live.sids() if self.live is not None else []
+        # "Active in the last N minutes" counts a live session whatever the store says:
+        # a short list, made from memory as without an index.
+        by_index = not (live and query.active_minutes is not None)
+        if self.indexer is not None and by_index and self._index_ready(self.indexer):
             self.catalog.poke()
-            return self._indexed_listing(self.indexer.index, query, offset, limit)
+            return self._indexed_listing(self.indexer.index, query, offset, limit, live)
         everything = self.catalog.sessions()
         chosen = select(everything, query)
         end = None if limit is None else offset + limit
@@ -95,7 +99,7 @@ class Sessions:
         return self._ready
 
     def _indexed_listing(
-        self, index: Index, query: Query, offset: int, limit: int | None
+        self, index: Index, query: Query, offset: int, limit: int | None, live: list[str]
     ) -> tuple[int, int, list[SessionSummary]]:
         since = None
         if query.active_minutes is not None:
@@ -105,14 +109,19 @@ class Sessions:
                       limit if limit is not None else 1 << 31)
         )  # fmt: skip
         everything = index.sessions(ListQuery(limit=0)).total if _filtered(query) else page.total
-        live = set(self.live.sids()) if self.live is not None else set()
         items = []
         for data in page.summaries:
             summary = SessionSummary.from_json(data)
             if summary.sid in live:
                 summary = summarize(self.catalog.manifest(summary.sid), live=True)
             items.append(summary)
-        return everything, page.total, items
+        # Sessions this watch writes that the index has no segment of yet (the first is
+        # uploaded after 10 minutes or 8 MiB): the newest there are, so first.
+        unindexed = [sid for sid in live if not index.indexed(sid)]
+        new = select([summarize(self.catalog.manifest(sid), live=True) for sid in unindexed], query)
+        if offset == 0:
+            items = (new + items)[: limit if limit is not None else None]
+        return everything + len(unindexed), page.total + len(new), items
 
     def search(self, query: SearchQuery) -> list[Hit]:
         if self.index is None:

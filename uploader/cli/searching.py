@@ -37,9 +37,12 @@ from uploader.stores.base import StorageError
 log = logging.getLogger(__name__)
 
 
-def open_for(opts: dict[str, Any]) -> tuple[Store, Index]:
+def open_for(opts: dict[str, Any], *, offline: bool = False) -> tuple[Store, Index]:
+    """The store and its index; `offline`: the store need not answer (the index is read
+    as it is, with a warning)."""
     store = store_from_opts(opts)
-    check_readable(store)
+    if not offline:
+        check_readable(store)
     index = open_index(opts["index"], store.description)
     if index is None:
         raise UsageError("--index is off", "search and usage need an index: drop --index off")
@@ -152,7 +155,7 @@ def _search(opts: dict[str, Any]) -> int:
         )
     text = " ".join(opts["query"])
     parse(text)  # a malformed query is said before the store is read
-    store, index = open_for(opts)
+    store, index = open_for(opts, offline=True)
     refreshed(store, index)
     hits = index.search(
         SearchQuery(
@@ -172,11 +175,9 @@ def _search(opts: dict[str, Any]) -> int:
         return 0 if hits else 1
     bold, plain = ("\x1b[1m", "\x1b[0m") if sys.stdout.isatty() else ("[", "]")
     for hit in hits:
-        where = f"{hit.sid}:{hit.line}" + (
-            f" (generation {hit.generation})" if hit.generation > 1 else ""
-        )
-        click.echo(f"{where}  {_when(hit.ts)}  {hit.agent}  {hit.role}"
-                   + (f" {hit.tool}" if hit.tool else ""))  # fmt: skip
+        where = f"{hit.sid}:{hit.line} (generation {hit.generation})"
+        tool = f" {printable(hit.tool)}" if hit.tool else ""
+        click.echo(f"{where}  {_when(hit.ts)}  {printable(hit.agent)}  {hit.role}{tool}")
         click.echo(f"  {printable(hit.title)[:100]}")
         shown = "".join(
             printable(part) + (bold if i % 2 == 0 else plain)
@@ -209,7 +210,7 @@ def usage(**opts: Any) -> None:
 
 def _usage(opts: dict[str, Any]) -> int:
     since = _since(opts["since"])
-    store, index = open_for(opts)
+    store, index = open_for(opts, offline=True)
     refreshed(store, index)
     rows = index.usage(by=opts["by"], since=since, agent=opts["agent"])
     index.close()

@@ -27,17 +27,17 @@ from uploader.cli.options import (
 )
 from uploader.core import settings
 from uploader.core.codec import codec_name
-from uploader.core.errors import UsageError, UserError
+from uploader.core.errors import IndexError_, UsageError, UserError
 from uploader.index import open_index
 from uploader.index.background import BackgroundIndexer
 from uploader.index.indexer import Indexer
+from uploader.messages import explain
 from uploader.storage.sessionid import auto_sid, validate_sid
 from uploader.stores import Store
 from uploader.stores.base import (
     StorageError,
     WriteOnlyStore,
 )
-from uploader.stores.httpput import HttpPutStore
 from uploader.write.discovery import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, Filters
 from uploader.write.segment import SegmentLimits
 
@@ -139,9 +139,8 @@ def _watch(opts: dict[str, Any]) -> int:
     watcher = Watcher(config, store)
     # The search index follows what this watch uploads: none for a run that uploads
     # nothing or ends at once, or a store it cannot read back (--upload-url).
-    indexed = not (opts["dry_run"] or opts["once"] or isinstance(store, HttpPutStore))
-    index = open_index(opts["index"], store.description) if indexed else None
-    indexer = Indexer(store, index) if index is not None else None  # one for the dashboard too
+    indexed = not (opts["dry_run"] or opts["once"] or opts["upload_url"])
+    indexer = _indexer(opts, store) if indexed else None  # one for the dashboard too
     if indexer is not None:
         watcher.indexer = BackgroundIndexer(
             indexer,
@@ -243,10 +242,20 @@ def _host(opts: dict[str, Any]) -> int:
 
     store = store_from_opts(opts)
     check_readable(store)
-    index = open_index(opts["index"], store.description)
-    indexer = Indexer(store, index) if index is not None else None
-    dashboard = build_dashboard(store, **dashboard_options(opts), indexer=indexer)
+    dashboard = build_dashboard(store, **dashboard_options(opts), indexer=_indexer(opts, store))
     return run_host(dashboard, open_browser=opts["open_browser"])
+
+
+def _indexer(opts: dict[str, Any], store: Store) -> Indexer | None:
+    """The search index of `watch` and `host` (None: --index off). One that cannot be
+    opened is said, and they run without search: uploads never wait for an index."""
+    try:
+        index = open_index(opts["index"], store.description)
+        return Indexer(store, index) if index is not None else None
+    except IndexError_ as exc:
+        shown = explain(exc)
+        log.warning("running without search: %s (%s)", shown.message, shown.hint)
+        return None
 
 
 def dashboard_options(opts: dict[str, Any]) -> dict[str, Any]:

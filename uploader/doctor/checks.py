@@ -33,7 +33,6 @@ from uploader.index import OFF, default_index_path, open_index
 from uploader.messages import explain
 from uploader.storage.changes import SKEW_S
 from uploader.stores import Store
-from uploader.stores.httpput import HttpPutStore
 from uploader.stores.local import LocalStore
 from uploader.write.spool import Spool
 from uploader.write.status import MAX_QUEUE_AGE_S, read_status
@@ -242,6 +241,8 @@ def credentials(store: Store | None, problem: e.UploaderError | None = None) -> 
         store.check()
     except e.StorageError as exc:
         return shown_error("credentials", e.StoreCheckFailed(store.description, exc))
+    from uploader.stores.httpput import HttpPutStore  # httpx: imported when doctor runs
+
     if isinstance(store, LocalStore):
         said = "no credentials needed: the folder is there and this user may write it"
     elif isinstance(store, HttpPutStore):

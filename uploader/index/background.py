@@ -11,7 +11,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from uploader.core.errors import UploaderError
@@ -48,7 +48,8 @@ class BackgroundIndexer:
         self.on_lag = on_lag  # told how long the oldest waiting session has waited
         self.live = live
         self.activity = activity  # changes when lines were read (the watch's line count)
-        self._pending: dict[str, tuple[Manifest, float]] = {}
+        # sid -> (its manifest, segments' stored bytes by seq, when it was first told)
+        self._pending: dict[str, tuple[Manifest, dict[int, bytes], float]] = {}
         self._wake = threading.Condition()
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="index", daemon=True)
@@ -58,11 +59,12 @@ class BackgroundIndexer:
     def start(self) -> None:
         self._thread.start()
 
-    def notify(self, sid: str, manifest: Manifest) -> None:
-        """The session's manifest was written: index its new segments soon."""
+    def notify(self, sid: str, manifest: Manifest, stored: Mapping[int, bytes]) -> None:
+        """The session's manifest was written: index its new segments soon (`stored`:
+        the bytes of those just uploaded, by seq, so that none is read back)."""
         with self._wake:
-            since = self._pending.get(sid, (manifest, time.monotonic()))[1]
-            self._pending[sid] = (manifest, since)
+            _, before, since = self._pending.get(sid, (manifest, {}, time.monotonic()))
+            self._pending[sid] = (manifest, {**before, **stored}, since)
             self._wake.notify()
 
     def stop(self, timeout_s: float = 5.0) -> None:
@@ -74,6 +76,8 @@ class BackgroundIndexer:
 
     def _run(self) -> None:
         self._guarded("refresh", self.indexer.refresh)
+        if self.on_lag is not None:
+            self.on_lag(0.0)  # caught up with the store as it was at the start
         wait = LIVE_S if self.live is not None and self.activity is not None else None
         while True:
             with self._wake:
@@ -81,13 +85,14 @@ class BackgroundIndexer:
                     self._wake.wait(wait)
                 batch, self._pending = self._pending, {}
                 stopping = self._stopped
-            for sid, (manifest, _since) in sorted(batch.items()):
-                self._guarded(sid, functools.partial(self.indexer.index_session, sid, manifest))
+            for sid, (manifest, stored, _since) in sorted(batch.items()):
+                index = functools.partial(self.indexer.index_session, sid, manifest, stored)
+                self._guarded(sid, index)
             if stopping:  # the last manifests written are indexed first (stop() waits 5 s)
                 return
             if self.on_lag is not None:
                 with self._wake:
-                    waiting = [since for _, since in self._pending.values()]
+                    waiting = [since for _, _, since in self._pending.values()]
                 self.on_lag(time.monotonic() - min(waiting) if waiting else 0.0)
             if self.activity is not None and self.activity() != self._seen_activity:
                 self._seen_activity = self.activity()

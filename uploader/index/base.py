@@ -35,6 +35,9 @@ USAGE_GROUPS = ("day", "model", "agent", "project", "session")
 USAGE_FIGURES = ("input", "output", "cache_read", "cache_write", "reasoning", "cost_usd")
 #: The figures that make a group's `tokens`.
 TOKEN_FIGURES = ("input", "output", "cache_read", "cache_write")
+#: A search that takes longer is stopped (QueryError): a query can be made to scan every
+#: document (a short prefix, many ORs), and the dashboard must stay responsive.
+SEARCH_TIMEOUT_S = 5.0
 #: A snippet's match is between these two characters (never in indexed text: extract
 #: strips them), so that each caller marks it its own way (HTML <mark>, bold on a
 #: terminal, `[...]` in JSON).

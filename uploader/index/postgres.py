@@ -15,8 +15,9 @@ and so that Supabase's REST API, which serves the `public` schema, does not serv
                                              one row per Doc (n: its place in the
                                              segment); tsv has a GIN index; live: a
                                              line of a segment not added yet
-    usage(sid, seq, n, line, ts, model, input, output, ...)
-                                             one row per UsageRecord
+    usage(sid, seq, n, generation, line, ts, model, input, output, ...)
+                                             one row per UsageRecord, of the session's
+                                             newest generation only
 
 A segment is written in one transaction that starts by inserting its mark with ON
 CONFLICT DO NOTHING: of two writers adding the same segment at once, the second waits
@@ -25,9 +26,19 @@ for the first to commit, finds the mark and writes nothing.
 **Live documents** (`add_live`) are the lines of a segment not uploaded yet, keyed by
 the seq they will have, numbered on from the highest n of that (sid, seq). Adding the
 segment deletes them (those of that seq and before) before it writes its own, numbered
-from 0, in its transaction. The writers of a session's documents (add_segment, add_live,
+from 0, in its transaction; `replace` deletes those of that seq and after only (a restart,
+a new active segment): an earlier segment's may still wait for their upload, and stay
+searchable until it is added. The writers of a session's documents (add_segment, add_live,
 remove_session) take a lock of the session (an advisory lock) first, so that live
 documents are never numbered twice, nor written next to their segment's own.
+
+**Usage** is of the session's newest generation only, as the session list counts it
+(Manifest.usage()): a file truncated or replaced gives its lines again in a new
+generation, and a message must not count twice. A segment of a newer generation than the
+session's usage rows deletes those first; one of an older generation adds none.
+
+**A search** runs with a `statement_timeout` of SEARCH_TIMEOUT_S (SET LOCAL: its
+transaction only): a query that scans every document stops with QueryError (too_slow).
 
 **Words.** PostgreSQL is not asked to find the words of a text: its parser splits text
 its own way (on `½`, after the database's locale). The words are uploader.index.query's
@@ -52,6 +63,7 @@ from urllib.parse import unquote, urlsplit
 
 from uploader.core.errors import IndexMismatch, IndexUnavailable, UsageError
 from uploader.index.base import (
+    SEARCH_TIMEOUT_S,
     USAGE_FIGURES,
     USAGE_GROUPS,
     Doc,
@@ -63,7 +75,7 @@ from uploader.index.base import (
     SessionPage,
     UsageTotal,
 )
-from uploader.index.query import parse, words
+from uploader.index.query import parse, too_slow, words
 from uploader.index.snippets import snippet
 from uploader.stores.base import redact_url, scrub
 
@@ -172,6 +184,7 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.usage (
     sid text NOT NULL,
     seq integer NOT NULL,
     n integer NOT NULL,
+    generation integer NOT NULL,
     line integer NOT NULL,
     ts double precision,
     model text,
@@ -337,7 +350,7 @@ class PostgresIndex:
         sid, seq = segment.sid, segment.seq
         docs = _doc_rows(sid, seq, segment.generation, segment.docs)
         usage = [
-            (sid, seq, n, u.line, u.ts, _clean_or_none(u.model),
+            (sid, seq, n, segment.generation, u.line, u.ts, _clean_or_none(u.model),
              *(_figure(u.figures.get(f)) for f in USAGE_FIGURES))
             for n, u in enumerate(segment.usage)
         ]  # fmt: skip
@@ -355,7 +368,19 @@ class PostgresIndex:
                 f"DELETE FROM {SCHEMA}.docs WHERE sid = %s AND live AND seq <= %s", (sid, seq)
             )
             _copy_docs(conn, docs, live=False)
-            columns = f"sid, seq, n, line, ts, model, {_FIGURE_COLUMNS}"
+            # The newest generation's usage only (see the module's doc).
+            row = conn.execute(
+                f"SELECT max(generation) FROM {SCHEMA}.usage WHERE sid = %s", (sid,)
+            ).fetchone()
+            newest = row[0] if row else None
+            if newest is not None and segment.generation < newest:
+                return True
+            if newest is not None and segment.generation > newest:
+                conn.execute(
+                    f"DELETE FROM {SCHEMA}.usage WHERE sid = %s AND generation < %s",
+                    (sid, segment.generation),
+                )
+            columns = f"sid, seq, n, generation, line, ts, model, {_FIGURE_COLUMNS}"
             with cur.copy(f"COPY {SCHEMA}.usage ({columns}) FROM STDIN") as copy:
                 for record in usage:
                     copy.write_row(record)
@@ -370,8 +395,10 @@ class PostgresIndex:
 
         def work(conn: Connection) -> None:
             _lock_session(conn, sid)
-            if replace:
-                conn.execute(f"DELETE FROM {SCHEMA}.docs WHERE sid = %s AND live", (sid,))
+            if replace:  # an earlier segment's stay until that segment is added
+                conn.execute(
+                    f"DELETE FROM {SCHEMA}.docs WHERE sid = %s AND live AND seq >= %s", (sid, seq)
+                )
             if conn.execute(
                 f"SELECT 1 FROM {SCHEMA}.segments WHERE sid = %s AND seq = %s", (sid, seq)
             ).fetchone():
@@ -467,7 +494,17 @@ class PostgresIndex:
             " ORDER BY ts_rank(d.tsv, q.q) DESC, d.ts DESC NULLS LAST, d.sid, d.seq, d.n"
             " LIMIT %(limit)s OFFSET %(offset)s"
         )
-        rows = self._run(lambda conn: conn.execute(sql, params).fetchall())
+        # Read at each call (the tests lower it); 0 would be no limit at all.
+        timeout_ms = max(1, round(SEARCH_TIMEOUT_S * 1000))
+
+        def work(conn: Connection) -> list[tuple[Any, ...]]:
+            conn.execute(f"SET LOCAL statement_timeout = {timeout_ms:d}")
+            try:
+                return conn.execute(sql, params).fetchall()
+            except pg_errors.QueryCanceled:
+                raise too_slow() from None
+
+        rows = self._run(work)
         return [
             Hit(sid=r[0], generation=r[1], seq=r[2], line=r[3], ts=r[4], agent=r[5], role=r[6],
                 tool=r[7], title=r[8], snippet=snippet(r[9], parsed))

@@ -20,10 +20,12 @@ import unicodedata
 from dataclasses import dataclass
 
 from uploader.core.errors import UsageError
+from uploader.index.base import SEARCH_TIMEOUT_S
 
 _WORD = re.compile(r"[^\W_]+")
 _TERM = re.compile(r'\s*(-?)(?:"([^"]*)("?)|(\S+))')
 MAX_TERMS = 32
+MIN_PREFIX = 2  # `a*` would match most of the index
 
 
 class QueryError(UsageError):
@@ -34,6 +36,12 @@ class QueryError(UsageError):
             message,
             'write words, "a phrase", a prefix* or a OR b; -word leaves lines out',
         )
+
+
+def too_slow() -> QueryError:
+    return QueryError(
+        f"the search took longer than {SEARCH_TIMEOUT_S:g} s: add words, a phrase or filters"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +93,12 @@ def fold(text: str) -> str:
     text = text.lower()
     if text.isascii():
         return text
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    # Canonical decomposition only, and composed again: Hangul syllables and ligatures
+    # stay as SQLite's tokenizer keeps them, é becomes e.
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+    )
 
 
 def parse(text: str) -> Parsed:
@@ -137,6 +149,8 @@ def _term(raw: str, quoted: bool, negated: bool) -> Term | None:
     found = tuple(words(raw.rstrip("*") if prefix else raw))
     if not found:
         return None
+    if prefix and len(found[-1]) < MIN_PREFIX:
+        raise QueryError(f"{raw!r}: a prefix needs {MIN_PREFIX} letters or more")
     return Term(found, prefix=prefix, negated=negated)
 
 

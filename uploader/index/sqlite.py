@@ -24,6 +24,7 @@ from typing import Any
 from uploader.core.errors import IndexMismatch, IndexUnavailable
 from uploader.core.fsutil import make_private_dir
 from uploader.index.base import (
+    SEARCH_TIMEOUT_S,
     TOKEN_FIGURES,
     USAGE_FIGURES,
     Doc,
@@ -35,10 +36,11 @@ from uploader.index.base import (
     SessionPage,
     UsageTotal,
 )
-from uploader.index.query import parse
+from uploader.index.query import parse, too_slow
 from uploader.index.snippets import snippet
 
 SCHEMA_VERSION = "1"
+POOL_SIZE = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -62,10 +64,11 @@ CREATE TABLE IF NOT EXISTS docs (
 CREATE INDEX IF NOT EXISTS docs_segment ON docs (sid, seq);
 CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5 (
     text, paths, tool, content='docs', content_rowid='id',
-    tokenize='unicode61 remove_diacritics 2'
+    tokenize='unicode61 remove_diacritics 2', prefix='2 3'
 );
 CREATE TABLE IF NOT EXISTS usage (
-    sid TEXT NOT NULL, seq INTEGER NOT NULL, line INTEGER NOT NULL, ts REAL, day TEXT,
+    sid TEXT NOT NULL, seq INTEGER NOT NULL, line INTEGER NOT NULL, generation INTEGER NOT NULL,
+    ts REAL, day TEXT,
     model TEXT, input REAL, output REAL, cache_read REAL, cache_write REAL,
     reasoning REAL, cost_usd REAL, PRIMARY KEY (sid, seq, line)
 ) WITHOUT ROWID;
@@ -95,60 +98,87 @@ class SqliteIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.description = str(path)
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._idle: list[sqlite3.Connection] = []  # open, not in use
+        self._slots = threading.BoundedSemaphore(POOL_SIZE)
         self._lock = threading.Lock()
+        self._closed = False
         try:
             make_private_dir(path.parent)
             if not path.exists():  # made 0600 before SQLite opens it
                 os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-            # One transaction, so that processes opening a new file at once make it once.
-            self._db().executescript(
-                f"BEGIN IMMEDIATE; {_SCHEMA} INSERT OR IGNORE INTO meta VALUES"
-                f" ('schema', '{SCHEMA_VERSION}'); COMMIT;"
-            )
+            with self._connection() as db:
+                # One transaction, so that processes opening a new file at once make it once.
+                db.executescript(
+                    f"BEGIN IMMEDIATE; {_SCHEMA} INSERT OR IGNORE INTO meta VALUES"
+                    f" ('schema', '{SCHEMA_VERSION}'); COMMIT;"
+                )
         except (OSError, sqlite3.Error) as exc:
             raise IndexUnavailable(str(path), _reason(exc)) from exc
 
     # -- connections -----------------------------------------------------------------
 
-    def _db(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                 check_same_thread=False)  # fmt: skip
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # a kill loses nothing committed
-            self._local.db = db
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one call, from a pool of at most POOL_SIZE (the threads that
+        use an index come and go: a connection each would pile up)."""
+        with self._slots:
             with self._lock:
-                self._connections.append(db)
-        return db
+                db = self._idle.pop() if self._idle else None
+            if db is None:
+                db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                     check_same_thread=False)  # fmt: skip
+                db.row_factory = sqlite3.Row
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")  # a kill loses nothing committed
+            try:
+                yield db
+            finally:
+                if db.in_transaction:  # a failed COMMIT: nothing may leak into the next call
+                    db.rollback()
+                with self._lock:
+                    if self._closed:
+                        db.close()
+                    else:
+                        self._idle.append(db)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        with self._connection() as db:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:  # a full disk, a locked or damaged file
+                raise IndexUnavailable(self.description, _reason(exc)) from exc
 
-    def _read(self, sql: str, args: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]:
-        db = self._db()
-        db.row_factory = sqlite3.Row
-        try:
-            return db.execute(sql, args).fetchall()
-        except sqlite3.OperationalError as exc:
-            raise IndexUnavailable(self.description, _reason(exc)) from exc
+    def _read(
+        self, sql: str, args: tuple[Any, ...] | list[Any] = (), *, limit_s: float | None = None
+    ) -> list[sqlite3.Row]:
+        """Rows of a query; with `limit_s`, stopped (too_slow) when it takes longer."""
+        with self._connection() as db:
+            if limit_s is not None:
+                deadline = time.monotonic() + limit_s
+                db.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
+            try:
+                return db.execute(sql, args).fetchall()
+            except sqlite3.OperationalError as exc:
+                if limit_s is not None and "interrupted" in str(exc):
+                    raise too_slow() from None
+                raise IndexUnavailable(self.description, _reason(exc)) from exc
+            finally:
+                if limit_s is not None:
+                    db.set_progress_handler(None, 0)
 
     def close(self) -> None:
         with self._lock:
-            connections, self._connections = self._connections, []
-        for db in connections:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for db in idle:
             db.close()
-        self._local = threading.local()
 
     # -- writing ---------------------------------------------------------------------
 
@@ -175,19 +205,26 @@ class SqliteIndex:
                 return False
             _drop_docs(db, "sid = ? AND live = 1 AND seq <= ?", (sid, seq))
             _insert_docs(db, sid, segment.generation, seq, segment.docs, live=False)
-            db.executemany(
-                "INSERT OR REPLACE INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(sid, seq, u.line, u.ts, _day(u.ts), u.model,
-                  *(u.figures.get(k) for k in USAGE_FIGURES)) for u in segment.usage],
-            )  # fmt: skip
+            # The newest generation's usage only, as the session list counts it: lines a
+            # truncated or replaced file gives again must not count twice.
+            newest = db.execute("SELECT MAX(generation) FROM usage WHERE sid = ?", (sid,))
+            generation, newest = segment.generation, newest.fetchone()[0]
+            if newest is not None and generation > newest:
+                db.execute("DELETE FROM usage WHERE sid = ? AND generation < ?", (sid, generation))
+            if newest is None or generation >= newest:
+                db.executemany(
+                    "INSERT OR REPLACE INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(sid, seq, u.line, generation, u.ts, _day(u.ts), u.model,
+                      *(u.figures.get(k) for k in USAGE_FIGURES)) for u in segment.usage],
+                )  # fmt: skip
         return True
 
     def add_live(
         self, sid: str, generation: int, seq: int, docs: Sequence[Doc], *, replace: bool
     ) -> None:
         with self._write() as db:
-            if replace:
-                _drop_docs(db, "sid = ? AND live = 1", (sid,))
+            if replace:  # the earlier segments' lines stay until those are added
+                _drop_docs(db, "sid = ? AND live = 1 AND seq >= ?", (sid, seq))
             if db.execute(
                 "SELECT 1 FROM segments WHERE sid = ? AND seq = ?", (sid, seq)
             ).fetchone():
@@ -239,6 +276,7 @@ class SqliteIndex:
             f" WHERE {' AND '.join(where)}"
             " ORDER BY docs_fts.rank, d.ts DESC, d.id DESC LIMIT ? OFFSET ?",
             [*args, query.limit, query.offset],
+            limit_s=SEARCH_TIMEOUT_S,
         )
         return [
             Hit(r["sid"], r["generation"], r["seq"], r["line"], r["ts"], r["agent"], r["role"],

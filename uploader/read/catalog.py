@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from uploader import agents
 from uploader.agents.titles import first_message
-from uploader.core.errors import Ambiguous, SessionNotNamed, UsageError
+from uploader.core.errors import Ambiguous, SessionNotNamed, UploaderError, UsageError
 from uploader.read.labels import Labels, load_labels, same_label
 from uploader.storage import manifest as mf
 from uploader.storage.manifest import Manifest, Segment
@@ -221,6 +221,16 @@ def list_sids(store: Store) -> Iterator[str]:
                 log.warning("%s/%s is not a session's manifest; left out", store.description, key)
 
 
+@dataclass(frozen=True)
+class Summaries:
+    """What a refresh of the index tells the session list."""
+
+    changed: dict[str, SessionSummary]  # read again
+    removed: set[str]
+    everything: dict[str, SessionSummary] | None  # all of them, when reloaded
+    labels: Labels  # labels.json as it read it
+
+
 class Indexed(Protocol):
     """A search index kept up to date with the store (uploader.index.indexer.Indexer)."""
 
@@ -230,11 +240,8 @@ class Indexed(Protocol):
     def build(self) -> None:
         """Start filling it in the background (once), if it is not under way."""
 
-    def refresh_summaries(
-        self, *, reload: bool
-    ) -> tuple[dict[str, SessionSummary], set[str], dict[str, SessionSummary] | None]:
-        """Refresh from the store: (summaries read again, sessions gone, every summary
-        when `reload` or when everything was listed, else None)."""
+    def refresh_summaries(self, *, reload: bool) -> Summaries:
+        """Refresh from the store, and say what changed (every summary when `reload`)."""
 
 
 class Overlay(Protocol):
@@ -318,18 +325,19 @@ class Catalog:
 
     def _refresh_indexed(self, indexed: Indexed) -> None:
         try:
-            changed, removed, everything = indexed.refresh_summaries(
-                reload=self._refreshed_at is None
-            )
-        except (StorageError, Damaged) as exc:
+            found = indexed.refresh_summaries(reload=self._refreshed_at is None)
+        except (StorageError, UploaderError) as exc:
             self.last_error = f"cannot read {self.store.description}: {exc}"
             log.warning("%s", self.last_error)
-            changed, removed, everything = {}, set(), None
+            found = Summaries({}, set(), None, self._labels)
+        else:
+            self.last_error = None
+        self._labels = found.labels  # what a session's page shows (manifest())
         with self._lock:
-            if everything is not None:
-                self._summaries = everything
-            self._summaries.update(changed)
-            for sid in removed:
+            if found.everything is not None:
+                self._summaries = found.everything
+            self._summaries.update(found.changed)
+            for sid in found.removed:
                 self._summaries.pop(sid, None)
             self._refreshed_at = time.monotonic()
 

@@ -16,12 +16,15 @@ their hour; a store's lifecycle rule may expire `changes/` after a week.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
 from uploader.storage.keys import JSON_TYPE, change_folder, change_key
 from uploader.storage.sessionid import is_safe_sid
-from uploader.stores.base import Store
+from uploader.stores.base import StorageError, Store
+
+log = logging.getLogger(__name__)
 
 SLOT_S = 300
 #: How far a writer's clock may be behind the reader's.
@@ -51,6 +54,7 @@ class ChangeMarks:
     def __init__(self) -> None:
         self._written: dict[str, str] = {}  # sid -> the key of its latest mark
         self._lock = threading.Lock()
+        self._warned = False
 
     def due(self, sid: str) -> str | None:
         """The key to write for the session, or None when it is written already."""
@@ -59,10 +63,19 @@ class ChangeMarks:
             return None if self._written.get(sid) == key else key
 
     def mark(self, store: Store, sid: str) -> None:
+        """Write the mark if due; a store that refuses it is said once, never raised: the
+        mark only spares readers a listing."""
         key = self.due(sid)
         if key is None:
             return
-        store.put(key, b"", JSON_TYPE)
+        try:
+            store.put(key, b"", JSON_TYPE)
+        except StorageError as exc:
+            if not self._warned:
+                self._warned = True
+                log.warning("change feed: %s not written (%s); readers will find the "
+                            "change at their next full listing", key, exc)  # fmt: skip
+            return
         with self._lock:
             self._written[sid] = key
 

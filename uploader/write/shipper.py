@@ -68,8 +68,10 @@ class Shipper:
         # (an importer's label and title).
         self.manifest_extra: dict[str, dict[str, Any]] = {}
         self.changes = ChangeMarks()  # the change feed's marks readers list
-        # Told each session whose manifest was written (watch's search index).
-        self.on_manifest: Callable[[str, Manifest], None] | None = None
+        # Told each session whose manifest was written, with the stored bytes of the
+        # segments it adds (watch's search index: it need not read them back).
+        self.on_manifest: Callable[[str, Manifest, dict[int, bytes]], None] | None = None
+        self._fresh: dict[str, dict[int, bytes]] = {}  # sid -> seq -> bytes, for on_manifest
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -125,11 +127,12 @@ class Shipper:
         data, key = manifest.dumps(), mf.manifest_key(sid)
         await self._store_call(f"PUT {key}", self.own.write_manifest, key, data, mf.JSON_TYPE)
         self._manifests[sid] = manifest
-        mark = self.changes.due(sid)
-        if mark is not None:
-            await self._store_call(f"PUT {mark}", self.changes.mark, self.store, sid)
+        if self.changes.due(sid) is not None:
+            # Best effort, once: readers that miss a mark find the change at their next
+            # full listing, and a store that refuses `changes/` must not hold uploads up.
+            await self._blocking(self.changes.mark, self.store, sid)
         if self.on_manifest is not None:
-            self.on_manifest(sid, manifest)
+            self.on_manifest(sid, manifest, self._fresh.pop(sid, {}))
         cache = self.spool.manifest_cache(sid)
         try:
             await self._blocking(atomic_write, cache, data)
@@ -228,6 +231,8 @@ class Shipper:
         await self._store_call(f"PUT {key}", self.own.create, key, data, mf.content_type(key))
         self.metrics.segments_uploaded += 1
         self.metrics.bytes_uploaded += len(data)
+        if self.on_manifest is not None:
+            self._fresh.setdefault(item.sid, {})[item.seq] = data
         self.health.redacted(meta.get("redactions"))
         raw, stored = meta["bytes"], meta["gzip_bytes"]
         log.info(
