@@ -8,6 +8,7 @@ The agents' own parsers are in their modules; transcript.py runs them over lines
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,10 +147,17 @@ def compact(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))[:_EVENT_LIMIT]
 
 
+#: Whether entries are made to be shown: an event carries its JSON as its text, tool
+#: arguments are indented. The search index sets this off while it parses: it leaves a
+#: known agent's events out and needs the arguments' words, not their layout (dumping
+#: JSON it then dropped was a tenth of its time).
+FOR_DISPLAY: ContextVar[bool] = ContextVar("for_display", default=True)
+
+
 def event(index: int, title: str, data: dict[str, Any], text: str | None = None) -> Entry:
     """Unknown-but-valid content: kept as compact JSON so nothing is lost."""
     if text is None:
-        text = compact({k: v for k, v in data.items() if k != "type"})
+        text = compact({k: v for k, v in data.items() if k != "type"}) if FOR_DISPLAY.get() else ""
     return Entry("event", index, text, title=title)
 
 
@@ -205,8 +213,10 @@ def pretty(value: Any) -> str | None:
             return str(value)
     else:
         dumped = json.dumps(value, ensure_ascii=False)
-        if len(dumped) > _PRETTY_LIMIT:
+        if len(dumped) > _PRETTY_LIMIT or not FOR_DISPLAY.get():
             return dumped
+    if not FOR_DISPLAY.get():
+        return json.dumps(value, ensure_ascii=False)  # escapes decoded: `\nls` is `ls`
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 

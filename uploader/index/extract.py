@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from uploader.agents import usage as agent_usage
-from uploader.agents.entries import Entry
+from uploader.agents.entries import FOR_DISPLAY, Entry
 from uploader.agents.lines import line_timestamp
 from uploader.agents.prices import estimate
 from uploader.agents.transcript import parse_line
@@ -63,14 +63,18 @@ def segment_docs(
     known = agent != "unknown"
     docs: list[Doc] = []
     records: list[UsageRecord] = []
-    for index, start, end in _lines(data, first_line):
-        line = data[start:end]
-        entries = parse_line(line, index, agent, state)
-        ts = line_timestamp(data, start, end)
-        docs.extend(_docs(entries, index, ts, known))
-        for entry in entries:
-            if entry.kind == "usage" and entry.usage:
-                records.append(_record(entry, index, ts, default_model))
+    described = FOR_DISPLAY.set(not known)  # a known agent's events are not indexed
+    try:
+        for index, start, end in _lines(data, first_line):
+            line = data[start:end]
+            entries = parse_line(line, index, agent, state)
+            ts = line_timestamp(data, start, end)
+            docs.extend(_docs(entries, index, ts, known))
+            for entry in entries:
+                if entry.kind == "usage" and entry.usage:
+                    records.append(_record(entry, index, ts, default_model))
+    finally:
+        FOR_DISPLAY.reset(described)
     return docs, records
 
 

@@ -279,11 +279,17 @@ class Catalog:
         self._titles: dict[tuple[str, str], str | None] = {}
         self._labels: Labels = {}  # labels.json: users' labels, over the manifests' own
         self._warned: set[tuple[str, str]] = set()  # (sid, problem) said in a warning
+        self._complete = False  # every session's summary is in memory (indexed mode)
+        self._wanted = False  # a caller asked for all of them
 
     def sessions(self, *, wait: bool = False) -> list[SessionSummary]:
         """All sessions: from memory, refreshed first when never loaded (or `wait`), and
         in the background when stale."""
         stale = self.stale()
+        if self.indexed is not None and not self._complete:
+            self._wanted = True  # every summary, from the index: read them all this once
+            if self._refreshed_at is not None and self.indexed.ready():
+                self._refreshed_at = None
         if self._refreshed_at is None or wait:
             self.refresh()
         elif stale:
@@ -324,8 +330,11 @@ class Catalog:
             self._refreshing.release()
 
     def _refresh_indexed(self, indexed: Indexed) -> None:
+        # Every summary is read from the index once, when a caller needs them all (a
+        # lookup by label or prefix, a session's family): the list's pages do not, and a
+        # host over 100,000 sessions starts without parsing them.
         try:
-            found = indexed.refresh_summaries(reload=self._refreshed_at is None)
+            found = indexed.refresh_summaries(reload=not self._complete and self._wanted)
         except (StorageError, UploaderError) as exc:
             self.last_error = f"cannot read {self.store.description}: {exc}"
             log.warning("%s", self.last_error)
@@ -336,6 +345,7 @@ class Catalog:
         with self._lock:
             if found.everything is not None:
                 self._summaries = found.everything
+                self._complete = True
             self._summaries.update(found.changed)
             for sid in found.removed:
                 self._summaries.pop(sid, None)
@@ -369,6 +379,7 @@ class Catalog:
             self._summaries = {
                 sid: fresh.get(sid) or known[sid] for sid in sids if sid in fresh or sid in known
             }
+            self._complete = True
             self._refreshed_at = time.monotonic()
         self.last_error = None
         log.debug("catalog: %d sessions, %d read in %.2fs", len(sids), len(todo),
