@@ -30,9 +30,7 @@ LIVE_S = 2.0
 class ActiveSegments(Protocol):
     """The segments a watch is writing (uploader.write.live.LiveSessions)."""
 
-    def sids(self) -> list[str]: ...
-
-    def active_segment(self, sid: str) -> ActiveSegment | None: ...
+    def active_segments(self, seen: Mapping[str, tuple[int, int]]) -> list[ActiveSegment]: ...
 
 
 class BackgroundIndexer:
@@ -102,10 +100,9 @@ class BackgroundIndexer:
         """The complete lines of each active segment not indexed yet."""
         if self.live is None:
             return
-        for sid in self.live.sids():
-            segment = self.live.active_segment(sid)
-            if segment is None:
-                continue
+        seen = {sid: (seq, lines) for sid, (seq, lines, _) in self._live_done.items()}
+        for segment in self.live.active_segments(seen):
+            sid = segment.sid
             seq, lines, offset = self._live_done.get(sid, (0, 0, 0))
             fresh = seq != segment.seq
             if fresh:

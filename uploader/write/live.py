@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -91,21 +91,24 @@ class LiveSessions:
                 live = replace(live, updated_at=updated)
         return live
 
-    def active_segment(self, sid: str) -> ActiveSegment | None:
-        """The session's segment being written, for the search index's live lines (None
-        when it has no complete line yet)."""
-        state = self._states().get(sid)
-        if state is None or not state.lines:
-            return None
-        manifest = self.manifest(sid)
-        before = sum(
-            s.lines or 0
-            for s in manifest.segments
-            if s.generation == state.generation and s.seq < state.seq
-        )
-        agent = manifest.source.agent or str(state.meta.get("agent") or "unknown")
-        return ActiveSegment(sid, agent, state.seq, state.generation, before, state.lines,
-                             self.spool.active_path(sid))  # fmt: skip
+    def active_segments(self, seen: Mapping[str, tuple[int, int]]) -> list[ActiveSegment]:
+        """The segments being written that have complete lines `seen` (sid -> (seq,
+        lines)) does not count yet, for the search index's live lines. One look at the
+        pipelines' states; a manifest is read only for a session that moved."""
+        out = []
+        for sid, state in self._states().items():
+            if not state.lines or seen.get(sid) == (state.seq, state.lines):
+                continue
+            manifest = self.manifest(sid)
+            before = sum(
+                s.lines or 0
+                for s in manifest.segments
+                if s.generation == state.generation and s.seq < state.seq
+            )
+            agent = manifest.source.agent or str(state.meta.get("agent") or "unknown")
+            out.append(ActiveSegment(sid, agent, state.seq, state.generation, before,
+                                     state.lines, self.spool.active_path(sid)))  # fmt: skip
+        return out
 
     def _first_message(self, sid: str, state: ResumeState) -> str | None:
         """Before the first upload: from the head of the active segment, found once."""
