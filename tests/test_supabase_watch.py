@@ -88,10 +88,14 @@ def test_supabase_faults_lose_and_double_nothing(
         "--spool-dir", str(tmp_path / "spool"), "--seg-lines", "4", "--poll-ms", "50",
         log=log,
     )  # fmt: skip
+    # On segment uploads: the change feed's mark is written once, best effort, and a
+    # fault there is said, not retried (tests/test_index.py).
     faults: dict[str, Callable[[], None]] = {
-        "gateway 503": lambda: supabase_server.fail_next(1, method="POST", status=503),
-        "reset": lambda: supabase_server.reset_next(1, method="POST"),
-        "dropped answer": lambda: supabase_server.drop_next(1, method="POST"),
+        "gateway 503": lambda: supabase_server.fail_next(
+            1, method="POST", path="/segments/", status=503
+        ),
+        "reset": lambda: supabase_server.reset_next(1, method="POST", path="/segments/"),
+        "dropped answer": lambda: supabase_server.drop_next(1, method="POST", path="/segments/"),
         "manifest dropped": lambda: supabase_server.drop_next(1, path="manifest.json"),
     }
     try:
