@@ -19,6 +19,7 @@ from uploader.index.base import ActiveSegment
 from uploader.index.extract import segment_docs
 from uploader.index.indexer import Indexer
 from uploader.storage.manifest import Manifest
+from uploader.storage.reading import cut_lines
 from uploader.stores.base import StorageError
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,8 @@ class BackgroundIndexer:
             with open(segment.path, "rb") as f:
                 f.seek(offset)
                 data = f.read()
-            data = data[: _end_of_lines(data, segment.lines - lines)]
+            data = cut_lines(data, segment.lines - lines)
+            data = data[: data.rfind(b"\n") + 1]  # complete lines only
             docs, _ = segment_docs(data, segment.agent, segment.first_line + lines)
             self.indexer.index.add_live(sid, segment.generation, segment.seq, docs,
                                         replace=fresh)  # fmt: skip
@@ -127,14 +129,3 @@ class BackgroundIndexer:
             log.warning("index: %s not indexed: %s", what, exc)
         except Exception:  # the index must never stop the uploads
             log.exception("index: %s not indexed", what)
-
-
-def _end_of_lines(data: bytes, take: int) -> int:
-    """Where the first `take` complete lines of data end."""
-    end = 0
-    for _ in range(take):
-        found = data.find(b"\n", end)
-        if found < 0:
-            break
-        end = found + 1
-    return end
