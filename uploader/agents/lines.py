@@ -9,11 +9,12 @@ here, once, for every caller that needs it (metadata, `--sid auto`).
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from uploader.core import fastjson
 
 #: Only lines holding these bytes can be compaction lines: the rest are never parsed.
 COMPACT_MARK = b"compact"
@@ -48,7 +49,7 @@ def loads(line: bytes) -> dict[str, Any] | None:
     """A line's JSON object, or None for anything else (broken, not UTF-8, absurdly nested,
     not an object)."""
     try:
-        obj = json.loads(line)
+        obj = fastjson.loads(line)
     except (ValueError, RecursionError):
         return None
     return obj if isinstance(obj, dict) else None
@@ -73,7 +74,7 @@ def line_timestamp(buf: bytes, start: int = 0, end: int | None = None) -> float 
 def _value_at(buf: bytes, at: int, end: int) -> float | None:
     m = _ISO_AT.match(buf, at, end)
     if m:
-        return _parse_iso(m.group(1).decode("ascii", "replace"))
+        return parse_timestamp(m.group(1).decode("ascii", "replace"))
     n = _NUM_AT.match(buf, at, end)
     if n:
         value = float(n.group(1))
@@ -81,7 +82,9 @@ def _value_at(buf: bytes, at: int, end: int) -> float | None:
     return None
 
 
-def _parse_iso(text: str) -> float | None:
+def parse_timestamp(text: str) -> float | None:
+    """An ISO 8601 timestamp (UTC when it names no zone) in epoch seconds; None when it
+    is not one."""
     try:
         dt = datetime.fromisoformat(text)
         if dt.tzinfo is None:

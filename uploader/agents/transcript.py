@@ -2,7 +2,7 @@
 
 Every line yields at least one Entry: a line we cannot read comes back as a "raw" entry
 with its text, a line type we do not know as an "event" carrying its JSON, so a viewer
-never hides data. Each line is parsed with json.loads once and handed to its agent's
+never hides data. Each line is parsed once (uploader.core.fastjson) and handed to its agent's
 parser (the agent modules); texts are not cut here (the renderer folds), so the dashboard
 can still show a whole tool output on demand.
 """
@@ -23,6 +23,7 @@ from uploader.agents.entries import (
     index_images,
     raw,
 )
+from uploader.core import fastjson
 
 __all__ = [
     "KINDS",
@@ -44,7 +45,7 @@ def parse_line(line: bytes, index: int, agent: str, state: ParseState | None = N
     if state is None:
         state = ParseState()
     try:
-        obj = json.loads(line)
+        obj = fastjson.loads(line)
     except (ValueError, RecursionError):  # broken JSON, invalid UTF-8, absurd nesting
         return _recovered(line, index, agent, state) or [raw(line, index)]
     if not isinstance(obj, dict):
