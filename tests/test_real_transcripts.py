@@ -27,7 +27,7 @@ import uploader
 from ui.app import UIConfig, create_app
 from ui.service import Sessions
 from uploader.agents import line_timestamp, read_early_meta
-from uploader.agents.usage import USAGE_KEYS, segment_usage
+from uploader.agents.usage import USAGE_KEYS, UsageCounter, segment_usage
 from uploader.read.catalog import summarize
 from uploader.storage.manifest import Manifest
 from uploader.stores.local import LocalStore
@@ -164,6 +164,18 @@ def test_token_totals_count_each_message_once(
     listed = client.get("/api/sessions", params={"limit": 1000}).json()["sessions"]
     mine = next(item for item in listed if item["sid"] == s.sid)
     assert four(mine["usage"]) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("s", SESSIONS, ids=ids)
+@pytest.mark.parametrize("chunk", [1, 97, 4096, 1 << 20])
+def test_usage_counted_in_chunks_is_the_whole_files(s: RealSession, chunk: int) -> None:
+    """A segment is counted as it is gzipped, a MiB at a time (lines cut anywhere, a line
+    longer than a chunk): the figures are the whole file's, carry included."""
+    data = s.path.read_bytes()
+    counter = UsageCounter(s.agent)
+    for at in range(0, len(data), chunk):
+        counter.feed(data[at : at + chunk])
+    assert counter.result() == segment_usage(data, s.agent)
 
 
 def test_a_claude_message_split_over_lines_counts_its_final_output() -> None:

@@ -43,22 +43,25 @@ def marks_of(agent: str) -> tuple[bytes, ...]:
     return USAGE_MARKS
 
 
-def usage_lines(data: bytes, marks: tuple[bytes, ...] = USAGE_MARKS) -> list[tuple[int, bytes]]:
-    """(start offset, line) of each line of data that holds one of `marks`, in order."""
+def usage_lines(
+    data: bytes, marks: tuple[bytes, ...] = USAGE_MARKS, start: int = 0, stop: int | None = None
+) -> list[tuple[int, bytes]]:
+    """(start offset, line) of each line of data[start:stop] that holds one of `marks`, in
+    order (start must be a line's first byte; data is searched in place, not sliced)."""
+    stop = len(data) if stop is None else stop
     starts: set[int] = set()
     for mark in marks:
-        at = data.find(mark)
+        at = data.find(mark, start, stop)
         while at >= 0:
-            start = data.rfind(b"\n", 0, at) + 1
-            starts.add(start)
-            end = data.find(b"\n", at)
+            starts.add(data.rfind(b"\n", start, at) + 1 or start)
+            end = data.find(b"\n", at, stop)
             if end < 0:
                 break
-            at = data.find(mark, end)
+            at = data.find(mark, end, stop)
     out = []
-    for start in sorted(starts):
-        end = data.find(b"\n", start)
-        out.append((start, data[start : end if end >= 0 else len(data)]))
+    for first in sorted(starts):
+        end = data.find(b"\n", first, stop)
+        out.append((first, data[first : end if end >= 0 else stop]))
     return out
 
 
@@ -86,23 +89,35 @@ class UsageCounter:
         self._offset = 0  # of the tail's first byte in the segment
 
     def feed(self, chunk: bytes) -> None:
-        data = self._tail + chunk if self._tail else chunk
-        cut = data.rfind(b"\n") + 1
-        if cut:
-            self._count(data[:cut] if cut < len(data) else data)
-        self._offset += cut
-        self._tail = data[cut:]
+        # The chunk is searched where it lies: only the line it finishes is joined to the
+        # tail (a 1 MiB copy per chunk would cost as much as the counting).
+        start = 0
+        if self._tail:
+            nl = chunk.find(b"\n")
+            if nl < 0:
+                self._tail += chunk
+                return
+            start = nl + 1
+            self._count(self._tail + chunk[:start], 0, None)
+            self._offset += len(self._tail)
+            self._tail = b""
+        cut = chunk.rfind(b"\n") + 1
+        if cut > start:
+            self._count(chunk, start, cut)
+        self._offset += max(cut, start)
+        self._tail = chunk[max(cut, start) :]
 
     def result(self) -> tuple[dict[str, float] | None, dict[str, Any] | None]:
         """(the segment's usage, or None when it has none; what the next one goes on from)."""
         if self._tail:
-            self._count(self._tail)
+            self._count(self._tail, 0, None)
             self._tail = b""
         return (self.found or None), _carry_of(self.state, self.carry)
 
-    def _count(self, data: bytes) -> None:
-        for start, line in usage_lines(data, self.marks):
-            for entry in parse_line(line, self._offset + start, self.agent, self.state):
+    def _count(self, data: bytes, start: int, stop: int | None) -> None:
+        """Count the lines of data[start:stop]; data[0] is at self._offset."""
+        for first, line in usage_lines(data, self.marks, start, stop):
+            for entry in parse_line(line, self._offset + first, self.agent, self.state):
                 if entry.kind == "usage" and entry.usage:
                     for key, value in entry.usage.items():
                         self.found[key] = self.found.get(key, 0) + value
