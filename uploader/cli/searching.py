@@ -29,7 +29,7 @@ from uploader.index.base import (
     SearchQuery,
     UsageTotal,
 )
-from uploader.index.indexer import Indexer, Refreshed
+from uploader.index.indexer import Indexer
 from uploader.index.query import parse
 from uploader.stores import Store
 from uploader.stores.base import StorageError
@@ -49,18 +49,13 @@ def open_for(opts: dict[str, Any], *, offline: bool = False) -> tuple[Store, Ind
     return store, index
 
 
-def refreshed(
-    store: Store, index: Index, *, full: bool = False, quiet: bool = True
-) -> Refreshed | None:
+def refresh_or_warn(store: Store, index: Index) -> None:
     """Bring the index up to date; when the store cannot be read, say so and go on with
     what the index has (a search works offline)."""
     try:
-        return Indexer(store, index).refresh(full=full)
+        Indexer(store, index).refresh()
     except StorageError as exc:
-        if not quiet:
-            raise
         log.warning("the index may be behind the store: %s", exc)
-        return None
 
 
 def _since(text: str | None) -> float | None:
@@ -94,8 +89,7 @@ def _index(opts: dict[str, Any]) -> int:
             index.remove_session(sid)
         for key in ("changes_read_at", "listed_all_at", "labels"):
             index.set_meta(key, "")
-    done = refreshed(store, index, full=bool(opts["rebuild"]), quiet=False)
-    assert done is not None
+    done = Indexer(store, index).refresh(full=bool(opts["rebuild"]))
     took = time.monotonic() - started
     stats = index.stats()
     if opts["as_json"]:
@@ -156,7 +150,7 @@ def _search(opts: dict[str, Any]) -> int:
     text = " ".join(opts["query"])
     parse(text)  # a malformed query is said before the store is read
     store, index = open_for(opts, offline=True)
-    refreshed(store, index)
+    refresh_or_warn(store, index)
     hits = index.search(
         SearchQuery(
             text,
@@ -211,7 +205,7 @@ def usage(**opts: Any) -> None:
 def _usage(opts: dict[str, Any]) -> int:
     since = _since(opts["since"])
     store, index = open_for(opts, offline=True)
-    refreshed(store, index)
+    refresh_or_warn(store, index)
     rows = index.usage(by=opts["by"], since=since, agent=opts["agent"])
     index.close()
     if opts["as_json"]:
