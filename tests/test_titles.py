@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
-from uploader.agents.titles import clean_message, first_message
+from conftest import run_cli
+
+from uploader.agents.titles import HeadTitles, clean_message, first_message, pick_title
 
 
 def line(obj: dict[str, Any]) -> bytes:
@@ -67,3 +70,36 @@ def test_markup_envelopes_and_injected_context_are_not_titles() -> None:
         )
         == "sum it up"
     )
+
+
+def test_watch_records_the_title_found_while_packing(tmp_path: Path) -> None:
+    """A real `watch --once`, segments of two lines: the first holds only a slash command
+    (a second best), the second the first real message, which is the title (recorded
+    when each segment was packed, picked by the shipper)."""
+    sid = "3c2b1a09-8f7e-4d6c-9b5a-4f3e2d1c0b9a"
+    command = claude_user("u1", "<command-name>/clear</command-name>", sessionId=sid)
+    meta = claude_user("u2", "Caveat: generated", isMeta=True, sessionId=sid)
+    real = claude_user("u3", "why does the orders test fail?", sessionId=sid)
+    later = [claude_user(f"u{i}", f"and then {i}", sessionId=sid) for i in range(4, 12)]
+    source = tmp_path / f"{sid}.jsonl"
+    source.write_bytes(command + meta + real + b"".join(later))
+    store = tmp_path / "store"
+    done = run_cli(
+        "watch", "--once", "--file", str(source), "--store", f"file://{store}",
+        "--spool-dir", str(tmp_path / "spool"), "--seg-lines", "2",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((store / "sessions" / sid / "manifest.json").read_bytes())
+    assert manifest["first_message"] == "why does the orders test fail?"
+    assert len(manifest["segments"]) == 6
+
+
+def test_a_second_best_waits_for_the_segments_after_it() -> None:
+    command = HeadTitles(second="/clear")
+    real = HeadTitles(user="fix the build")
+    assert pick_title([command, real]) == "fix the build"
+    assert pick_title([command, HeadTitles(), HeadTitles(), real]) == "/clear"  # 3 at most
+    assert pick_title([HeadTitles(own="Release"), real]) == "Release"
+    assert pick_title([]) is None
+    assert HeadTitles.from_json({"user": "x", "own": 3, "junk": "y"}) == HeadTitles(user="x")
+    assert HeadTitles.from_json(None) == HeadTitles()

@@ -1,17 +1,19 @@
 """A session's title when no user gave one: the agent's own, else its first real message.
 
-One search, used by everyone who needs it: the shipper records it in the manifest
-(`first_message`) from the first segments it uploads; the catalog searches the same way
-for manifests written without it; a running watch's dashboard searches its active segment
-before the first upload. Only the first TITLE_SEGMENTS segments, and only the head of
-each, are searched: a session that opens with megabytes of tool output, or has no user
-message at all, costs no more than one that does not.
+One search, used by everyone who needs it. `watch` searches each of a session's first
+TITLE_SEGMENTS segments while it packs it (the one read that gzips and hashes it), records
+what its head offers in the queued segment (`HeadTitles`), and the shipper picks the title
+from those into the manifest (`first_message`). The catalog and the index search the same
+way for manifests written without it; a running watch's dashboard searches its active
+segment before the first upload. Only the head of each segment is searched: a session
+that opens with megabytes of tool output, or has no user message at all, costs no more
+than one that does not.
 
 In order:
 
 1. the agent's own title: Claude Code's `custom-title` (the user renamed it), then its
-   `ai-title`, then the last `summary` line whose `leafUuid` is a line of this file (the
-   other summaries at the top of a file describe earlier sessions); pi's
+   `ai-title`, then the last `summary` line whose `leafUuid` is a line of the same head
+   (the other summaries at the top of a file describe earlier sessions); pi's
    `session_info.name`. Lines are found with `bytes.find` and only those are parsed.
 2. the first real user message: not context the CLI injected (`isMeta`, AGENTS.md,
    `<environment_context>`, OpenClaw's startup prompt), with a chat channel's envelope
@@ -24,8 +26,10 @@ In order:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from itertools import islice
+from typing import Any
 
 from uploader.agents.lines import loads
 from uploader.agents.transcript import parse_lines
@@ -68,48 +72,98 @@ _COMMAND_MARKUP = re.compile(
 _SLASH_ONLY = re.compile(r"^/[\w:.-]+(?:\s+\S.*)?$")
 
 
+@dataclass(frozen=True)
+class HeadTitles:
+    """What the head of one segment offers as the session's title."""
+
+    own: str | None = None  # the agent's own title
+    user: str | None = None  # the first real user message
+    second: str | None = None  # a slash command or a Codex user_message event
+
+    def to_json(self) -> dict[str, str]:
+        return {k: v for k, v in vars(self).items() if v}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any] | None) -> HeadTitles:
+        """From a queued segment's record; what is not a string is left out."""
+        obj = obj if isinstance(obj, Mapping) else {}
+        return cls(**{k: v for k in ("own", "user", "second") if isinstance(v := obj.get(k), str)})
+
+    @property
+    def found(self) -> str | None:
+        """The title, when this head settles it (a second best does not: a later head may
+        hold a real message)."""
+        return self.own or self.user
+
+
 def first_message(segments: Iterable[bytes], agent: str) -> str | None:
     """The session's title from the first TITLE_SEGMENTS of its segments (their
     uncompressed bytes, in order): the agent's own, else the first real user message.
     Pass a generator to read a segment only when the ones before it had none."""
-    heads: list[bytes] = []
+    return pick_title(titles_in(head_of(data), agent) for data in segments)
+
+
+def pick_title(heads: Iterable[HeadTitles]) -> str | None:
+    """The title from the first TITLE_SEGMENTS segments' HeadTitles, in seq order."""
     fallback: str | None = None
-    for data in islice(segments, TITLE_SEGMENTS):
-        head = data[:SCAN_BYTES]
-        if len(data) > SCAN_BYTES:
-            head = head[: head.rfind(b"\n") + 1]
-        heads.append(head)
-        own = agent_title(heads)
-        if own:
-            return own
-        found, second_best = user_title(head.split(b"\n"), agent)
-        if found:
-            return found
-        fallback = fallback or second_best
+    for titles in islice(heads, TITLE_SEGMENTS):
+        if titles.found:
+            return titles.found
+        fallback = fallback or titles.second
     return fallback
 
 
-def agent_title(heads: list[bytes]) -> str | None:
-    """The title the agent gave the session, in the bytes read so far."""
+def head_of(data: bytes) -> bytes:
+    """The part of a segment that is searched: its first SCAN_BYTES, whole lines only."""
+    if len(data) <= SCAN_BYTES:
+        return data
+    head = data[:SCAN_BYTES]
+    return head[: head.rfind(b"\n") + 1]
+
+
+def titles_in(head: bytes, agent: str) -> HeadTitles:
+    """What a segment's head offers as the session's title."""
+    own = agent_title(head)
+    if own:
+        return HeadTitles(own=own)
+    user, second = user_title(head.split(b"\n"), agent)
+    return HeadTitles(user=user, second=second)
+
+
+class HeadCollector:
+    """The head of a segment as its bytes pass in chunks (Segmenter.rotate's one read)."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+        self._size = 0
+
+    def feed(self, chunk: bytes) -> None:
+        if self._size < SCAN_BYTES:
+            self._chunks.append(chunk[: SCAN_BYTES + 1 - self._size])
+            self._size += len(self._chunks[-1])
+
+    def head(self) -> bytes:
+        return head_of(b"".join(self._chunks))
+
+
+def agent_title(head: bytes) -> str | None:
+    """The title the agent gave the session, in a segment's head."""
     for mark, field in _OWN_TITLES:
-        for head in reversed(heads):
-            line = _last_line_with(head, mark)
-            obj = loads(line) if line else None
-            value = obj.get(field) if obj else None
-            if isinstance(value, str) and value.strip():
-                return _short(value)
-    for head in reversed(heads):
-        at = head.rfind(_SUMMARY)
-        while at >= 0:
-            start = head.rfind(b"\n", 0, at) + 1
-            end = head.find(b"\n", at)
-            obj = loads(head[start : end if end >= 0 else len(head)])
-            leaf, text = (obj.get("leafUuid"), obj.get("summary")) if obj else (None, None)
-            if isinstance(leaf, str) and isinstance(text, str) and text.strip():
-                needle = f'"uuid":"{leaf}"'.encode()
-                if any(needle in h for h in heads):
-                    return _short(text)
-            at = head.rfind(_SUMMARY, 0, start)
+        line = _last_line_with(head, mark)
+        obj = loads(line) if line else None
+        value = obj.get(field) if obj else None
+        if isinstance(value, str) and value.strip():
+            return _short(value)
+    at = head.rfind(_SUMMARY)
+    while at >= 0:
+        start = head.rfind(b"\n", 0, at) + 1
+        end = head.find(b"\n", at)
+        obj = loads(head[start : end if end >= 0 else len(head)])
+        leaf, text = (obj.get("leafUuid"), obj.get("summary")) if obj else (None, None)
+        mine = isinstance(leaf, str) and f'"uuid":"{leaf}"'.encode() in head
+        if mine and isinstance(text, str) and text.strip():
+            return _short(text)
+        at = head.rfind(_SUMMARY, 0, start)
     return None
 
 

@@ -29,6 +29,7 @@ from uploader.agents import (
     line_timestamp,
     source_info,
 )
+from uploader.agents.titles import TITLE_SEGMENTS, HeadCollector, titles_in
 from uploader.agents.usage import UsageCounter
 from uploader.core.codec import pack
 from uploader.core.errors import (
@@ -307,11 +308,20 @@ class Segmenter:
         gzip = self.limits.gzip_level is not None
         data_path, meta_path = self.spool.enqueue_paths(st.sid, st.seq, gzip)
         tmp = data_path.with_name(data_path.name + ".tmp")
+        agent = self.meta.agent or "unknown"
+        # Token usage is counted, and the title looked for, in the same single read that
+        # gzips and hashes.
+        usage = UsageCounter(agent, st.usage_carry)
+        head = HeadCollector() if st.seq <= TITLE_SEGMENTS and not st.titled else None
+
+        def observe(chunk: bytes) -> None:
+            usage.feed(chunk)
+            if head is not None:
+                head.feed(chunk)
+
         try:
-            # Token usage is counted from the same single read that gzips and hashes.
-            usage = UsageCounter(self.meta.agent, st.usage_carry)
             with open(self.active_path, "rb") as src, open(tmp, "wb", opener=private_opener) as dst:
-                packed = pack(src, dst, gzip_level=self.limits.gzip_level, observe=usage.feed)
+                packed = pack(src, dst, gzip_level=self.limits.gzip_level, observe=observe)
                 dst.flush()
                 os.fsync(dst.fileno())
         except OSError:
@@ -338,6 +348,10 @@ class Segmenter:
         found, carry = usage.result()
         meta["usage"] = found or {}
         meta["usage_carry"] = carry
+        if head is not None:
+            titles = titles_in(head.head(), agent)
+            meta["titles"] = titles.to_json()
+            st.titled = titles.found is not None
         if st.redactions:
             meta["redactions"] = dict(sorted(st.redactions.items()))
         if st.generation_reason:

@@ -12,20 +12,19 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from uploader.agents.titles import TITLE_SEGMENTS, first_message
-from uploader.core.errors import Damaged, SessionConflict
+from uploader.agents.titles import TITLE_SEGMENTS, HeadTitles, pick_title
+from uploader.core.errors import SessionConflict
 from uploader.core.fsutil import atomic_write
 from uploader.core.metrics import Health, Metrics
 from uploader.storage import manifest as mf
 from uploader.storage.changes import ChangeMarks
-from uploader.storage.manifest import Checkpoint, Manifest, Segment
+from uploader.storage.manifest import Checkpoint, Manifest
 from uploader.storage.ownership import Ownership
-from uploader.storage.reading import segment_bytes
 from uploader.stores.base import ObjectNotFound, Store, WriteOnlyStore, scrub
 from uploader.stores.dryrun import DryRunStore
 from uploader.write.retry import RetryPolicy, Stopped
@@ -208,19 +207,17 @@ class Shipper:
         for item in batch:
             manifest = manifest.with_segment(item.meta)
         if not manifest.first_message:
-            manifest = await self._find_title(manifest, batch)
+            manifest = self._find_title(manifest, batch)
         await self._write_manifest(sid, replace(manifest, writer=self.writer, closed=False))
         for item in batch:
             await self._blocking(self.spool.remove, item)
 
-    async def _find_title(self, manifest: Manifest, batch: list[QueuedSegment]) -> Manifest:
-        """Record the first user message as the session's fallback title, from the first
-        few segments only (a session without one costs nothing after those)."""
-        early = [item for item in batch if item.seq <= TITLE_SEGMENTS]
-        if not early:
-            return manifest
-        agent = manifest.source.agent or "unknown"
-        found = await self._blocking(first_message, _segment_texts(early), agent)
+    @staticmethod
+    def _find_title(manifest: Manifest, batch: list[QueuedSegment]) -> Manifest:
+        """Record the session's fallback title from what the first few segments' heads
+        offered when they were packed (a session without one costs nothing after those)."""
+        early = sorted((item for item in batch if item.seq <= TITLE_SEGMENTS), key=lambda i: i.seq)
+        found = pick_title(HeadTitles.from_json(item.meta.get("titles")) for item in early)
         return replace(manifest, first_message=found) if found else manifest
 
     async def _upload_segment(self, item: QueuedSegment) -> None:
@@ -280,13 +277,3 @@ def redacted_note(redactions: dict[str, int] | None) -> str:
     total = sum(redactions.values())
     rules = ", ".join(f"{rule} {n}" for rule, n in sorted(redactions.items()))
     return f"; {total} secret{'s' if total != 1 else ''} redacted ({rules})"
-
-
-def _segment_texts(items: list[QueuedSegment]) -> Iterator[bytes]:
-    """The uncompressed bytes of queued segments, read one at a time as they are asked
-    for; a segment that cannot be read is left out (it only costs the title search)."""
-    for item in items:
-        try:
-            yield segment_bytes(item.sid, Segment.from_meta(item.meta), item.data_path.read_bytes())
-        except (OSError, Damaged) as exc:
-            log.debug("%s: no title from segment %d: %s", item.sid, item.seq, exc)

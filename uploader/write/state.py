@@ -54,6 +54,7 @@ class ResumeState:
     generation_reason: str | None = None  # set until the new generation's first segment closes
     pending_checkpoint: dict[str, Any] | None = None  # a compaction line ends the active segment
     ended: bool = False  # the source was deleted and everything read is spooled
+    titled: bool = False  # a closed segment's head held the session's title (agents/titles.py)
 
     def to_bytes(self) -> builtins.bytes:
         # Saved after every batch of lines: a shallow copy, not asdict()'s deep one.
