@@ -9,7 +9,10 @@ process of its own and measures, over raw sockets, time to first byte and total 
 the session pages and the sessions list, against baselines measured in the same run:
 `/healthz` on the same server (the floor of the HTTP stack) and, for the session pages,
 gunzipping one segment in-process (the floor for reading a segment). Server memory
-(VmRSS, VmHWM) is read from /proc after warm-up and after all requests.
+(VmRSS, VmHWM) is read from /proc after warm-up and after all requests. Then it runs
+`python -m uploader export` of the big session (--format md and html: the conversation
+rendered as the dashboard renders it) and measures the time to its first byte on stdout
+and to its end, beside the start-up of `python -m uploader --version`.
 
 Run by hand, not part of the test suite. See bench/README.md for what it prints.
 """
@@ -412,6 +415,74 @@ def gunzip_floor(big: BigStore, reps: int = 5) -> dict[str, float]:
     return out
 
 
+# -- export ------------------------------------------------------------------------------
+
+
+@dataclass
+class Spawned:
+    ttfb: float  # from the spawn to the first byte on stdout
+    total: float  # to its end
+    size: int
+
+
+def spawn(argv: list[str]) -> Spawned:
+    """`python -m uploader ARGV`, its stdout read to the end and dropped."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uploader", *argv],
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    out = proc.stdout.fileno()
+    first = os.read(out, 1 << 16)
+    ttfb = time.perf_counter() - started
+    size = len(first)
+    while chunk := os.read(out, 1 << 20):
+        size += len(chunk)
+    err = proc.stderr.read()
+    if proc.wait() != 0 or not first:
+        raise SystemExit(f"`uploader {' '.join(argv)}` failed: {err.decode()[-2000:]}")
+    return Spawned(ttfb, time.perf_counter() - started, size)
+
+
+@dataclass
+class ExportRun:
+    startup: list[Spawned]  # `python -m uploader --version`
+    runs: dict[str, list[Spawned]]  # per --format
+
+
+def run_export(big: BigStore, reps: int) -> ExportRun:
+    startup = [spawn(["--version"]) for _ in range(3)]
+    store = f"file://{big.root}"
+    runs = {
+        fmt: [spawn(["export", big.sid, "--store", store, "--format", fmt]) for _ in range(reps)]
+        for fmt in ("md", "html")
+    }
+    return ExportRun(startup, runs)
+
+
+def print_export_run(big: BigStore, run: ExportRun) -> None:
+    base = statistics.median(s.total for s in run.startup)
+    reps = len(next(iter(run.runs.values())))
+    print(
+        f"\nexport of the {big.label} ({reps} runs each, a new process each time; "
+        f"`python -m uploader --version` takes {base * 1000:.0f} ms)"
+    )
+    head = f"  {'format':<8}{'ttfb p50':>10}{'ttfb max':>10}{'total p50':>11}{'total max':>11}"
+    print(head + f"{'MB out':>8}{'MB/s':>7}   (ms, from the spawn)")
+    for fmt, spawned in run.runs.items():
+        ttfb = [s.ttfb for s in spawned]
+        total = [s.total for s in spawned]
+        mid = statistics.median(total)
+        print(
+            f"  {fmt:<8}{ms(statistics.median(ttfb))}  {ms(max(ttfb))}   {ms(mid)}   "
+            f"{ms(max(total))}{spawned[0].size / MB:8.1f}{big.raw_bytes / MB / mid:7.1f}"
+        )
+
+
 # -- runs ----------------------------------------------------------------------------------
 
 
@@ -570,6 +641,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=10_000, help="small sessions")
     parser.add_argument("--reps", type=int, default=20, help="requests per figure")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--export-reps", type=int, default=3, help="exports per format (0: none)")
     parser.add_argument("--no-stale", action="store_true", help="skip the after-TTL figure")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir")
     args = parser.parse_args(argv)
@@ -635,6 +707,8 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     print_session_run(big_run, floor)
     small_run = run_session(small, args.reps)
     print_session_run(small_run, floor)
+    if args.export_reps > 0:
+        print_export_run(big, run_export(big, args.export_reps))
     list_run = run_list(many, args.reps, stale=not args.no_stale)
     print(f"\n{args.sessions:,} small sessions ({SMALL_LINES} lines each)")
     print(
