@@ -271,3 +271,53 @@ def test_metadata_comes_from_the_first_lines_that_carry_it() -> None:
     # Not known yet and fewer than EARLY_LINES lines: asked again as the file grows.
     partial = read_early_meta(PurePath("/tmp/x.jsonl"), head.split(b"\n", 1)[0] + b"\n")
     assert partial.agent == "claude" and partial.cwd is None and not partial.parsed
+
+
+def recorded_cost(s: RealSession) -> float:
+    """What OpenClaw and pi wrote that their messages cost (usage.cost.total)."""
+    total = 0.0
+    for obj in objects(s):
+        msg = obj.get("message")
+        if isinstance(msg, dict) and msg.get("role") == "assistant":
+            cost = (msg.get("usage") or {}).get("cost")
+            if isinstance(cost, dict) and isinstance(cost.get("total"), int | float):
+                total += cost["total"]
+    return total
+
+
+def dollars(text: str) -> float:
+    found = re.search(r"\$([\d,]+\.\d+)", text)
+    assert found is not None, text
+    return float(found.group(1).replace(",", ""))
+
+
+@pytest.mark.parametrize("s", SESSIONS, ids=ids)
+def test_the_sessions_list_shows_each_sessions_tokens_and_cost(
+    client: TestClient, s: RealSession
+) -> None:
+    page = client.get("/", params={"limit": 500}).text
+    row = re.search(
+        rf'<a href="/s/{re.escape(s.sid)}">.*?<td class="num tokens"[^>]*>(.*?)</td>\s*'
+        r'<td class="num cost"[^>]*>(.*?)</td>',
+        page,
+        re.S,
+    )
+    assert row is not None, s.sid
+    tokens, cost = row.group(1), row.group(2)
+    assert tokens == f"{int(sum(expected_usage(s).values())):,}"
+    # The list's figures (summed from the segments' records) are the session's own.
+    listed = next(
+        item
+        for item in client.get("/api/sessions", params={"limit": 1000}).json()["sessions"]
+        if item["sid"] == s.sid
+    )["usage"]
+    whole = client.get(f"/api/sessions/{s.sid}").json()["usage"]
+    for key in ("cost_usd", "estimate_usd", "unpriced"):
+        assert listed.get(key, 0) == pytest.approx(whole.get(key, 0)), key
+    assert listed.get("cost_usd", 0) == pytest.approx(recorded_cost(s))
+    value = listed.get("cost_usd", 0) + listed.get("estimate_usd", 0)
+    if listed.get("estimate_usd"):
+        assert cost.startswith("≈ $")
+    if value:
+        assert dollars(cost) == pytest.approx(value, abs=0.01 if value >= 1 else 0.0001)
+    assert cost.endswith("?") == bool(listed.get("unpriced"))

@@ -55,6 +55,8 @@ def templates() -> Jinja2Templates:
         ratio=render.ratio,
         number=render.number,
         visible=render.visible,
+        tokens=render.tokens,
+        session_cost=render.session_cost,
         usage=chat.usage_parts,
         cost=chat.cost,
     )

@@ -38,8 +38,8 @@ from typing import Any
 from markupsafe import Markup
 
 from uploader.agents.base import is_uuid
-from uploader.agents.prices import estimate
 from uploader.agents.transcript import QUIET_EVENTS, Entry, ParseState, parse_line, parse_lines
+from uploader.agents.usage import add_usage_entry
 from uploader.read.catalog import SessionSummary
 
 from . import images, markup
@@ -644,14 +644,7 @@ def totals(entries: Iterable[Entry]) -> dict[str, float]:
     out: dict[str, float] = {}
     for e in entries:
         if e.kind == "usage" and e.usage:
-            for key, value in e.usage.items():
-                out[key] = out.get(key, 0) + value
-            if "cost_usd" not in e.usage:
-                priced = estimate(e.usage, e.title)
-                if priced is None:
-                    out["unpriced"] = out.get("unpriced", 0) + 1
-                else:
-                    out["estimate_usd"] = out.get("estimate_usd", 0) + priced
+            add_usage_entry(out, e.usage, e.title)
     return out
 
 

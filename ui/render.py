@@ -6,11 +6,12 @@ Escaping is Jinja's job (autoescape is on for every template): nothing here buil
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from uploader.agents.usage import USAGE_KEYS
 from uploader.core.terminal import printable
 from uploader.core.units import format_size
 
@@ -89,6 +90,30 @@ def ratio(raw: int | None, packed: int | None) -> str:
 
 def number(n: int | float | None) -> str:
     return DASH if n is None else f"{n:,}"
+
+
+def tokens(usage: Mapping[str, float] | None) -> str:
+    """A session's tokens in one number: input, output, cache read and cache write."""
+    if usage is None:  # not counted (a manifest from before token counts)
+        return DASH
+    return f"{int(sum(usage.get(key, 0) for key in USAGE_KEYS)):,}"
+
+
+def session_cost(usage: Mapping[str, float] | None) -> str:
+    """A session's cost in one figure: what its agent recorded (`$1.23`), with the list
+    price of the messages it recorded none for (`≈ $1.23`); `+?` when some of those are
+    of a model the price table does not know."""
+    usage = usage or {}
+    recorded, estimated = usage.get("cost_usd", 0), usage.get("estimate_usd", 0)
+    value = recorded + estimated
+    shown = (f"≈ {_dollars(value)}" if estimated else _dollars(value)) if value else ""
+    if usage.get("unpriced"):
+        shown += " +?" if shown else "?"
+    return shown or DASH
+
+
+def _dollars(value: float) -> str:
+    return f"${value:,.2f}" if value >= 1 else f"${value:.4f}"
 
 
 def visible(text: str | None) -> str:

@@ -12,6 +12,10 @@ parsers' (entries with kind `usage`):
   only when the total changed, with that turn's `last_token_usage`.
 - OpenClaw and pi: each assistant message's own usage, and its cost.
 
+A message whose agent recorded no cost gets the list price of its tokens from the price
+table (uploader.agents.prices) as `estimate_usd`, or counts as `unpriced` when the table
+does not know its model: so a list of sessions can show a cost without reading one.
+
 A message may be split over two segments, and a Codex total re-sent at the start of the
 next one. So each segment's record carries `usage_carry`, the little the count needs to
 go on from there (the last Claude message and its figures, the last Codex total), and the
@@ -25,22 +29,39 @@ from collections.abc import Mapping
 from typing import Any
 
 from uploader.agents.entries import ParseState
+from uploader.agents.prices import estimate
 from uploader.agents.transcript import parse_line
 
 #: Only lines holding one of these can carry token usage.
 USAGE_MARKS = (b'"usage"', b'"token_count"')
+#: Codex names the model of its token counts in the turn's context (for the estimate).
+CODEX_MODEL_MARKS = (b'"turn_context"', b'"session_meta"')
 #: The figures the entries use; a segment records these (and `cost_usd`, `reasoning`,
-#: `total` when its agent reports them).
+#: `total` when its agent reports them; `estimate_usd` and `unpriced`: add_usage_entry).
 USAGE_KEYS = ("input", "output", "cache_read", "cache_write")
+
+
+def add_usage_entry(total: dict[str, float], usage: Mapping[str, float], model: str | None) -> None:
+    """Add one usage entry's figures to `total`, and for a message whose agent recorded no
+    cost its list price (`estimate_usd`), or one more message of a model the price table
+    does not know (`unpriced`)."""
+    for key, value in usage.items():
+        total[key] = total.get(key, 0) + value
+    if "cost_usd" not in usage:
+        priced = estimate(usage, model)
+        if priced is None:
+            total["unpriced"] = total.get("unpriced", 0) + 1
+        else:
+            total["estimate_usd"] = total.get("estimate_usd", 0) + priced
 
 
 def marks_of(agent: str) -> tuple[bytes, ...]:
     """The marks worth looking for in this agent's lines (one scan instead of two)."""
     if agent == "codex":
-        return (b'"token_count"',)
+        return (b'"token_count"', *CODEX_MODEL_MARKS)
     if agent in ("claude", "openclaw", "pi"):
         return (b'"usage"',)
-    return USAGE_MARKS
+    return (*USAGE_MARKS, *CODEX_MODEL_MARKS)
 
 
 def usage_lines(
@@ -119,8 +140,7 @@ class UsageCounter:
         for first, line in usage_lines(data, self.marks, start, stop):
             for entry in parse_line(line, self._offset + first, self.agent, self.state):
                 if entry.kind == "usage" and entry.usage:
-                    for key, value in entry.usage.items():
-                        self.found[key] = self.found.get(key, 0) + value
+                    add_usage_entry(self.found, entry.usage, entry.title)
 
 
 def add_usage(
@@ -143,6 +163,9 @@ def state_from(carry: Mapping[str, Any] | None) -> ParseState:
     total = carry.get("codex_total")
     if isinstance(total, dict):
         state.codex_total = total
+    model = carry.get("model")
+    if isinstance(model, str):
+        state.model = model
     message = carry.get("claude_message")
     if (
         isinstance(message, list)
@@ -164,6 +187,8 @@ def _carry_of(state: ParseState, before: Mapping[str, Any] | None) -> dict[str, 
         out["agent"] = state.agent
     if state.codex_total is not None:
         out["codex_total"] = state.codex_total
+    if state.model is not None:
+        out["model"] = state.model
     if state.usage_last is not None:
         key = state.usage_last
         out["claude_message"] = [key[0], key[1], state.usage_counted.get(key, {})]
