@@ -24,7 +24,10 @@ def test_a_model_takes_the_longest_name_that_is_not_a_newer_versions() -> None:
     assert price_of("claude-opus-4-20250514") == price_of("claude-opus-4-1")  # same price
     assert price_of("claude-opus-4-6") != price_of("claude-opus-4")
     assert price_of("anthropic/claude-sonnet-4-5") == price_of("claude-sonnet-4-5-20250929")
-    assert price_of("gpt-5.5") is None  # not gpt-5's price
+    assert price_of("gpt-5.9") is None  # not gpt-5's price
+    assert price_of("gpt-5.5") != price_of("gpt-5") and price_of("gpt-5.5-pro") != price_of(
+        "gpt-5.5"
+    )
     assert price_of("pi-fixture-model") is None
     assert price_of(None) is None
 
@@ -63,3 +66,17 @@ def test_a_bad_file_is_named_and_the_built_in_table_used(
     monkeypatch.setenv("AGENT_UPLOADER_PRICES", str(bad))
     assert price_of("claude-opus-4-6") == Price(5.0, 25.0, 0.5, 6.25)
     assert "using the built-in table" in caplog.text
+
+
+def test_the_table_holds_the_vendors_list_prices() -> None:
+    """Spot checks against the pricing pages (prices.toml says which and when): dollars
+    per million tokens of input, output, cache read and cache write."""
+    assert price_of("claude-opus-4-7") == Price(5.0, 25.0, 0.5, 6.25)
+    assert price_of("claude-opus-4-1-20250805") == Price(15.0, 75.0, 1.5, 18.75)
+    assert price_of("claude-sonnet-4-6") == Price(3.0, 15.0, 0.3, 3.75)
+    assert price_of("claude-haiku-4-5-20251001") == Price(1.0, 5.0, 0.1, 1.25)
+    assert price_of("claude-3-5-haiku-20241022") == Price(0.8, 4.0, 0.08, 1.0)
+    assert price_of("gpt-5.5") == Price(5.0, 30.0, 0.5, input_includes_cache_read=True)
+    assert price_of("gpt-5.4") == Price(2.5, 15.0, 0.25, input_includes_cache_read=True)
+    assert price_of("gpt-5.2-codex") == Price(1.75, 14.0, 0.175, input_includes_cache_read=True)
+    assert price_of("gpt-5.1-codex") == Price(1.25, 10.0, 0.125, input_includes_cache_read=True)
