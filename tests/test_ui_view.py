@@ -464,6 +464,37 @@ def test_export_markdown(stored: tuple[Path, list[RealSession]]) -> None:
     assert "Tokens in all: in 900 · out 40 · total 940" in md
 
 
+def test_export_prices_with_the_table_it_is_given(
+    stored: tuple[Path, list[RealSession]], tmp_path: Path
+) -> None:
+    """`--prices FILE` (or the config file's `prices`) replaces the list prices of the
+    estimate; a file that is not a price table stops the command and names it."""
+    store = f"file://{stored[0]}"
+    # 16 input, 309 output, 1,000 cache-read tokens of Opus 4.5 and 4.6 ($5, $25, $0.50).
+    plain = run_cli("export", VIEW_SID, "--store", store)
+    assert plain.returncode == 0, plain.stderr
+    assert "≈ $0.0083 at list prices" in plain.stdout
+    own = tmp_path / "prices.toml"
+    own.write_text(
+        "".join(
+            f'[models."{model}"]\ninput = 4000\noutput = 4000\ncache_read = 4000\n'
+            for model in ("claude-opus-4-6", "claude-opus-4-5")
+        )
+    )
+    given = run_cli("export", VIEW_SID, "--store", store, "--prices", str(own))
+    assert given.returncode == 0, given.stderr
+    assert "≈ $5.30 at list prices" in given.stdout  # 1,325 tokens at $4,000 a million
+    config = tmp_path / "config.toml"
+    config.write_text('prices = "prices.toml"\n')  # beside the config file
+    configured = run_cli("export", VIEW_SID, "--store", store, "--config", str(config))
+    assert "≈ $5.30 at list prices" in configured.stdout, configured.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[models."x"]\ninput = "cheap"\n')
+    refused = run_cli("export", VIEW_SID, "--store", store, "--prices", str(bad))
+    assert refused.returncode == 1 and not refused.stdout
+    assert "bad.toml" in refused.stderr and "models.x.input" in refused.stderr
+
+
 def test_export_of_every_real_transcript(stored: tuple[Path, list[RealSession]]) -> None:
     from ui import export
 

@@ -1,6 +1,8 @@
 """Cost estimates from a price table kept as data (prices.toml), which a user's file
-overrides: AGENT_UPLOADER_PRICES names a TOML file of the same shape, whose models add
-to the built-in ones and replace those of the same name.
+overrides: a TOML file of the same shape, whose models add to the built-in ones and
+replace those of the same name. A command is given it by `--prices FILE` (or the config
+file's `prices`, or AGENT_UPLOADER_PRICES: the settings' layers) and installs it with
+use_prices; otherwise AGENT_UPLOADER_PRICES is read when a price is first needed.
 
 An estimate is the list price of a message's tokens. OpenClaw and pi record what each
 message cost (`cost_usd`); that figure is theirs and is shown as it is, never estimated.
@@ -86,10 +88,29 @@ def load_prices(path: Path | None) -> dict[str, Price]:
     return table
 
 
+#: The table a command was given (use_prices); None: prices() reads the environment.
+_given: dict[str, Price] | None = None
+
+
+def use_prices(path: Path | None) -> None:
+    """From now on, in this process, price with this file over the built-in table (a
+    command's `--prices`); None: as the environment says. OSError or ValueError naming
+    the file when it cannot be read: a command asked for these prices does not estimate
+    at others."""
+    global _given
+    _given = None if path is None else load_prices(path)
+
+
+def current_prices() -> dict[str, Price]:
+    """The table estimates use: the one a command was given, else prices()."""
+    return _given if _given is not None else prices()
+
+
 @functools.cache
 def prices() -> dict[str, Price]:
-    """The table the dashboard uses: AGENT_UPLOADER_PRICES over the built-in one. A file
-    that cannot be read is logged once and the built-in table used."""
+    """AGENT_UPLOADER_PRICES over the built-in table (for a dashboard or an estimate made
+    outside a command). A file that cannot be read is logged once and the built-in table
+    used."""
     text = PRICES.from_env()
     path = PRICES.parse(text) if text else None
     try:
@@ -105,7 +126,7 @@ def price_of(model: str | None, table: Mapping[str, Price] | None = None) -> Pri
     `claude-opus-4-6`; a date or a provider's suffix may follow)."""
     if not model:
         return None
-    table = prices() if table is None else table
+    table = current_prices() if table is None else table
     model = model.lower()
     found = [name for name in table if _names(model, name)]
     return table[max(found, key=len)] if found else None

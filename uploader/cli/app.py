@@ -18,6 +18,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
@@ -123,11 +124,26 @@ def exit_code(command: Callable[[dict[str, Any]], int], opts: dict[str, Any]) ->
     as `Error: ... / Hint: ...` and exits with its code. (A short command that sets up no
     logging and starts no thread runs through this alone.)"""
     try:
+        if "prices" in opts:  # a command that estimates costs: --prices, else the built-in
+            _use_prices(opts["prices"])
         return command(opts)
     except e.UploaderError as exc:
         _fail(explain(exc))
     except KeyboardInterrupt:
         return 130
+
+
+def _use_prices(path: Path | None) -> None:
+    from uploader.agents.prices import use_prices
+
+    try:
+        use_prices(path)
+    except (OSError, ValueError) as exc:
+        raise e.UserError(
+            f"--prices: {exc}",
+            'give a TOML file of [models."NAME"] tables with input, output, cache_read '
+            "and cache_write in dollars per million tokens (docs/dashboard.md#prices)",
+        ) from None
 
 
 def _terminated(signum: int, frame: Any) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from uploader.cli.app import _run, main
-from uploader.cli.options import quiet_log_option, store_options
+from uploader.cli.options import prices_option, quiet_log_option, store_options
 from uploader.cli.sessions import _open, session_options
 from uploader.core.terminal import printable
 from uploader.core.units import format_size
@@ -44,6 +44,7 @@ from uploader.storage.reading import iter_lines, plan, store_fetch
     "an id or prefix).",
 )  # fmt: skip
 @click.option("--generation", type=click.IntRange(min=1), help="Export this generation.")
+@prices_option
 @store_options
 @quiet_log_option
 def export(**opts: Any) -> None:

@@ -98,6 +98,8 @@ redact_options = options(*settings.REDACTION_SETTINGS)
 ui_options = options(*settings.DASHBOARD_SETTINGS, settings.UI_DISABLE)
 host_ui_options = options(*settings.DASHBOARD_SETTINGS)
 index_option = option(settings.INDEX)
+#: For the commands that estimate costs (the dashboard, export, the index's usage).
+prices_option = option(settings.PRICES)
 log_option = option(settings.LOG_LEVEL)
 #: For commands whose output is their result: only warnings and errors on stderr.
 quiet_log_option = option(settings.LOG_LEVEL, default="WARNING")

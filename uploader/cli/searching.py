@@ -15,7 +15,13 @@ import click
 
 from uploader import agents
 from uploader.cli.app import _run, main
-from uploader.cli.options import index_option, quiet_log_option, store_from_opts, store_options
+from uploader.cli.options import (
+    index_option,
+    prices_option,
+    quiet_log_option,
+    store_from_opts,
+    store_options,
+)
 from uploader.cli.watching import check_readable
 from uploader.core.errors import UsageError
 from uploader.core.terminal import json_text, printable
@@ -74,6 +80,7 @@ def _since(text: str | None) -> float | None:
 @click.option("--rebuild", is_flag=True, help="Delete what the index holds and read it all again.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 @index_option
+@prices_option
 @store_options
 @quiet_log_option
 def index_command(**opts: Any) -> None:
@@ -195,6 +202,7 @@ def _search(opts: dict[str, Any]) -> int:
 @click.option("--agent", type=click.Choice(agents.names()), help="Only this agent's sessions.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per row.")
 @index_option
+@prices_option
 @store_options
 @quiet_log_option
 def usage(**opts: Any) -> None:

@@ -18,6 +18,7 @@ from uploader.cli.options import (
     log_option,
     option,
     options,
+    prices_option,
     redact_options,
     redactor_from_opts,
     secret_from_opts,
@@ -80,6 +81,7 @@ from uploader.write.segment import SegmentLimits
 @option(settings.SHUTDOWN_TIMEOUT)
 @redact_options
 @index_option
+@prices_option
 @ui_options
 @log_option
 def watch(**opts: Any) -> None:
@@ -225,6 +227,7 @@ def _file_sid(path: Path, opts: dict[str, Any]) -> str:
 @main.command()
 @store_options
 @index_option
+@prices_option
 @host_ui_options
 @click.option("--open", "open_browser", is_flag=True, help="Open the dashboard in a browser.")
 @log_option

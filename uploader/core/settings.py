@@ -352,15 +352,18 @@ UI_DISABLE = Setting(
     kind=Flag(),
 )
 
-#: Read from the environment only (no command's flag yet), by the dashboard's cost
-#: estimates (uploader/agents/prices.py): not in SETTINGS, which lists the flags.
+#: The price table of the cost estimates (uploader/agents/prices.py): the dashboard's,
+#: `export`'s, and the index's usage records (`index`, `usage`, and the index of `watch`
+#: and `host`), which keep the estimate made when a session was indexed.
 PRICES = Setting(
     "prices",
-    "A TOML file of token prices that adds to and replaces the built-in table.",
-    (),
+    "A TOML file of token prices (US dollars per million tokens) that adds to and "
+    "replaces the built-in table of the cost estimates.",
+    ("watch", "host", "export", "index", "usage"),
     "dashboard",
     env="AGENT_UPLOADER_PRICES",
     kind=File(must_exist=True),
+    metavar="FILE",
 )
 
 # -- logging -------------------------------------------------------------------------------
@@ -625,6 +628,7 @@ SETTINGS: tuple[Setting, ...] = (
     *DASHBOARD_SETTINGS,
     UI_DISABLE,
     INDEX,
+    PRICES,
     LOG_LEVEL,
     NEXUS_URL,
     NEXUS_KEY,
