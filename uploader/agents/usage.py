@@ -18,9 +18,10 @@ does not know its model: so a list of sessions can show a cost without reading o
 
 A message may be split over two segments, and a Codex total re-sent at the start of the
 next one. So each segment's record carries `usage_carry`, the little the count needs to
-go on from there (the last Claude message and its figures, the last Codex total), and the
-next segment's count starts from it: the segments' `usage` then add up to the session's
-exactly, and a list of sessions sums them from the manifest without reading a segment.
+go on from there (the last Claude message and its figures, the last Codex total and
+model), and the next segment's count starts from it: the segments' `usage` then add up
+to the session's exactly, and a list of sessions sums them from the manifest without
+reading a segment.
 """
 
 from __future__ import annotations
