@@ -1,4 +1,4 @@
-"""The basics every other package uses: the one error tree (errors), every setting as data
+"""The basics every other package uses: the one error tree (errors/, a module per branch), every setting as data
 (settings), units, durable and private files, safe JSON, terminal-safe text, counters and
 the gzip codec.
 
