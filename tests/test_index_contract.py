@@ -29,6 +29,7 @@ from uploader.index.base import (
     SessionFacts,
     UsageRecord,
 )
+from uploader.index.postgres import schema as pg_schema, words as pg_words
 from uploader.index.query import QueryError
 from uploader.messages import explain
 
@@ -837,7 +838,7 @@ def test_postgres_schema_made_once_by_processes_opening_at_once(postgres_url: st
         thread.join(timeout=JOIN_TIMEOUT)
     try:
         assert not errors and len(opened) == THREADS
-        assert opened[0].get_meta("schema_version") == str(pg.SCHEMA_VERSION)
+        assert opened[0].get_meta("schema_version") == str(pg_schema.SCHEMA_VERSION)
     finally:
         for index in opened:
             index.close()
@@ -845,7 +846,7 @@ def test_postgres_schema_made_once_by_processes_opening_at_once(postgres_url: st
 
 def test_postgres_newer_schema_is_refused(postgres_url: str) -> None:
     index = pg.PostgresIndex(postgres_url)
-    index.set_meta("schema_version", str(pg.SCHEMA_VERSION + 1))
+    index.set_meta("schema_version", str(pg_schema.SCHEMA_VERSION + 1))
     index.close()
     with pytest.raises(IndexUnavailable, match="newer"):
         pg.PostgresIndex(postgres_url)
@@ -892,7 +893,7 @@ def test_postgres_search_is_stopped_when_too_slow(
         fill(index)
         monkeypatch.setattr(pg, "SEARCH_TIMEOUT_S", 0.2)
         with psycopg.connect(url) as locker:  # a transaction: the lock is kept until the end
-            locker.execute(f"LOCK TABLE {pg.SCHEMA}.docs IN ACCESS EXCLUSIVE MODE")
+            locker.execute(f"LOCK TABLE {pg_schema.SCHEMA}.docs IN ACCESS EXCLUSIVE MODE")
             with pytest.raises(QueryError, match="took longer than"):
                 index.search(SearchQuery("backoff"))
             locker.rollback()
@@ -906,10 +907,10 @@ def test_postgres_search_is_stopped_when_too_slow(
 
 
 def test_postgres_tsvector_limits() -> None:
-    assert pg.tsvector("a b a", "x", "") == "'a':1,3 'b':2 'x':5"
-    long_word = "w" * (pg.MAX_WORD_BYTES + 1)
-    assert pg.tsvector(f"{long_word} b") == "'b':2"
-    many = pg.tsvector("z " * 1000)
-    assert many.count(",") == pg.MAX_PLACES - 1
-    far = pg.tsvector("q " * 20_000 + "end")
-    assert far.endswith(f"'end':{pg.MAX_PLACE}")
+    assert pg_words.tsvector("a b a", "x", "") == "'a':1,3 'b':2 'x':5"
+    long_word = "w" * (pg_words.MAX_WORD_BYTES + 1)
+    assert pg_words.tsvector(f"{long_word} b") == "'b':2"
+    many = pg_words.tsvector("z " * 1000)
+    assert many.count(",") == pg_words.MAX_PLACES - 1
+    far = pg_words.tsvector("q " * 20_000 + "end")
+    assert far.endswith(f"'end':{pg_words.MAX_PLACE}")
