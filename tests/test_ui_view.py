@@ -27,8 +27,9 @@ from view_sessions import (
     png,
 )
 
-from ui import chat, diffs, images, markup
+from ui import chat, diffs, images, markup, page_cards, tokens
 from ui.app import UIConfig, create_app
+from ui.card import shown_lines, walk
 from ui.security import CSP
 from ui.service import Reading, Sessions
 from uploader.agents.transcript import parse_line, parse_lines
@@ -306,7 +307,7 @@ def test_usage_once_per_message_and_cost_in_dollars(client: TestClient) -> None:
     assert "out 300" in card(page, "L7")  # on its last card
     pi = page_of(client, f"/s/{PI_VIEW_SID}")
     assert "$0.0970" in pi and "0.09700774999999999" not in pi
-    assert chat.cost(0.09700774999999999) == "$0.0970" and chat.cost(12.5) == "$12.50"
+    assert tokens.cost(0.09700774999999999) == "$0.0970" and tokens.cost(12.5) == "$12.50"
     codex = page_of(client, f"/s/{CODEX_VIEW_SID}")
     assert "in 900 · out 40 · total 940" in card(codex, "L11")  # after the answer it counts
     assert '<dd id="totals">in 900 · out 40 · total 940</dd>' in codex
@@ -383,14 +384,14 @@ def test_every_real_transcript_line_is_shown_or_hidden_as_bookkeeping(
 
         for start in range(0, len(lines), 200):
             page = chat.read_page(read, s.agent, start, 200, len(lines))
-            cards = chat.cards(page.entries, before=page.before, after=page.after)
-            shown = chat.shown_lines(cards)
+            cards = page_cards.cards(page.entries, before=page.before, after=page.after)
+            shown = shown_lines(cards)
             for e in page.entries:
-                if e.kind == "usage" or chat.hidden(e):
+                if e.kind == "usage" or page_cards.hidden(e):
                     continue
                 assert e.line in shown, (s.path.name, e)
             # Nothing shown as a line type the viewer does not know, or as unreadable.
-            unknown = [c.entry for c in chat.walk(cards) if c.kind in ("event", "raw")]
+            unknown = [c.entry for c in walk(cards) if c.kind in ("event", "raw")]
             assert unknown == [], (s.path.name, unknown)
 
 
@@ -522,7 +523,7 @@ def test_session_totals_sum_every_line_once_and_read_only_new_lines(
     sessions = Sessions(LocalStore(stored[0]))
     r = sessions.open(PARENT)
     lines = next(s for s in stored[1] if s.sid == PARENT).lines()
-    expected = chat.totals(parse_lines(enumerate(lines), "claude"))
+    expected = tokens.totals(parse_lines(enumerate(lines), "claude"))
     assert chat.session_totals(sessions, r) == expected and expected["output"] > 0
     read: list[int] = []
     original = sessions.iter_lines

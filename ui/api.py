@@ -40,7 +40,8 @@ from uploader.messages import explain
 from uploader.read.catalog import Query
 from uploader.storage.manifest import Manifest
 
-from . import chat, images, render
+from . import chat, images, page_cards, render
+from .card import fit_cards
 from .limits import Limits, Load, Slot
 from .security import AUTHENTICATED
 from .service import MAX_PAGE, Reading, Sessions, check_sid, cut_text
@@ -505,9 +506,9 @@ def _render_new(
         html = fragment.render(view="raw", lines=lines, sid=r.sid, items=[])
         return str(html), lines[-1][0] + 1 if lines else after
     entries = sessions.entries(r, after, MAX_PAGE)
-    cards = chat.cards(entries, image_url=chat.image_urls(r))
+    cards = page_cards.cards(entries, image_url=chat.image_urls(r))
     # The next poll starts past the lines read (not past the entries: a line may have many).
-    items, stop = chat.fit_cards(cards, budget, min(r.plan.lines, after + MAX_PAGE))
+    items, stop = fit_cards(cards, budget, min(r.plan.lines, after + MAX_PAGE))
     html = fragment.render(view="chat", items=items, sid=r.sid, lines=[])
     return str(html), stop
 

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp
 from uploader import __version__, agents
 from uploader.read.catalog import SORT_KEYS
 
-from . import api, chat, find, pages, render
+from . import api, find, pages, render, tokens
 from .auth import Logins, Throttle
 from .limits import Limits, Load
 from .resources import resource_dir
@@ -57,8 +57,8 @@ def templates() -> Jinja2Templates:
         visible=render.visible,
         tokens=render.tokens,
         session_cost=render.session_cost,
-        usage=chat.usage_parts,
-        cost=chat.cost,
+        usage=tokens.usage_parts,
+        cost=tokens.cost,
     )
     env.globals.update(version=__version__, agents=agents.display_names(), sort_keys=SORT_KEYS)
     return Jinja2Templates(env=env)

@@ -1,7 +1,7 @@
 """A session's conversation as one file to share or archive outside the tool
 (`agent-uploader export SID --format md|html`).
 
-- html: one standalone page, the dashboard's cards (ui/chat.py, templates/_macros.html)
+- html: one standalone page, the dashboard's cards (ui/page_cards.py, templates/_macros.html)
   with its style sheets inlined in a <style> element and no scripts at all; images in the
   file as data: URLs (the dashboard's rules: PNG, JPEG, GIF, WebP, up to 10 MB each);
   folds are <details>, which need no script.
@@ -27,7 +27,8 @@ from uploader import __version__
 from uploader.agents.transcript import Entry, ParseState, parse_line
 from uploader.read.catalog import SessionSummary
 
-from . import chat, images
+from . import chat, images, page_cards, tokens
+from .card import Card
 from .render import when
 from .resources import resource_dir
 
@@ -72,13 +73,13 @@ def pages(
             return
 
 
-def _cards(entries: list[Entry], with_images: dict[int, bytes], embed: bool) -> list[chat.Card]:
+def _cards(entries: list[Entry], with_images: dict[int, bytes], embed: bool) -> list[Card]:
     def image_url(line: int, k: int) -> str:
         data = with_images.get(line)
         found = images.data_url(data, k) if embed and data is not None else None
         return found or ""
 
-    return chat.cards(entries, image_url=image_url, cap=EXPORT_CAP)
+    return page_cards.cards(entries, image_url=image_url, cap=EXPORT_CAP)
 
 
 # -- HTML ---------------------------------------------------------------------------------------
@@ -102,7 +103,7 @@ def html(
     yield str(macros.head(summary, style(), note, when(datetime.now(UTC).timestamp())))
     total: dict[str, float] = {}
     for entries, with_images in pages(lines, summary.agent):
-        total = chat.summed(total, chat.totals(entries)) or {}
+        total = tokens.summed(total, tokens.totals(entries)) or {}
         yield str(macros.cards(summary.sid, _cards(entries, with_images, embed=True)))
     yield str(macros.tail(total, __version__))
 
@@ -129,11 +130,11 @@ def markdown(
         yield f"_{_line(note)}_\n\n"
     total: dict[str, float] = {}
     for entries, with_images in pages(lines, summary.agent):
-        total = chat.summed(total, chat.totals(entries)) or {}
+        total = tokens.summed(total, tokens.totals(entries)) or {}
         for card in _cards(entries, with_images, embed=False):
             yield from _card_md(card)
     if total:
-        yield "---\n\n" + "Tokens in all: " + " · ".join(chat.usage_parts(total)) + "\n"
+        yield "---\n\n" + "Tokens in all: " + " · ".join(tokens.usage_parts(total)) + "\n"
 
 
 def _line(text: str) -> str:
@@ -147,7 +148,7 @@ def fence(text: str, language: str = "") -> str:
     return f"{ticks}{language}\n{text.rstrip(chr(10))}\n{ticks}\n\n"
 
 
-def _head(card: chat.Card, what: str) -> str:
+def _head(card: Card, what: str) -> str:
     e = card.entry
     parts = [what, f"line {card.line + 1}"]
     if e.ts:
@@ -155,7 +156,7 @@ def _head(card: chat.Card, what: str) -> str:
     return "**" + parts[0] + "** · " + " · ".join(parts[1:]) + "\n\n"
 
 
-def _card_md(card: chat.Card) -> Iterator[str]:
+def _card_md(card: Card) -> Iterator[str]:
     e, kind = card.entry, card.kind
     if kind == "group":
         for child in card.children:
@@ -189,7 +190,7 @@ def _card_md(card: chat.Card) -> Iterator[str]:
         yield _head(card, "Compaction summary" if kind == "summary" else "Compaction")
         yield card.text.text.strip() + "\n\n"
     elif kind == "usage":
-        yield f"_tokens: {' · '.join(chat.usage_parts(card.usage))}_\n\n"
+        yield f"_tokens: {' · '.join(tokens.usage_parts(card.usage))}_\n\n"
     elif kind == "note":
         text = "" if e.text.startswith("{") else f": {_line(e.text)[:300]}"
         yield f"_{card.label or e.title or 'note'}{_status(card)}{text}_ (line {card.line + 1})\n\n"
@@ -201,16 +202,16 @@ def _card_md(card: chat.Card) -> Iterator[str]:
         yield " ".join(f"_[image: {im.media_type}]_" for im in e.images) + "\n\n"
     if card.usage and kind != "usage":
         model = f"{card.model} · " if card.model else ""
-        yield f"_tokens: {model}{' · '.join(chat.usage_parts(card.usage))}_\n\n"
+        yield f"_tokens: {model}{' · '.join(tokens.usage_parts(card.usage))}_\n\n"
 
 
-def _status(card: chat.Card) -> str:
+def _status(card: Card) -> str:
     if card.status:
         return f" · {card.status}" + (" (failed)" if card.failed else "")
     return " · failed" if card.failed else ""
 
 
-def _tool_md(card: chat.Card) -> Iterator[str]:
+def _tool_md(card: Card) -> Iterator[str]:
     e = card.entry
     what = f"Tool `{e.name or 'call'}`" + (f" {_line(card.subtitle)}" if card.subtitle else "")
     yield _head(card, what + _status(card))

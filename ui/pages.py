@@ -28,6 +28,7 @@ from .api import (
     ui,
 )
 from .auth import COOKIE, Logins, Throttle
+from .card import Card, fit_cards
 from .security import client_key, cookies_named, is_https, safe_next
 from .service import MAX_PAGE
 
@@ -120,7 +121,7 @@ async def session_page(request: Request) -> Response:
     start_param = request.query_params.get("start")
     start = last_start if start_param == "end" else int_param(request, "start", 0) or 0
     lines: list[tuple[int, bytes]] = []
-    items: list[chat.Card] = []
+    items: list[Card] = []
     kin = chat.family(await run_in_threadpool(sessions.catalog.sessions), r.sid)
     totals = None
     # A page shows at most Limits.response_chars of transcript: past that, it ends early
@@ -136,7 +137,7 @@ async def session_page(request: Request) -> Response:
         cards = await run_in_threadpool(
             chat.session_cards, sessions, r, start, limit, kin.agent_ids
         )
-        items, stop = chat.fit_cards(cards, budget, start + limit)
+        items, stop = fit_cards(cards, budget, start + limit)
         limit = max(1, min(limit, stop - start))
         totals = await run_in_threadpool(chat.session_totals, sessions, r)
     return page(

@@ -1,5 +1,5 @@
 """What the templates show, made readable: long texts folded and capped, numbers, sizes
-and times. (The conversation's cards are ui/chat.py's.)
+and times. (The conversation's cards are ui/page_cards.py's.)
 
 Escaping is Jinja's job (autoescape is on for every template): nothing here builds HTML.
 """
