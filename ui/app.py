@@ -23,7 +23,7 @@ from starlette.types import ASGIApp
 from uploader import __version__, agents
 from uploader.read.catalog import SORT_KEYS
 
-from . import api, find, pages, render, tokens
+from . import api, errors, find, health, pages, render, tokens
 from .auth import Logins, Throttle
 from .limits import Limits, Load
 from .resources import resource_dir
@@ -93,8 +93,8 @@ def create_app(
         "throttle": throttle,
     }
     routes: list[Route | Mount] = [
-        Route("/healthz", api.healthz),
-        Route("/metrics", api.metrics),
+        Route("/healthz", health.healthz),
+        Route("/metrics", health.metrics),
         *api.routes(),
         *find.api_routes(),
         Mount("/static", StaticFiles(directory=str(resource_dir("static"))), name="static"),
@@ -103,7 +103,7 @@ def create_app(
         routes.append(Mount("/", StaticFiles(directory=str(config.dist), html=True), name="dist"))
     else:
         routes.extend([*pages.routes(), *find.page_routes()])
-    app = _Dashboard(routes=routes, exception_handlers=api.exception_handlers())
+    app = _Dashboard(routes=routes, exception_handlers=errors.exception_handlers())
     app.state.ui = app_state
     app.guard = {"hosts": hosts, "limits": load.limits, "logins": logins, "throttle": throttle}
     return app

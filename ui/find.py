@@ -21,8 +21,8 @@ from uploader.index.base import MARK_END, MARK_START, ROLES, USAGE_GROUPS, Searc
 from uploader.index.query import QueryError, parse
 
 from . import render
-from .api import int_param, sessions_of
 from .charts import Bar, bar_chart
+from .context import int_param, sessions_of
 
 SINCE_CHOICES = (("", "any time"), ("24h", "last day"), ("7d", "last week"),
                  ("30d", "last 30 days"), ("90d", "last 90 days"))  # fmt: skip

@@ -17,9 +17,10 @@ from uploader.core.errors import SessionNotFound, UsageError
 from uploader.storage.sessionid import is_safe_sid
 
 from . import chat, render
-from .api import (
+from .auth import COOKIE, Logins, Throttle
+from .card import Card, fit_cards
+from .context import (
     authenticated,
-    health_strip,
     int_param,
     limits_of,
     list_query,
@@ -27,8 +28,7 @@ from .api import (
     sessions_of,
     ui,
 )
-from .auth import COOKIE, Logins, Throttle
-from .card import Card, fit_cards
+from .health import health_strip
 from .security import client_key, cookies_named, is_https, safe_next
 from .service import MAX_PAGE
 
