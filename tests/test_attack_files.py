@@ -33,7 +33,7 @@ from conftest import cli_env, run_cli, start_cli, tmpfs, wait_until
 from session_factory import CLAUDE_SID, CODEX_SID, claude_lines, codex_lines, write_session
 from storeview import manifest, rebuild
 
-from uploader.read.catalog import list_sids
+from uploader.read.summaries import list_sids
 from uploader.storage.sessionid import is_safe_sid
 from uploader.stores.base import scrub
 from uploader.stores.local import LocalStore

@@ -10,7 +10,7 @@ from pathlib import Path
 from conftest import run_cli
 from storeview import manifest, rebuild
 
-from uploader.read.catalog import list_sids
+from uploader.read.summaries import list_sids
 from uploader.stores.local import LocalStore
 
 GOOD_1 = "11111111-aaaa-4bbb-8ccc-000000000001"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import uploader
-from uploader.read.catalog import summarize
+from uploader.read.summaries import summarize
 from uploader.storage import manifest as mf
 from uploader.storage.conditional import checked_put
 from uploader.storage.manifest import Checkpoint, Manifest, Segment, Source

@@ -28,7 +28,7 @@ from ui.app import UIConfig, create_app
 from ui.service import Sessions
 from uploader.agents import line_timestamp, read_early_meta
 from uploader.agents.usage import USAGE_KEYS, UsageCounter, segment_usage
-from uploader.read.catalog import summarize
+from uploader.read.summaries import summarize
 from uploader.storage.manifest import Manifest
 from uploader.stores.local import LocalStore
 from uploader.write.segment import SegmentLimits

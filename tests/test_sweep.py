@@ -17,7 +17,7 @@ import pytest
 from conftest import open_url, run_cli, start_cli, store_args, tmpfs, wait_until
 from storeview import generations, manifest, rebuild
 
-from uploader.read.catalog import list_sids
+from uploader.read.summaries import list_sids
 from uploader.stores.local import LocalStore
 
 ACTIVE = "aaaaaaaa-0000-4000-8000-000000000001"

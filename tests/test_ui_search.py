@@ -17,7 +17,7 @@ from ui.service import Sessions
 from uploader.index.base import SearchQuery
 from uploader.index.indexer import Indexer
 from uploader.index.sqlite import SqliteIndex
-from uploader.read.catalog import Query
+from uploader.read.listing import Query
 from uploader.stores.local import LocalStore
 
 

@@ -23,7 +23,7 @@ from session_factory import (
 )
 from storeview import manifest, rebuild
 
-from uploader.read.catalog import list_sids
+from uploader.read.summaries import list_sids
 from uploader.stores.local import LocalStore
 
 SECOND_CLAUDE = "6c2f1d8b-3e5a-4d66-8b72-1e3f9c8a2d4b"

@@ -21,7 +21,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp
 
 from uploader import __version__, agents
-from uploader.read.catalog import SORT_KEYS
+from uploader.read.listing import SORT_KEYS
 
 from . import api, errors, find, health, pages, render, tokens
 from .auth import Logins, Throttle

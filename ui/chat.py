@@ -39,7 +39,7 @@ from typing import Any
 
 from uploader.agents.base import is_uuid
 from uploader.agents.transcript import Entry, ParseState, parse_line, parse_lines
-from uploader.read.catalog import SessionSummary
+from uploader.read.summaries import SessionSummary
 
 from .card import Card
 from .page_cards import ENDINGS, cards

@@ -14,7 +14,7 @@ from uploader.core.errors import (
     UsageError,
     UserError,
 )
-from uploader.read.catalog import Query
+from uploader.read.listing import Query
 
 from .limits import Limits, Load
 from .security import AUTHENTICATED

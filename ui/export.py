@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from uploader import __version__
 from uploader.agents.transcript import Entry, ParseState, parse_line
-from uploader.read.catalog import SessionSummary
+from uploader.read.summaries import SessionSummary
 
 from . import chat, images, page_cards, tokens
 from .card import Card

@@ -17,7 +17,9 @@ from uploader.core.errors import UsageError
 from uploader.index import Index
 from uploader.index.base import Hit, ListQuery, SearchQuery, UsageTotal
 from uploader.index.indexer import Indexer
-from uploader.read.catalog import Catalog, Query, SessionSummary, select, summarize
+from uploader.read.catalog import Catalog
+from uploader.read.listing import Query, select
+from uploader.read.summaries import SessionSummary, summarize
 from uploader.storage import reading
 from uploader.storage.manifest import Manifest
 from uploader.storage.reading import Fetch, Plan, SegmentCache

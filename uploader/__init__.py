@@ -30,8 +30,9 @@ if TYPE_CHECKING:
         UsageError,
         UserError,
     )
-    from uploader.read.catalog import Query, SessionSummary
+    from uploader.read.listing import Query
     from uploader.read.removal import clear
+    from uploader.read.summaries import SessionSummary
     from uploader.stores import Store, StoreOptions
     from uploader.write.snapshots import snapshot
 
@@ -42,8 +43,8 @@ _MODULE_OF = {
     "list_sessions": ".api",
     "open_store": ".api",
     "restore": ".api",
-    "Query": ".read.catalog",
-    "SessionSummary": ".read.catalog",
+    "Query": ".read.listing",
+    "SessionSummary": ".read.summaries",
     "UploaderError": ".core.errors",
     "UsageError": ".core.errors",
     "UserError": ".core.errors",

@@ -13,8 +13,10 @@ from pathlib import Path
 
 from uploader.core import settings
 from uploader.core.errors import NotFound
-from uploader.read.catalog import Catalog, Query, SessionSummary, select
+from uploader.read.catalog import Catalog
+from uploader.read.listing import Query, select
 from uploader.read.restoring import plan_restore, write_restore
+from uploader.read.summaries import SessionSummary
 from uploader.storage.sessionid import validate_sid
 from uploader.stores import (
     StorageError,

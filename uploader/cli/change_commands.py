@@ -17,9 +17,10 @@ from uploader.cli.sessions import _open, _session_flag_options, session_options
 from uploader.core import settings
 from uploader.core.errors import UsageError, UserError
 from uploader.core.terminal import printable
-from uploader.read.catalog import Catalog, title_of
+from uploader.read.catalog import Catalog
 from uploader.read.labels import clean_label, set_label
 from uploader.read.removal import ARCHIVE_PREFIX, own_writer, released_by_spool, remove_session
+from uploader.read.summaries import title_of
 from uploader.storage import manifest as mf
 from uploader.storage.reading import load_manifest, plan
 from uploader.stores import Store

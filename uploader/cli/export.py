@@ -16,8 +16,9 @@ from uploader.cli.options import prices_option, quiet_log_option, store_options
 from uploader.cli.sessions import _open, session_options
 from uploader.core.terminal import printable
 from uploader.core.units import format_size
-from uploader.read.catalog import Catalog, summarize
+from uploader.read.catalog import Catalog
 from uploader.read.restoring import check_target, write_atomically
+from uploader.read.summaries import summarize
 from uploader.storage.reading import iter_lines, plan, store_fetch
 
 

@@ -29,9 +29,12 @@ from uploader.cli.watching import check_readable
 from uploader.core.errors import UsageError, UserError
 from uploader.core.terminal import json_text, printable
 from uploader.core.units import format_size
-from uploader.read.catalog import SORT_KEYS, Catalog, Query, find_session, list_sids, select
+from uploader.read.catalog import Catalog
+from uploader.read.finding import find_session
 from uploader.read.following import emit_pieces, follow
+from uploader.read.listing import SORT_KEYS, Query, select
 from uploader.read.restoring import check_target, plan_restore, write_restore
+from uploader.read.summaries import list_sids
 from uploader.read.verify import Report, verify_session
 from uploader.storage.reading import load_manifest, plan
 from uploader.stores import Store

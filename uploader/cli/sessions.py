@@ -14,7 +14,7 @@ import click
 from uploader.cli.options import _apply, store_from_opts
 from uploader.cli.watching import check_readable
 from uploader.core.errors import UsageError
-from uploader.read.catalog import find_session
+from uploader.read.finding import find_session
 from uploader.stores import Store
 
 

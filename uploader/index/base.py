@@ -95,7 +95,7 @@ class ActiveSegment:
 @dataclass(frozen=True)
 class SessionFacts:
     """What the index knows of a session besides its lines: `summary` is the session
-    list's record (uploader.read.catalog.SessionSummary.to_json()), the rest is for
+    list's record (uploader.read.summaries.SessionSummary.to_json()), the rest is for
     filters and grouping."""
 
     sid: str
@@ -181,7 +181,7 @@ class SessionPage:
 
 @dataclass(frozen=True)
 class ListQuery:
-    """The session list's filters and order, as uploader.read.catalog.Query has them."""
+    """The session list's filters and order, as uploader.read.listing.Query has them."""
 
     text: str = ""  # in the title, the id or the label (case-insensitive)
     agent: str = ""

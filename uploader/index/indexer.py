@@ -26,8 +26,9 @@ from uploader.agents.titles import TITLE_SEGMENTS, first_message
 from uploader.core.errors import Damaged, UploaderError
 from uploader.index.base import Index, ListQuery, SegmentDocs, SessionFacts
 from uploader.index.extract import segment_docs
-from uploader.read.catalog import SessionSummary, Summaries, list_sids, summarize, title_of
+from uploader.read.catalog import Summaries
 from uploader.read.labels import Labels, load_labels
+from uploader.read.summaries import SessionSummary, list_sids, summarize, title_of
 from uploader.storage import changes
 from uploader.storage.manifest import Manifest, Segment
 from uploader.storage.reading import SessionNotFound, load_manifest, segment_bytes, store_fetch

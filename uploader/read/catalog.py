@@ -1,5 +1,5 @@
-"""The sessions of a store: one summary per manifest, filters, and finding a session by
-id, id prefix or label.
+"""The sessions of a store, kept in memory: one summary per manifest, and a session found by
+id, id prefix or label among them.
 
 Listing is the expensive part (a store with 10,000 sessions is 10,000 manifests), so a
 Catalog keeps the summaries in memory and refreshes them when asked and stale: served
@@ -12,18 +12,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import datetime
-from typing import Any, Protocol
+from dataclasses import dataclass, replace
+from typing import Protocol
 
-from uploader import agents
 from uploader.agents.titles import first_message
-from uploader.core.errors import Ambiguous, SessionNotNamed, UploaderError, UsageError
+from uploader.core.errors import Ambiguous, UploaderError, UsageError
 from uploader.read.labels import Labels, load_labels, same_label
-from uploader.storage import manifest as mf
-from uploader.storage.manifest import Manifest, Segment
+from uploader.read.summaries import SessionSummary, list_sids, summarize, title_of
+from uploader.storage.manifest import Manifest
 from uploader.storage.reading import (
     Damaged,
     NotFound,
@@ -33,192 +30,9 @@ from uploader.storage.reading import (
     store_fetch,
 )
 from uploader.storage.sessionid import is_safe_sid
-from uploader.stores.base import ObjectNotFound, StorageError, Store
+from uploader.stores.base import StorageError, Store
 
 log = logging.getLogger(__name__)
-
-SORT_KEYS = ("updated", "created", "title", "lines", "bytes", "segments", "agent")
-
-
-def parse_time(value: Any) -> float | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
-@dataclass
-class SessionSummary:
-    sid: str
-    title: str
-    agent: str
-    host: str
-    created: float | None
-    updated: float | None
-    lines: int
-    bytes: int
-    gzip_bytes: int
-    segments: int
-    checkpoints: int
-    generations: int
-    closed: bool
-    label: str | None = None
-    live: bool = False
-    first_ts: float | None = None
-    last_ts: float | None = None
-    redactions: dict[str, int] = field(default_factory=dict)  # rule -> secrets replaced
-    # Token usage summed from the segments' records (Manifest.usage); None: not counted.
-    usage: dict[str, float] | None = None
-    parent: str | None = None  # a subagent's parent session (source.parent)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def agent_name(self) -> str:
-        return agents.display_name(self.agent)
-
-    @property
-    def redacted(self) -> int:
-        """Secrets replaced before upload, over all segments."""
-        return sum(self.redactions.values())
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("extra")
-        data["agent_name"] = self.agent_name
-        data["redacted"] = self.redacted
-        return data
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> SessionSummary:
-        """A summary as to_json() wrote it (the search index keeps them)."""
-        names = {f.name for f in fields(cls)} - {"extra"}
-        return cls(**{k: v for k, v in data.items() if k in names})
-
-
-def title_of(manifest: Manifest) -> str:
-    """The label set by a user, else the agent's own title, else the first user message,
-    else the id."""
-    for value in (manifest.label, manifest.title, manifest.source.title, manifest.first_message):
-        if value and value.strip():
-            return " ".join(value.split())
-    return manifest.sid
-
-
-def summarize(manifest: Manifest, *, live: bool = False) -> SessionSummary:
-    segments = manifest.segments
-    first = [s.first_ts for s in segments if s.first_ts is not None]
-    last = [s.last_ts for s in segments if s.last_ts is not None]
-    return SessionSummary(
-        sid=manifest.sid,
-        title=title_of(manifest),
-        agent=manifest.source.agent or "unknown",
-        host=manifest.source.host or "",
-        created=parse_time(manifest.created_at),
-        updated=parse_time(manifest.updated_at),
-        lines=sum(s.lines or 0 for s in segments),
-        bytes=sum(s.bytes or 0 for s in segments),
-        gzip_bytes=sum(
-            s.gzip_bytes if s.gzip_bytes is not None else s.bytes or 0 for s in segments
-        ),
-        segments=len(segments),
-        checkpoints=len(manifest.checkpoints),
-        generations=len({s.generation for s in segments}),
-        closed=manifest.closed,
-        label=manifest.label,
-        live=live,
-        first_ts=min(first) if first else None,
-        last_ts=max(last) if last else None,
-        redactions=redactions_of(segments),
-        usage=manifest.usage(),
-        parent=_parent_of(manifest),
-    )
-
-
-def _parent_of(manifest: Manifest) -> str | None:
-    parent = manifest.source.extra.get("parent")
-    return parent if isinstance(parent, str) and parent else None
-
-
-def redactions_of(segments: Iterable[Segment]) -> dict[str, int]:
-    """Secrets replaced per rule, summed over the segments (rule names, never values)."""
-    total: dict[str, int] = {}
-    for segment in segments:
-        for rule, count in (segment.redactions or {}).items():
-            if count > 0:
-                total[rule] = total.get(rule, 0) + count
-    return dict(sorted(total.items()))
-
-
-@dataclass(frozen=True)
-class Query:
-    """The list's filters, shared by the dashboard, its API and `ls`."""
-
-    text: str = ""
-    agent: str = ""
-    active_minutes: int | None = None
-    sort: str = "updated"
-    descending: bool = True
-
-    def __post_init__(self) -> None:
-        if self.sort not in SORT_KEYS:
-            raise UsageError(
-                f"cannot sort by {self.sort!r}", f"choose one of: {', '.join(SORT_KEYS)}"
-            )
-        if self.agent and self.agent != "unknown" and agents.get(self.agent) is None:
-            names = ", ".join(agents.names())
-            raise UsageError(f"unknown agent {self.agent!r}", f"choose one of: {names}, unknown")
-        if self.active_minutes is not None and self.active_minutes <= 0:
-            raise UsageError(f"active minutes must be more than 0, not {self.active_minutes}")
-
-
-def select(
-    items: Iterable[SessionSummary], query: Query, now: float | None = None
-) -> list[SessionSummary]:
-    now = time.time() if now is None else now
-    since = now - (query.active_minutes or 0) * 60
-    text = query.text.casefold().strip()
-    out = []
-    for item in items:
-        if query.agent and item.agent != query.agent:
-            continue
-        if query.active_minutes is not None and not item.live and not _recent(item, since):
-            continue
-        if text and not any(text in v.casefold() for v in (item.title, item.sid, item.label or "")):
-            continue
-        out.append(item)
-
-    def key(item: SessionSummary) -> Any:
-        if query.sort == "title":
-            return item.title.casefold()
-        if query.sort == "agent":
-            return item.agent
-        if query.sort in ("updated", "created"):
-            return getattr(item, query.sort) or 0.0
-        return getattr(item, query.sort)
-
-    out.sort(key=lambda i: i.sid)
-    out.sort(key=key, reverse=query.descending)
-    return out
-
-
-def _recent(item: SessionSummary, since: float) -> bool:
-    return (item.updated or 0) >= since
-
-
-_odd_keys: set[str] = set()  # manifests under names no session can have, said once
-
-
-def list_sids(store: Store) -> Iterator[str]:
-    for key in store.list(mf.SESSIONS_PREFIX):
-        sid = mf.sid_of_manifest_key(key)
-        if sid is not None:
-            if is_safe_sid(sid):
-                yield sid
-            elif key not in _odd_keys:  # a control character, '..': written by no uploader
-                _odd_keys.add(key)
-                log.warning("%s/%s is not a session's manifest; left out", store.description, key)
 
 
 @dataclass(frozen=True)
@@ -480,45 +294,3 @@ class Catalog:
             self.store.description,
             f"no session {query!r} in {self.store.description} (by id, id prefix or label)",
         )
-
-
-def find_session(store: Store, ref: str | None = None, *, label: str | None = None) -> str:
-    """The session a user names on the command line: an id, a unique prefix of one, or a
-    label (`--label`, or a `--sid` that is none of the others). Reads as little as it
-    can: one object for a whole id, the key listing for a prefix."""
-    if (ref is None) == (label is None):
-        raise SessionNotNamed(both=ref is not None)
-    if ref is not None:
-        ref = ref.strip()
-        if is_safe_sid(ref) and _has_manifest(store, ref):
-            return ref
-        matches = sorted(sid for sid in list_sids(store) if sid.startswith(ref)) if ref else []
-        if len(matches) > 1:
-            raise Ambiguous(ref, matches)
-        if matches:
-            return matches[0]
-    wanted = label if label is not None else str(ref)
-    labelled = sorted(
-        sid
-        for sid, text in load_labels(store).items()
-        if same_label(text, wanted) and is_safe_sid(sid)
-    )
-    if not labelled:  # labels that writers put into manifests (imported sessions)
-        items = Catalog(store).sessions(wait=True)
-        labelled = sorted(i.sid for i in items if i.label and same_label(i.label, wanted))
-    if len(labelled) > 1:
-        raise Ambiguous(wanted, labelled)
-    if labelled:
-        return labelled[0]
-    what = (
-        f"labelled {wanted!r}" if label is not None else f"{wanted!r} (by id, id prefix or label)"
-    )
-    raise SessionNotFound(wanted, store.description, f"no session {what} in {store.description}")
-
-
-def _has_manifest(store: Store, sid: str) -> bool:
-    try:
-        store.get(mf.manifest_key(sid))
-    except ObjectNotFound:
-        return False
-    return True

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     Connection = psycopg.Connection[tuple[Any, ...]]
 
-#: Sort keys of the session list (uploader.read.catalog.SORT_KEYS) -> the column.
+#: Sort keys of the session list (uploader.read.listing.SORT_KEYS) -> the column.
 _SORT_COLUMNS = {
     "updated": "coalesce(updated, 0)",
     "created": "coalesce(created, 0)",
