@@ -62,6 +62,7 @@ from ui.service import Sessions  # noqa: E402
 from uploader.agents.titles import first_message  # noqa: E402
 from uploader.storage import manifest as mf  # noqa: E402
 from uploader.storage.reading import SegmentCache  # noqa: E402
+from uploader.storage.records import Segment  # noqa: E402
 
 MB = 1_000_000  # all "MB" figures are 10^6 bytes; MiB where it says so
 SEG_LINES = 10_000
@@ -408,7 +409,7 @@ def gunzip_floor(big: BigStore, reps: int = 5) -> dict[str, float]:
         out["isal"] = best(lambda: isal_zlib.decompress(stored, 31))
     except ImportError:
         pass
-    entry = mf.Segment.from_json(seg)
+    entry = Segment.from_json(seg)
     out["segment_bytes"] = best(lambda: segment_bytes(big.sid, entry, stored))
     out["stored"] = len(stored)
     out["raw"] = int(seg["bytes"])

@@ -38,6 +38,7 @@ from uploader.agents import (
 from uploader.agents.usage import segment_usage
 from uploader.core.codec import pack
 from uploader.storage import manifest as mf
+from uploader.storage.records import Source
 from uploader.stores.base import Store
 from uploader.write.spool import segment_name
 
@@ -237,7 +238,7 @@ def write_session(
 
     manifest = replace(
         mf.new_manifest(sid, f"{host}/{WRITER_ID}"),
-        source=mf.Source.from_json(_source(meta, source_path, host, agent)),
+        source=Source.from_json(_source(meta, source_path, host, agent)),
     )
     metas = cutter.metas if cutter is not None else []
     checkpoints = [m["checkpoint"] for m in metas if "checkpoint" in m]

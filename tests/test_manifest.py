@@ -14,8 +14,9 @@ import uploader
 from uploader.read.summaries import summarize
 from uploader.storage import manifest as mf
 from uploader.storage.conditional import checked_put
-from uploader.storage.manifest import Checkpoint, Manifest, Segment, Source
+from uploader.storage.manifest import Manifest
 from uploader.storage.reading import plan
+from uploader.storage.records import Checkpoint, Segment, Source
 from uploader.stores.base import ObjectNotFound, StorageConflict
 from uploader.stores.local import LocalStore
 

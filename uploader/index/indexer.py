@@ -30,8 +30,9 @@ from uploader.read.catalog import Summaries
 from uploader.read.labels import Labels, load_labels
 from uploader.read.summaries import SessionSummary, list_sids, summarize, title_of
 from uploader.storage import changes
-from uploader.storage.manifest import Manifest, Segment
+from uploader.storage.manifest import Manifest
 from uploader.storage.reading import SessionNotFound, load_manifest, segment_bytes, store_fetch
+from uploader.storage.records import Segment
 from uploader.storage.sessionid import is_safe_sid
 from uploader.stores.base import StorageError, Store
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from uploader import agents
 from uploader.storage import manifest as mf
-from uploader.storage.manifest import Manifest, Segment
+from uploader.storage.manifest import Manifest
+from uploader.storage.records import Segment
 from uploader.storage.sessionid import is_safe_sid
 from uploader.stores.base import Store
 

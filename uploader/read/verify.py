@@ -15,8 +15,9 @@ from typing import Any
 from uploader.core import safejson
 from uploader.core.errors import Damaged
 from uploader.storage import manifest as mf
-from uploader.storage.manifest import Checkpoint, Manifest, Segment
+from uploader.storage.manifest import Manifest
 from uploader.storage.reading import iter_segment, load_manifest
+from uploader.storage.records import Checkpoint, Segment
 from uploader.stores.base import ObjectNotFound, StorageError, Store
 
 

@@ -1,9 +1,11 @@
 """The storage layout and the per-session manifest (docs/storage-format.md).
 
 Everything that knows the store's keys (keys.py, re-exported here) or the manifest's
-JSON is here: the typed manifest (Manifest,
-Segment, Checkpoint, Source), the one check a stored manifest passes before anything
-reads it (Manifest.parse), and the one writer of its JSON (Manifest.to_json, dumps).
+JSON is here and beside it: the typed manifest (Manifest here; the records it holds,
+Segment, Checkpoint and Source, in records.py; how a stored value is read and a record
+written back, in stored_values.py), the one check a stored manifest passes before
+anything reads it (Manifest.parse), and the one writer of its JSON (Manifest.to_json,
+dumps).
 
 Stores hold manifests of every version of the uploader, and of writers newer than this
 one, so a manifest read and written back keeps what it had:
@@ -54,6 +56,14 @@ from uploader.storage.keys import (
     session_prefix as session_prefix,
     sid_of_manifest_key as sid_of_manifest_key,
 )
+from uploader.storage.records import Checkpoint, Segment, Source
+from uploader.storage.stored_values import (
+    json_object,
+    or_default,
+    stored_text,
+    stored_whole,
+    unknown_fields,
+)
 
 MANIFEST_VERSION = 1
 MAX_MANIFEST = 64 << 20  # some 200,000 segments: anything larger is not a manifest
@@ -63,218 +73,6 @@ def iso_now() -> str:
     return datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-# -- reading stored values ---------------------------------------------------------------
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _whole(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _number(value: Any) -> float | None:
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _figures(value: Any) -> dict[str, float] | None:
-    """A usage record: its numeric figures ({}: counted, none found; None: not counted)."""
-    if not isinstance(value, dict):
-        return None
-    return {k: v for k, v in value.items() if _number(v) is not None}
-
-
-def _default(value: int | None, default: int) -> int:
-    return default if value is None else value
-
-
-def _digest(value: Any) -> str | None:
-    """A sha256 as readers have always compared it: any other value that is set is one
-    that no segment matches."""
-    if isinstance(value, str) or not value:
-        return value or None
-    return str(value)
-
-
-def _unknown(data: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
-    """The fields of `data` that the model does not name."""
-    if known.issuperset(data):
-        return {}
-    return {k: v for k, v in data.items() if k not in known}
-
-
-def _json_object(
-    values: dict[str, Any],
-    always: frozenset[str],
-    extra: Mapping[str, Any],
-    read_order: tuple[str, ...] | None,
-) -> dict[str, Any]:
-    """A record as JSON: its fields (a None left out, unless the JSON it was read from had
-    it, or a record made here always writes it), then its extra fields; in the order it
-    was read in, with fields it did not have after those."""
-    if read_order is None:
-        made = {k: v for k, v in values.items() if v is not None or k in always}
-        made.update(extra)
-        return made
-    merged = {k: v for k, v in values.items() if v is not None or k in read_order}
-    merged.update(extra)
-    if tuple(merged) == read_order:  # read, and written back, in the canonical order
-        return merged
-    out = {k: merged[k] for k in read_order if k in merged}
-    out.update((k, v) for k, v in merged.items() if k not in out)
-    return out
-
-
-# -- the model ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class Source:
-    """Where the lines come from (`source`): which agent wrote them, on which machine."""
-
-    agent: str | None = None  # codex, claude, openclaw, pi or unknown
-    path: str | None = None  # the file on the machine that wrote it
-    host: str | None = None
-    cwd: str | None = None
-    git_branch: str | None = None
-    git_commit: str | None = None
-    title: str | None = None  # the agent's own title for the session
-    extra: dict[str, Any] = field(default_factory=dict)
-    read_order: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
-
-    FIELDS: ClassVar[tuple[str, ...]] = (
-        "agent", "path", "host", "cwd", "git_branch", "git_commit", "title",
-    )  # fmt: skip
-    NAMES: ClassVar[frozenset[str]] = frozenset(FIELDS)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Source:
-        return cls(
-            **{name: _text(data.get(name)) for name in cls.FIELDS},
-            extra=_unknown(data, cls.NAMES),
-            read_order=tuple(data),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        values = {name: getattr(self, name) for name in self.FIELDS}
-        return _json_object(values, frozenset(), self.extra, self.read_order)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Segment:
-    """One uploaded segment's entry (`segments[]`). Counts that a writer did not record
-    are None: readers check only what the entry says."""
-
-    seq: int
-    path: str  # below the session's prefix: segments/session-000001.jsonl.gz
-    first_ts: float | None = None  # whole epoch seconds
-    last_ts: float | None = None
-    lines: int | None = None
-    bytes: int | None = None  # uncompressed, as stored (after redaction)
-    gzip_bytes: int | None = None  # the object's size
-    sha256: str | None = None  # of the uncompressed bytes
-    generation: int = 1
-    generation_reason: str | None = None  # on a generation's first segment
-    source_end: int | None = None  # where the segment ends in its generation's source
-    redactions: dict[str, int] | None = None  # rule -> secrets replaced (only when any)
-    # Token usage of its lines (agents/usage.py: each API message once, across segments),
-    # and what the next segment's count goes on from; None when not counted.
-    usage: dict[str, float] | None = None
-    usage_carry: dict[str, Any] | None = None
-    # Fields the model does not name: a newer writer's, or the annotations of a watch's
-    # live view (`where`, `local`), which never go to a store.
-    extra: dict[str, Any] = field(default_factory=dict)
-    read_order: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
-
-    # In the order a writer writes them; the fields a queued segment's .meta.json carries
-    # into the manifest.
-    FIELDS: ClassVar[tuple[str, ...]] = (
-        "seq", "path", "first_ts", "last_ts", "lines", "bytes", "gzip_bytes", "sha256",
-        "generation", "generation_reason", "source_end", "redactions", "usage", "usage_carry",
-    )  # fmt: skip
-    NAMES: ClassVar[frozenset[str]] = frozenset(FIELDS)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Segment:
-        """An entry of a checked manifest (Manifest.parse), or a record of this process."""
-        counts = data.get("redactions")
-        return cls(
-            seq=data["seq"],
-            path=data["path"],
-            first_ts=_number(data.get("first_ts")),
-            last_ts=_number(data.get("last_ts")),
-            lines=_whole(data.get("lines")),
-            bytes=_whole(data.get("bytes")),
-            gzip_bytes=_whole(data.get("gzip_bytes")),
-            sha256=_digest(data.get("sha256")),
-            generation=_default(_whole(data.get("generation")), 1),
-            generation_reason=_text(data.get("generation_reason")),
-            source_end=_whole(data.get("source_end")),
-            redactions=(
-                {k: v for k, v in counts.items() if isinstance(v, int)}
-                if isinstance(counts, dict)
-                else None
-            ),
-            usage=_figures(data.get("usage")),
-            usage_carry=data["usage_carry"] if isinstance(data.get("usage_carry"), dict) else None,
-            extra=_unknown(data, cls.NAMES),
-            read_order=tuple(data),
-        )
-
-    @classmethod
-    def from_meta(cls, meta: Mapping[str, Any]) -> Segment:
-        """The manifest entry of a queued segment, from its .meta.json (which carries more:
-        its checkpoint, its source, when it was queued)."""
-        return cls.from_json({k: meta[k] for k in cls.FIELDS if meta.get(k) is not None})
-
-    def to_json(self) -> dict[str, Any]:
-        values = {name: getattr(self, name) for name in self.FIELDS}
-        return _json_object(values, frozenset(), self.extra, self.read_order)
-
-    @property
-    def gzipped(self) -> bool:
-        return self.path.endswith(".gz")
-
-
-@dataclass(frozen=True, kw_only=True)
-class Checkpoint:
-    """A compaction line (`checkpoints[]`, and the checkpoint's own objects): the last
-    line of segment `seq`, which holds `line_idx` lines up to and including it."""
-
-    id: str  # the compaction's time (UTC) and seq: ids sort in time order
-    label: str | None = None
-    seq: int
-    line_idx: int
-    git: str | None = None  # a short commit or a branch, when known
-    ts: float | None = None  # whole epoch seconds
-    extra: dict[str, Any] = field(default_factory=dict)
-    read_order: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
-
-    FIELDS: ClassVar[tuple[str, ...]] = ("id", "label", "seq", "line_idx", "git", "ts")
-    NAMES: ClassVar[frozenset[str]] = frozenset(FIELDS)
-    _ALWAYS: ClassVar[frozenset[str]] = frozenset({"git"})  # written even when unknown
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Checkpoint:
-        """An entry of a checked manifest (Manifest.parse), or a record of this process."""
-        return cls(
-            id=data["id"],
-            label=_text(data.get("label")),
-            seq=data["seq"],
-            line_idx=data["line_idx"],
-            git=_text(data.get("git")),
-            ts=_number(data.get("ts")),
-            extra=_unknown(data, cls.NAMES),
-            read_order=tuple(data),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        values = {name: getattr(self, name) for name in self.FIELDS}
-        return _json_object(values, self._ALWAYS, self.extra, self.read_order)
-
-
-#: An open session updated more recently than this is taken to have a writer at work.
 ACTIVE_WINDOW_S = 15 * 60
 
 
@@ -328,20 +126,20 @@ class Manifest:
         source = data.get("source")
         writer = data.get("writer")
         return cls(
-            version=_default(_whole(data.get("version")), MANIFEST_VERSION),
-            sid=_text(data.get("sid")) or "",
-            created_at=_text(data.get("created_at")),
-            updated_at=_text(data.get("updated_at")),
-            active_seq=_whole(data.get("active_seq")),
+            version=or_default(stored_whole(data.get("version")), MANIFEST_VERSION),
+            sid=stored_text(data.get("sid")) or "",
+            created_at=stored_text(data.get("created_at")),
+            updated_at=stored_text(data.get("updated_at")),
+            active_seq=stored_whole(data.get("active_seq")),
             segments=tuple(Segment.from_json(s) for s in data["segments"]),
             checkpoints=tuple(Checkpoint.from_json(c) for c in data.get("checkpoints") or ()),
             source=Source.from_json(source) if isinstance(source, dict) else Source(),
             writer=None if writer is None else str(writer),
             closed=bool(data.get("closed")),
-            first_message=_text(data.get("first_message")),
-            label=_text(data.get("label")),
-            title=_text(data.get("title")),
-            extra=_unknown(data, cls.NAMES),
+            first_message=stored_text(data.get("first_message")),
+            label=stored_text(data.get("label")),
+            title=stored_text(data.get("title")),
+            extra=unknown_fields(data, cls.NAMES),
             read_order=tuple(data),
         )
 
@@ -422,7 +220,7 @@ class Manifest:
         values["segments"] = [s.to_json() for s in self.segments]
         values["checkpoints"] = [c.to_json() for c in self.checkpoints]
         values["source"] = self.source.to_json()
-        return _json_object(values, frozenset(), self.extra, self.read_order)
+        return json_object(values, frozenset(), self.extra, self.read_order)
 
     def dumps(self) -> bytes:
         """The manifest as stored (its updated_at as it is: see `touched`)."""

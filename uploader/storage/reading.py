@@ -30,7 +30,8 @@ from uploader.core.errors import (
     WrongGeneration,
 )
 from uploader.storage import manifest as mf
-from uploader.storage.manifest import Checkpoint, Manifest, Segment
+from uploader.storage.manifest import Manifest
+from uploader.storage.records import Checkpoint, Segment
 from uploader.stores.base import ObjectNotFound, Store
 
 CHUNK = 256 << 10  # compressed bytes per gunzip call: bounds each chunk's size

@@ -21,8 +21,9 @@ from uploader.agents.titles import SCAN_BYTES, TITLE_SEGMENTS, first_message
 from uploader.core.errors import Damaged
 from uploader.index.base import ActiveSegment
 from uploader.storage import manifest as mf
-from uploader.storage.manifest import Checkpoint, Manifest, Segment, Source
+from uploader.storage.manifest import Manifest
 from uploader.storage.reading import Fetch, cut_lines, store_fetch
+from uploader.storage.records import Checkpoint, Segment, Source
 from uploader.stores.base import Store
 from uploader.write.spool import Spool
 from uploader.write.state import ResumeState

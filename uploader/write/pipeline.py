@@ -18,7 +18,8 @@ from pathlib import Path
 from uploader.agents import FIRST_LINE_LIMIT, read_early_meta
 from uploader.core.metrics import Metrics
 from uploader.redaction import Redactor
-from uploader.storage.manifest import Manifest, Segment
+from uploader.storage.manifest import Manifest
+from uploader.storage.records import Segment
 from uploader.write.segment import PAUSE_ERRNOS, Segmenter, SegmentLimits, SpoolFull
 from uploader.write.source import SourceReader, SourceStatus
 from uploader.write.spool import Spool

@@ -38,7 +38,8 @@ from uploader.core.errors import (
 )
 from uploader.core.fsutil import fsync_dir, private_opener
 from uploader.redaction import Redaction
-from uploader.storage.manifest import Manifest, Segment, segment_path
+from uploader.storage.manifest import Manifest, segment_path
+from uploader.storage.records import Segment
 from uploader.write.spool import Spool
 from uploader.write.state import ResumeState, StateStore
 

@@ -23,8 +23,9 @@ from uploader.core.fsutil import atomic_write
 from uploader.core.metrics import Health, Metrics
 from uploader.storage import manifest as mf
 from uploader.storage.changes import ChangeMarks
-from uploader.storage.manifest import Checkpoint, Manifest
+from uploader.storage.manifest import Manifest
 from uploader.storage.ownership import Ownership
+from uploader.storage.records import Checkpoint
 from uploader.stores.base import ObjectNotFound, Store, WriteOnlyStore, scrub
 from uploader.stores.dryrun import DryRunStore
 from uploader.write.retry import RetryPolicy, Stopped
