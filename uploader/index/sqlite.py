@@ -6,13 +6,15 @@ WAL mode, so that the dashboard searches while the indexer writes, and several p
 segment's rows go in one transaction (see uploader.index.base), and a killed process
 leaves the file as the last commit left it. The file and its -wal/-shm companions are
 0600 in a 0700 folder: the index holds the sessions' text.
+
+The tables and how documents go in and out of them are sqlite_tables.py's; this module
+is the Index: connections, transactions, and each call's SQL.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 import threading
 import time
@@ -38,51 +40,19 @@ from uploader.index.base import (
 )
 from uploader.index.query import parse, too_slow, words
 from uploader.index.snippets import snippet
+from uploader.index.sqlite_tables import (
+    SCHEMA,
+    SCHEMA_VERSION,
+    TUNING,
+    day_of,
+    drop_docs,
+    insert_docs,
+    safe_text,
+)
 
-SCHEMA_VERSION = "1"
 POOL_SIZE = 4
 #: A search ranks the newest this many matching documents (see search()).
 CANDIDATES = 2000
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (
-    sid TEXT PRIMARY KEY, agent TEXT NOT NULL, title TEXT NOT NULL, label TEXT,
-    updated REAL, created REAL, closed INTEGER NOT NULL, host TEXT, cwd TEXT, project TEXT,
-    git_branch TEXT, model TEXT, parent TEXT, lines INTEGER, bytes INTEGER,
-    segments INTEGER, summary TEXT NOT NULL
-);
--- The list's default orders, newest first (ties by id), read from an index: the first
--- page of 100,000 sessions without sorting them.
-CREATE INDEX IF NOT EXISTS sessions_updated ON sessions (COALESCE(updated, 0) DESC, sid);
-CREATE INDEX IF NOT EXISTS sessions_created ON sessions (COALESCE(created, 0) DESC, sid);
-CREATE TABLE IF NOT EXISTS segments (
-    sid TEXT NOT NULL, seq INTEGER NOT NULL, generation INTEGER NOT NULL,
-    PRIMARY KEY (sid, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS docs (
-    id INTEGER PRIMARY KEY, sid TEXT NOT NULL, seq INTEGER NOT NULL,
-    generation INTEGER NOT NULL, line INTEGER NOT NULL, role TEXT NOT NULL, ts REAL,
-    tool TEXT, paths TEXT NOT NULL, text TEXT NOT NULL,
-    live INTEGER NOT NULL DEFAULT 0  -- 1: a line of a segment not uploaded yet
-);
-CREATE INDEX IF NOT EXISTS docs_segment ON docs (sid, seq);
--- role: so that a search for one role walks that role's documents only.
-CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5 (
-    text, paths, tool, role, content='docs', content_rowid='id',
-    tokenize='unicode61 remove_diacritics 2'
-);
-CREATE TABLE IF NOT EXISTS usage (
-    sid TEXT NOT NULL, seq INTEGER NOT NULL, line INTEGER NOT NULL, generation INTEGER NOT NULL,
-    ts REAL, day TEXT,
-    model TEXT, input REAL, output REAL, cache_read REAL, cache_write REAL,
-    reasoning REAL, cost_usd REAL, PRIMARY KEY (sid, seq, line)
-) WITHOUT ROWID;
-"""
-
-# The full-text index merges its b-trees less often (16 at a level, not 4): indexing is a
-# tenth faster over gigabytes, and a search reads a few more b-trees (still milliseconds).
-_TUNING = "INSERT INTO docs_fts (docs_fts, rank) VALUES ('automerge', 16);"
 
 _SORT_COLUMNS = {
     "updated": "COALESCE(updated, 0)",
@@ -119,8 +89,8 @@ class SqliteIndex:
             with self._connection() as db:
                 # One transaction, so that processes opening a new file at once make it once.
                 db.executescript(
-                    f"BEGIN IMMEDIATE; {_SCHEMA} INSERT OR IGNORE INTO meta VALUES"
-                    f" ('schema', '{SCHEMA_VERSION}'); {_TUNING} COMMIT;"
+                    f"BEGIN IMMEDIATE; {SCHEMA} INSERT OR IGNORE INTO meta VALUES"
+                    f" ('schema', '{SCHEMA_VERSION}'); {TUNING} COMMIT;"
                 )
         except (OSError, sqlite3.Error) as exc:
             raise IndexUnavailable(str(path), _reason(exc)) from exc
@@ -213,8 +183,8 @@ class SqliteIndex:
             ).rowcount
             if not added:
                 return False
-            _drop_docs(db, "sid = ? AND live = 1 AND seq <= ?", (sid, seq))
-            _insert_docs(db, sid, segment.generation, seq, segment.docs, live=False)
+            drop_docs(db, "sid = ? AND live = 1 AND seq <= ?", (sid, seq))
+            insert_docs(db, sid, segment.generation, seq, segment.docs, live=False)
             # The newest generation's usage only, as the session list counts it: lines a
             # truncated or replaced file gives again must not count twice.
             newest = db.execute("SELECT MAX(generation) FROM usage WHERE sid = ?", (sid,))
@@ -224,7 +194,7 @@ class SqliteIndex:
             if newest is None or generation >= newest:
                 db.executemany(
                     "INSERT OR REPLACE INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(sid, seq, u.line, generation, u.ts, _day(u.ts), u.model,
+                    [(sid, seq, u.line, generation, u.ts, day_of(u.ts), u.model,
                       *(u.figures.get(k) for k in USAGE_FIGURES)) for u in segment.usage],
                 )  # fmt: skip
         return True
@@ -234,12 +204,12 @@ class SqliteIndex:
     ) -> None:
         with self._write() as db:
             if replace:  # the earlier segments' lines stay until those are added
-                _drop_docs(db, "sid = ? AND live = 1 AND seq >= ?", (sid, seq))
+                drop_docs(db, "sid = ? AND live = 1 AND seq >= ?", (sid, seq))
             if db.execute(
                 "SELECT 1 FROM segments WHERE sid = ? AND seq = ?", (sid, seq)
             ).fetchone():
                 return  # uploaded and added meanwhile
-            _insert_docs(db, sid, generation, seq, docs, live=True)
+            insert_docs(db, sid, generation, seq, docs, live=True)
 
     def put_session(self, facts: SessionFacts) -> None:
         summary = facts.summary
@@ -247,17 +217,17 @@ class SqliteIndex:
             db.execute(
                 "INSERT OR REPLACE INTO sessions VALUES"
                 " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (facts.sid, facts.agent, _safe(facts.title), _safe(summary.get("label")),
-                 facts.updated, facts.created, int(facts.closed), _safe(facts.host),
-                 _safe(facts.cwd), _safe(facts.project), _safe(facts.git_branch),
-                 _safe(facts.model), facts.parent, summary.get("lines", 0),
+                (facts.sid, facts.agent, safe_text(facts.title), safe_text(summary.get("label")),
+                 facts.updated, facts.created, int(facts.closed), safe_text(facts.host),
+                 safe_text(facts.cwd), safe_text(facts.project), safe_text(facts.git_branch),
+                 safe_text(facts.model), facts.parent, summary.get("lines", 0),
                  summary.get("bytes", 0), summary.get("segments", 0),
                  json.dumps(summary)),  # ASCII: a lone surrogate survives as \\ud83d
             )  # fmt: skip
 
     def remove_session(self, sid: str) -> None:
         with self._write() as db:
-            _drop_docs(db, "sid = ?", (sid,))
+            drop_docs(db, "sid = ?", (sid,))
             for table in ("usage", "segments", "sessions"):
                 db.execute(f"DELETE FROM {table} WHERE sid = ?", (sid,))
 
@@ -371,36 +341,6 @@ class SqliteIndex:
         return counts
 
 
-def _insert_docs(
-    db: sqlite3.Connection, sid: str, generation: int, seq: int, docs: Sequence[Doc], *,
-    live: bool,
-) -> None:  # fmt: skip
-    """The documents, and their words in the full-text table."""
-    before = db.execute("SELECT COALESCE(MAX(id), 0) FROM docs").fetchone()[0]
-    db.executemany(
-        "INSERT INTO docs (sid, seq, generation, line, role, ts, tool, paths, text, live)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(sid, seq, generation, d.line, d.role, d.ts, _safe(d.tool), _safe(d.paths),
-          _safe(d.text), int(live)) for d in docs],
-    )  # fmt: skip
-    db.execute(
-        "INSERT INTO docs_fts (rowid, text, paths, tool, role)"
-        " SELECT id, text, paths, COALESCE(tool, ''), role FROM docs WHERE id > ?",
-        (before,),
-    )
-
-
-def _drop_docs(db: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> None:
-    """Documents that match `where`, and their words (an external-content table forgets
-    a row only when told its words)."""
-    db.execute(
-        "INSERT INTO docs_fts (docs_fts, rowid, text, paths, tool, role)"
-        f" SELECT 'delete', id, text, paths, COALESCE(tool, ''), role FROM docs WHERE {where}",
-        args,
-    )
-    db.execute(f"DELETE FROM docs WHERE {where}", args)
-
-
 def _filters(query: SearchQuery, where: list[str], args: list[Any]) -> None:
     """The search's filters as SQL conditions on docs d and sessions s."""
     if query.agent:
@@ -432,21 +372,6 @@ def _figures(row: sqlite3.Row) -> dict[str, float]:
         elif key in ("input", "output", "cache_read", "cache_write"):
             out[key] = 0
     return out
-
-
-def _day(ts: float | None) -> str | None:
-    return time.strftime("%Y-%m-%d", time.gmtime(ts)) if ts is not None else None
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _safe(text: Any) -> Any:
-    """Text as SQLite can store it: half of an emoji (a string a JavaScript agent cut)
-    becomes U+FFFD, as PostgreSQL's backend stores it."""
-    if isinstance(text, str) and not text.isascii():
-        return _SURROGATE.sub("\ufffd", text)
-    return text
 
 
 def _reason(exc: BaseException) -> str:
