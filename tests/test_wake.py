@@ -19,7 +19,8 @@ from uploader.stores.local import LocalStore
 from uploader.write.pipeline import Pipeline, StepResult
 from uploader.write.segment import SegmentLimits
 from uploader.write.wake import BUSY_EVENTS, FileWaker, FolderWatches
-from uploader.write.watch import WatchConfig, Watcher
+from uploader.write.watch import Watcher
+from uploader.write.watch_setup import WatchConfig
 
 WAIT_S = 5.0
 

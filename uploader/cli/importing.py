@@ -53,7 +53,7 @@ def _import(opts: dict[str, Any]) -> int:
     redactor = redactor_from_opts(opts)
     store = None
     if not opts["dry_run"]:
-        from uploader.write.watch import check_store
+        from uploader.write.watch_setup import check_store
 
         store = store_from_opts(opts)
         check_store(store)

@@ -68,7 +68,7 @@ def _sweep(opts: dict[str, Any]) -> int:
             for j in jobs
         }
     else:
-        from uploader.write.watch import check_store
+        from uploader.write.watch_setup import check_store
 
         store = store_from_opts(opts)
         check_store(store)

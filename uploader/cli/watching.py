@@ -97,7 +97,8 @@ def watch(**opts: Any) -> None:
 
 
 def _watch(opts: dict[str, Any]) -> int:
-    from uploader.write.watch import WatchConfig, Watcher, check_store
+    from uploader.write.watch import Watcher
+    from uploader.write.watch_setup import WatchConfig, check_store
 
     if opts["as_json"] and not opts["dry_run"]:
         raise UsageError("--json prints the report of a dry run", "add --dry-run (and --once)")
@@ -276,7 +277,7 @@ def check_readable(store: Store) -> None:
     """A reading command's start-up check: the store exists and can be read, and nothing is
     created (a typo in --store must not make an empty folder)."""
     from uploader.stores.local import LocalStore
-    from uploader.write.watch import check_store
+    from uploader.write.watch_setup import check_store
 
     if isinstance(store, LocalStore):
         if not store.root.is_dir():

@@ -1,8 +1,8 @@
 """The write path: a source file is read in chunks (source), redacted, cut into segments
 (segment) in the spool (spool, state), and shipped to the store with its manifest and
-checkpoints (shipper). `watch` runs it for one file or whole folders (watch, folders,
-discovery, wake); `snapshot` runs it once over a finished file; live shows a running
-watch's spool to the dashboard.
+checkpoints (shipper). `watch` runs it for one file or whole folders (watch,
+watch_setup, folders, discovery, wake); `snapshot` runs it once over a finished file;
+live shows a running watch's spool to the dashboard.
 
 May import: core, stores, agents, storage, redaction. Nothing here imports read, batch or
 cli.

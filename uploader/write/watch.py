@@ -7,6 +7,8 @@ stop reading, close the active segments, drain the queue for a bounded time and
 leave whatever remains in the spool for the next start. With --once, reading stops by
 itself at the end of the files, and the queue is drained for as long as the store takes
 it. The spool's status file (status.py) says meanwhile how it goes.
+
+Its settings and the store probe it starts with are watch_setup.py's.
 """
 
 from __future__ import annotations
@@ -21,35 +23,26 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
-from uploader.core.errors import NotUploaded, StoreCheckFailed
+from uploader.core.errors import NotUploaded
 from uploader.core.metrics import Health, Metrics
 from uploader.index.background import BackgroundIndexer
-from uploader.redaction import Redactor
 from uploader.storage.manifest import Manifest
 from uploader.stores import Store
-from uploader.stores.base import (
-    StorageError,
-    StorageUnavailable,
-    StorageUnreachable,
-)
 from uploader.stores.dryrun import DryRunStore
-from uploader.write.discovery import Filters
 from uploader.write.live import LiveSessions
 from uploader.write.pipeline import Pipeline, StepResult
-from uploader.write.retry import RetryPolicy
-from uploader.write.segment import SegmentLimits
 from uploader.write.shipper import Shipper
 from uploader.write.spool import Spool
 from uploader.write.state import ResumeState, StateStore
 from uploader.write.status import STATUS_NAME, Sample, StatusBoard, WatchStatus, report
 from uploader.write.wake import FileWaker, FolderWatches
+from uploader.write.watch_setup import WatchConfig
 
 log = logging.getLogger(__name__)
 
@@ -58,42 +51,6 @@ log = logging.getLogger(__name__)
 MIN_STEP_INTERVAL_S = 0.1
 SECOND_SIGNAL_S = 1.0
 DRAIN_LOOK_S = 0.2  # while draining at the end: how often to see whether to give up
-
-
-@dataclass
-class WatchConfig:
-    file: Path | None  # one file (--file), or else the folders below
-    sid: str | None
-    spool_dir: Path
-    state_dir: Path | None
-    limits: SegmentLimits
-    poll_s: float = 0.5
-    concurrency: int = 2
-    dry_run: bool = False
-    shutdown_timeout_s: float = 10.0
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    dirs: list[Path] = field(default_factory=list)
-    filters: Filters = field(default_factory=Filters)
-    idle_s: float = 300.0  # a folder's file unchanged this long is closed until it grows
-    scan_s: float = 2.0  # how often the folders are scanned for new and grown files
-    redactor: Redactor | None = None  # None: lines are uploaded exactly as written
-    once: bool = False  # read to the end of the files, upload, and stop
-
-
-def check_store(store: Store) -> None:
-    """The start-up probe: one clear StoreCheckFailed for a missing bucket, bad credentials
-    or a store that cannot be reached at all."""
-    try:
-        store.check()
-    except StorageUnavailable as exc:
-        if isinstance(exc, StorageUnreachable):
-            raise StoreCheckFailed(store.description, exc) from exc
-        # Reachable later is fine: the spool holds the data until then.
-        log.warning(
-            "store %s is not reachable now (%s); uploads will retry", store.description, exc
-        )
-    except StorageError as exc:
-        raise StoreCheckFailed(store.description, exc) from exc
 
 
 class Companion(Protocol):
