@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import logging
 import os
 import time
@@ -19,11 +18,11 @@ from uploader.agents import FIRST_LINE_LIMIT, read_early_meta
 from uploader.core.metrics import Metrics
 from uploader.redaction import Redactor
 from uploader.storage.manifest import Manifest
-from uploader.storage.records import Segment
 from uploader.write.segment import PAUSE_ERRNOS, Segmenter, SegmentLimits, SpoolFull
 from uploader.write.source import SourceReader, SourceStatus
 from uploader.write.spool import Spool
 from uploader.write.state import ResumeState, StateStore
+from uploader.write.store_copy import store_prefix
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +138,8 @@ class Pipeline:
         st.seq = max(st.seq, last.seq + 1)
         generation = last.generation
         same_gen = [s for s in segments if s.generation == generation]
-        held = None if st.generation_reason else _held_prefix(reader.fd, same_gen, self.redactor)
-        if held is not None and _continues_at_line_start(reader.fd, held):
+        held = None if st.generation_reason else store_prefix(reader.fd, same_gen, self.redactor)
+        if held is not None:
             st.generation = generation
             st.offset = held
             st.usage_carry = last.usage_carry  # the token count goes on from the store's
@@ -405,52 +404,3 @@ class Pipeline:
 
     def deadline(self) -> float | None:
         return self.seg.age_deadline() if self.seg is not None else None
-
-
-def _held_prefix(fd: int, segments: list[Segment], redactor: Redactor | None) -> int | None:
-    """Does the file begin with exactly what these segments store (their sha256, after
-    redaction when it is on)? Then the source offset where they end, else None (also when
-    an entry does not say how many bytes it holds: nothing to compare with)."""
-    pos = 0
-    for s in segments:
-        if s.bytes is None:
-            return None
-        if s.source_end is None:  # written before redaction existed: stored = source bytes
-            source_end, segment_redactor = pos + s.bytes, None
-        else:
-            source_end, segment_redactor = s.source_end, redactor
-        stored = _stored_digest(fd, pos, source_end, segment_redactor)
-        if stored != (s.sha256, s.bytes):
-            return None
-        pos = source_end
-    return pos
-
-
-def _stored_digest(
-    fd: int, start: int, end: int, redactor: Redactor | None
-) -> tuple[str, int] | None:
-    """sha256 and length of what file[start:end] becomes in a segment; None if the file
-    is shorter. Read a MiB of whole lines at a time (redaction works on lines)."""
-    digest, size, pos, carry = hashlib.sha256(), 0, start, b""
-    while pos < end or carry:
-        chunk = carry + os.pread(fd, min(1 << 20, end - pos), pos) if pos < end else carry
-        pos += len(chunk) - len(carry)
-        if len(chunk) == len(carry) and pos < end:
-            return None  # the file ends early
-        cut = len(chunk) if pos >= end else chunk.rfind(b"\n") + 1
-        if cut == 0:  # no newline yet: one long line, read on
-            carry = chunk
-            continue
-        piece, carry = chunk[:cut], chunk[cut:]
-        out = redactor.redact(piece).data if redactor is not None else piece
-        digest.update(out)
-        size += len(out)
-    return digest.hexdigest(), size
-
-
-def _continues_at_line_start(fd: int, offset: int) -> bool:
-    """Is what follows `offset` a new line? Not when the store's copy ended in the middle
-    of a line that the file has since completed: continuing would split that line in two."""
-    if offset == 0 or os.fstat(fd).st_size == offset:
-        return True
-    return os.pread(fd, 1, offset - 1) == b"\n"
