@@ -31,7 +31,8 @@ from uploader.agents import checkpoint_id, checkpoint_of, line_timestamp, read_m
 from uploader.storage import manifest as mf
 from uploader.stores.base import Store
 from uploader.stores.local import LocalStore
-from uploader.write.segment import HOST, Segmenter, SegmentLimits
+from uploader.write.segment import Segmenter, SegmentLimits
+from uploader.write.segment_entry import HOST
 from uploader.write.spool import Spool
 from uploader.write.state import ResumeState, StateStore
 

@@ -15,19 +15,15 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import socket
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from uploader.agents import (
     COMPACT_MARK,
     CheckpointMark,
     SessionMeta,
-    checkpoint_id as make_checkpoint_id,
     checkpoint_of,
     line_timestamp,
-    source_info,
 )
 from uploader.agents.titles import TITLE_SEGMENTS, HeadCollector, titles_in
 from uploader.agents.usage import UsageCounter
@@ -38,13 +34,13 @@ from uploader.core.errors import (
 )
 from uploader.core.fsutil import fsync_dir, private_opener
 from uploader.redaction import Redaction
-from uploader.storage.manifest import Manifest, segment_path
+from uploader.storage.manifest import Manifest
 from uploader.storage.records import Segment
+from uploader.write.segment_entry import queue_entry
 from uploader.write.spool import Spool
 from uploader.write.state import ResumeState, StateStore
 
 log = logging.getLogger(__name__)
-HOST = socket.gethostname()
 
 
 @dataclass(frozen=True)
@@ -333,40 +329,12 @@ class Segmenter:
                 f"{st.sid}: active segment holds {packed.raw_bytes} bytes, state says {st.bytes}"
             )
         os.replace(tmp, data_path)
-        meta: dict[str, Any] = {
-            "seq": st.seq,
-            "path": segment_path(data_path.name),
-            "generation": st.generation,
-            "lines": st.lines,
-            "bytes": st.bytes,
-            "gzip_bytes": packed.stored_bytes,
-            "sha256": packed.sha256,
-            "first_ts": int(st.first_ts or st.last_ts or 0),
-            "last_ts": int(st.last_ts or 0),
-            "source_end": st.offset,
-            "source": source_info(self.meta, st.path, HOST),
-        }
         found, carry = usage.result()
-        meta["usage"] = found or {}
-        meta["usage_carry"] = carry
+        meta = queue_entry(st, self.meta, data_path.name, packed, found, carry)
         if head is not None:
             titles = titles_in(head.head(), agent)
             meta["titles"] = titles.to_json()
             st.titled = titles.found is not None
-        if st.redactions:
-            meta["redactions"] = dict(sorted(st.redactions.items()))
-        if st.generation_reason:
-            meta["generation_reason"] = st.generation_reason
-        mark = st.pending_checkpoint
-        if mark is not None:
-            meta["checkpoint"] = {
-                "id": make_checkpoint_id(mark["ts"], st.seq),
-                "label": mark["label"],
-                "seq": st.seq,
-                "line_idx": st.lines,
-                "git": mark["git"],
-                "ts": int(mark["ts"]),
-            }
         try:
             self.spool.commit(meta_path, meta)
         except OSError:
