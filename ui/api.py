@@ -14,16 +14,10 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import (
-    Response,
-)
+from starlette.responses import Response
 from starlette.routing import Route
 
-from uploader.core.errors import (
-    Damaged,
-    StorageError,
-    UsageError,
-)
+from uploader.core.errors import Damaged, StorageError, UsageError
 
 from . import chat, page_cards, render
 from .api_downloads import Held, download

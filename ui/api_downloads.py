@@ -13,10 +13,7 @@ from typing import IO, Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import (
-    Response,
-    StreamingResponse,
-)
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from . import render

@@ -10,16 +10,9 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import (
-    JSONResponse,
-    Response,
-    StreamingResponse,
-)
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from uploader.core.errors import (
-    NotFound,
-    UsageError,
-)
+from uploader.core.errors import NotFound, UsageError
 
 from . import images
 from .context import SEND_CHUNK, TooLarge, int_param, limits_of, open_reading, sessions_of

@@ -9,16 +9,9 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import (
-    JSONResponse,
-    Response,
-)
+from starlette.responses import JSONResponse, Response
 
-from uploader.core.errors import (
-    Damaged,
-    StorageError,
-    UsageError,
-)
+from uploader.core.errors import Damaged, StorageError, UsageError
 from uploader.storage.manifest import Manifest
 
 from . import chat

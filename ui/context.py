@@ -10,10 +10,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from uploader.core.errors import (
-    UsageError,
-    UserError,
-)
+from uploader.core.errors import UsageError, UserError
 from uploader.read.listing import Query
 
 from .limits import Limits, Load

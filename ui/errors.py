@@ -11,11 +11,7 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import (
-    HTMLResponse,
-    JSONResponse,
-    Response,
-)
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from uploader.core.errors import (
     Ambiguous,

@@ -9,11 +9,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import (
-    JSONResponse,
-    PlainTextResponse,
-    Response,
-)
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from . import render
 from .context import authenticated, load_of, sessions_of, ui

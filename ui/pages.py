@@ -19,15 +19,7 @@ from uploader.storage.sessionid import is_safe_sid
 from . import chat, render
 from .auth import COOKIE, Logins, Throttle
 from .card import Card, fit_cards
-from .context import (
-    authenticated,
-    int_param,
-    limits_of,
-    list_query,
-    open_reading,
-    sessions_of,
-    ui,
-)
+from .context import authenticated, int_param, limits_of, list_query, open_reading, sessions_of, ui
 from .health import health_strip
 from .security import client_key, cookies_named, is_https, safe_next
 from .service import MAX_PAGE

@@ -11,9 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from uploader.index.base import (
-    Doc,
-)
+from uploader.index.base import Doc
 
 SCHEMA_VERSION = "1"
 SCHEMA = """

@@ -9,9 +9,7 @@ from uploader.read.catalog import Catalog
 from uploader.read.labels import load_labels, same_label
 from uploader.read.summaries import list_sids
 from uploader.storage import manifest as mf
-from uploader.storage.reading import (
-    SessionNotFound,
-)
+from uploader.storage.reading import SessionNotFound
 from uploader.storage.sessionid import is_safe_sid
 from uploader.stores.base import ObjectNotFound, Store
 

@@ -18,13 +18,7 @@ import os
 import time
 from dataclasses import asdict, dataclass
 
-from uploader.agents import (
-    COMPACT_MARK,
-    CheckpointMark,
-    SessionMeta,
-    checkpoint_of,
-    line_timestamp,
-)
+from uploader.agents import COMPACT_MARK, CheckpointMark, SessionMeta, checkpoint_of, line_timestamp
 from uploader.agents.titles import TITLE_SEGMENTS, HeadCollector, titles_in
 from uploader.agents.usage import UsageCounter
 from uploader.core.codec import pack

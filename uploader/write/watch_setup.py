@@ -12,11 +12,7 @@ from pathlib import Path
 from uploader.core.errors import StoreCheckFailed
 from uploader.redaction import Redactor
 from uploader.stores import Store
-from uploader.stores.base import (
-    StorageError,
-    StorageUnavailable,
-    StorageUnreachable,
-)
+from uploader.stores.base import StorageError, StorageUnavailable, StorageUnreachable
 from uploader.write.discovery import Filters
 from uploader.write.retry import RetryPolicy
 from uploader.write.segment import SegmentLimits

@@ -8,6 +8,8 @@ credentials, the clock; and the skew that decides a verdict), machine (5, 6: the
 with the free space that decides one, and the agents' folders), services (7, 8, 9: the
 user service, the search index, the dashboard's port). outcome holds what a check says.
 The runner asks for each check by its name here (`checks.spool`).
+
+May import what doctor may: core, stores, agents, storage, write, index, service, messages.
 """
 
 from __future__ import annotations
@@ -20,15 +22,7 @@ from uploader.doctor.checks.machine import (
     agent_folders,
     spool,
 )
-from uploader.doctor.checks.outcome import (
-    FAIL,
-    OK,
-    WARN,
-    Check,
-    ConfigFound,
-    Subject,
-    shown_error,
-)
+from uploader.doctor.checks.outcome import FAIL, OK, WARN, Check, ConfigFound, Subject, shown_error
 from uploader.doctor.checks.services import dashboard_port, holds_port, index_state, service_state
 from uploader.doctor.checks.store import (
     PROBE_PREFIX,
