@@ -40,12 +40,12 @@ from random import Random
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+sys.path.insert(0, str(REPO))
 
 from harness import cpu_seconds, print_report, run_in_temp_dir  # noqa: E402
-from session_factory import CLAUDE_SID, claude_lines  # noqa: E402
-from storeview import rebuild  # noqa: E402
 
+from tests.support.storeview import rebuild  # noqa: E402
+from tests.support.transcripts import CLAUDE_SID, claude_lines  # noqa: E402
 from uploader.stores.local import LocalStore  # noqa: E402
 from uploader.write.discovery import Filters, Scanner  # noqa: E402
 

@@ -46,14 +46,13 @@ from typing import Any
 from harness import UnsyncedStore
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
-
-from session_factory import write_session  # noqa: E402
-from storeview import CountingStore  # noqa: E402
-from transcripts import MB, Corpus, TranscriptGen  # noqa: E402
-from uiclient import TestClient  # noqa: E402
+sys.path.insert(0, str(REPO))
 
 import uploader  # noqa: E402
+from tests.support.session_factory import write_session  # noqa: E402
+from tests.support.storeview import CountingStore  # noqa: E402
+from tests.support.transcripts import MB, Corpus, TranscriptGen  # noqa: E402
+from tests.support.uiclient import TestClient  # noqa: E402
 from ui.app import UIConfig, create_app  # noqa: E402
 from ui.service import Sessions  # noqa: E402
 from uploader.index.base import SearchQuery  # noqa: E402

@@ -38,10 +38,9 @@ from pathlib import Path
 from harness import Row, print_report
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+sys.path.insert(0, str(REPO))
 
-from transcripts import big_session_lines  # noqa: E402
-
+from tests.support.transcripts import big_session_lines  # noqa: E402
 from uploader.redaction import Redactor, default_rules  # noqa: E402
 
 MB = 1_000_000  # all "MB" figures are 10^6 bytes

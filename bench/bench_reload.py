@@ -43,11 +43,10 @@ from typing import Any
 from harness import ManifestFigures, UnsyncedStore, print_report
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+sys.path.insert(0, str(REPO))
 
-from session_factory import write_session  # noqa: E402
-from transcripts import big_session_lines  # noqa: E402
-
+from tests.support.session_factory import write_session  # noqa: E402
+from tests.support.transcripts import big_session_lines  # noqa: E402
 from uploader.core import codec  # noqa: E402
 from uploader.core.units import format_size, parse_size  # noqa: E402
 from uploader.storage import manifest as mf  # noqa: E402

@@ -46,18 +46,16 @@ from typing import Any
 from harness import ManifestFigures, UnsyncedStore
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+sys.path.insert(0, str(REPO))
 
-from session_factory import (  # noqa: E402
-    FIXTURE_SESSIONS,
+from tests.support.session_factory import FIXTURE_SESSIONS, write_session  # noqa: E402
+from tests.support.transcripts import (  # noqa: E402
+    big_session_lines,
     claude_lines,
     codex_lines,
     openclaw_lines,
     pi_lines,
-    write_session,
 )
-from transcripts import big_session_lines  # noqa: E402
-
 from ui.service import Sessions  # noqa: E402
 from uploader.agents.titles import first_message  # noqa: E402
 from uploader.storage import manifest as mf  # noqa: E402

@@ -38,11 +38,11 @@ from random import Random
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+sys.path.insert(0, str(REPO))
 
 from harness import cpu_seconds, print_report, run_in_temp_dir  # noqa: E402
-from transcripts import Corpus, TranscriptGen, write_transcript  # noqa: E402
 
+from tests.support.transcripts import Corpus, TranscriptGen, write_transcript  # noqa: E402
 from uploader.write.state import StateStore  # noqa: E402
 
 MB = 1_000_000  # all "MB" figures are 10^6 bytes

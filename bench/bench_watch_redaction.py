@@ -53,8 +53,8 @@ from bench_watch import (
     wait_for,
 )
 from harness import print_report, run_in_temp_dir
-from transcripts import Corpus, TranscriptGen
 
+from tests.support.transcripts import Corpus, TranscriptGen
 from uploader.redaction import Redactor, default_rules
 
 TARGET_RATIO = 0.25  # watch's marginal CPU per MB with redaction on / gzip -6's

@@ -19,13 +19,14 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
+sys.path.insert(0, str(ROOT))
 
-from browser_fixtures import dashboard_url, launch, stop  # noqa: E402
 from playwright.sync_api import ViewportSize, sync_playwright  # noqa: E402
-from real_sessions import write_real_sessions  # noqa: E402
-from session_factory import CLAUDE_SID, HOSTILE_SID, populated_store  # noqa: E402
 
+from tests.support.browser import dashboard_url, launch, stop  # noqa: E402
+from tests.support.real_sessions import write_real_sessions  # noqa: E402
+from tests.support.session_factory import populated_store  # noqa: E402
+from tests.support.transcripts import CLAUDE_SID, HOSTILE_SID  # noqa: E402
 from uploader.stores.local import LocalStore  # noqa: E402
 
 SIZE: ViewportSize = {"width": 1280, "height": 800}

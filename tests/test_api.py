@@ -16,20 +16,20 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import AWS_ENV, open_url
-from session_factory import (
+
+import uploader
+from tests.support.cli import AWS_ENV, open_url
+from tests.support.session_factory import write_session
+from tests.support.storeview import rebuild
+from tests.support.supabase_standin import SupabaseStandin
+from tests.support.transcripts import (
     CLAUDE_SID,
     CODEX_SID,
     PI_SID,
     claude_lines,
     codex_lines,
     pi_lines,
-    write_session,
 )
-from storeview import rebuild
-from supabase_standin import SupabaseStandin
-
-import uploader
 from uploader.stores import StoreOptions
 from uploader.stores.base import StorageUnavailable
 from uploader.stores.local import LocalStore
