@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -59,7 +60,7 @@ def test_upload_and_download(supabase_server: SupabaseStandin, bucket: Any) -> N
     assert stored is not None and stored.content_type == "application/gzip"
 
 
-def test_the_clients_multipart_upload_keeps_type_and_cache_control(
+def test_the_clients_multipart_upload_keeps_the_type(
     supabase_server: SupabaseStandin, bucket: Any
 ) -> None:
     bucket.upload("k/one.json", b"{}", {"content-type": "application/json", "upsert": "true"})
@@ -67,7 +68,7 @@ def test_the_clients_multipart_upload_keeps_type_and_cache_control(
 
     one, two = supabase_server.get_object("k/one.json"), supabase_server.get_object("k/two.txt")
     assert one is not None and two is not None
-    assert (one.content_type, one.cache_control) == ("application/json", "max-age=3600")
+    assert one.content_type == "application/json"
     assert two.content_type == DEFAULT_CONTENT_TYPE == "text/plain;charset=UTF-8"
 
 
@@ -156,16 +157,29 @@ def test_missing_object_is_400_with_404_in_the_body(
     assert head.status_code == 400
 
 
-def test_head_of_an_object(supabase_server: SupabaseStandin, bucket: Any) -> None:
+def test_head_of_the_bucket_has_the_servers_clock(supabase_server: SupabaseStandin) -> None:
+    """What SupabaseStore.server_time asks: any answer's Date header."""
+    with httpx.Client(timeout=10) as http:
+        head = http.head(api(supabase_server, "bucket/sessions"), headers=auth(supabase_server))
+    assert head.status_code == 200
+    assert parsedate_to_datetime(head.headers["date"]).year >= 2025
+    assert head.content == b""
+
+
+def test_routes_the_store_does_not_call_are_not_there(
+    supabase_server: SupabaseStandin, bucket: Any
+) -> None:
     bucket.upload("h/x.gz", b"12345", GZIP)
     with httpx.Client(timeout=10) as http:
-        head = http.head(
-            api(supabase_server, "object/sessions/h/x.gz"), headers=auth(supabase_server)
+        authenticated = http.get(
+            api(supabase_server, "object/authenticated/sessions/h/x.gz"),
+            headers=auth(supabase_server),
         )
-    assert head.status_code == 200
-    assert head.headers["content-length"] == "5"
-    assert head.headers["content-type"] == "application/gzip"
-    assert head.content == b""
+        buckets = http.get(api(supabase_server, "bucket"), headers=auth(supabase_server))
+    # read as bucket "authenticated", which has no such object
+    assert authenticated.status_code == 400
+    assert authenticated.json()["statusCode"] == "404"
+    assert buckets.status_code == 404
 
 
 def test_wrong_key_is_403(supabase_server: SupabaseStandin) -> None:

@@ -5,15 +5,21 @@ uploader/stores/supabase.py calls through the unmodified supabase client (supaba
 2.34), the way the real server (v1.26.x, see docs/stores.md) does, and no others (a route
 the store does not call gets Fastify's 404; add one here when the store starts using it):
 
-    POST /object/{bucket}/{key}              upload: multipart/form-data (fields
-                                             `cacheControl`, then the file part);
+    POST /object/{bucket}/{key}              upload: multipart/form-data (the fields
+                                             before the file part are not kept);
                                              `x-upsert: true` overwrites
-    GET(HEAD) /object/{bucket}/{key}         download (also /object/authenticated/...)
+    GET /object/{bucket}/{key}               download
     POST /object/list/{bucket}               one folder level: folders first (`id: null`),
                                              then files, by name; `search` is a name
                                              prefix; paged with limit and offset
     DELETE /object/{bucket} {"prefixes": []} removes those exact keys, returns their rows
-    GET /bucket/{id}                         the bucket (the store's start-up check)
+    GET /bucket/{id}                         the bucket (the store's start-up check;
+                                             HEAD: the Date header, the server's clock)
+
+Nothing else: not the authenticated or public download routes, signed URLs or bucket
+management; and of the rows and headers it answers with, only what the supabase client
+needs to parse them (no etag, cache-control, versions or owners), as the store reads
+nothing more.
 
 What it copies from the real server, including the awkward parts:
 
@@ -61,7 +67,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
-from email.utils import formatdate
 from typing import Any
 
 import uvicorn
@@ -188,48 +193,23 @@ def _iso(ts: float) -> str:
 class StoredObject:
     data: bytes
     content_type: str
-    cache_control: str
     id: str
-    version: str
     created_at: float
     updated_at: float
 
-    @property
-    def etag(self) -> str:
-        return f'"{hashlib.md5(self.data).hexdigest()}"'
-
     def metadata(self) -> dict[str, Any]:
-        return {
-            "eTag": self.etag,
-            "size": len(self.data),
-            "mimetype": self.content_type,
-            "cacheControl": self.cache_control,
-            "lastModified": _iso(self.updated_at),
-            "contentLength": len(self.data),
-            "httpStatusCode": 200,
-        }
+        """Part of the real server's metadata object (the store reads none of it)."""
+        return {"size": len(self.data), "mimetype": self.content_type}
 
     def row(self, bucket: str, name: str) -> dict[str, Any]:
-        """The object's row, as deleteObjects returns it."""
-        return {
-            "bucket_id": bucket,
-            "name": name,
-            "owner": "",
-            "owner_id": "",
-            "version": self.version,
-            "id": self.id,
-            "updated_at": _iso(self.updated_at),
-            "created_at": _iso(self.created_at),
-            "last_accessed_at": _iso(self.updated_at),
-            "metadata": self.metadata(),
-            "user_metadata": None,
-        }
+        """The object's row, as deleteObjects returns it (the store reads none of it): the
+        columns that say which object it was."""
+        return {"bucket_id": bucket, "name": name, "id": self.id}
 
 
 @dataclass
 class BucketRecord:
     id: str
-    public: bool
     created_at: float
     updated_at: float
     objects: dict[str, StoredObject] = field(default_factory=dict)
@@ -239,7 +219,7 @@ class BucketRecord:
             "id": self.id,
             "name": self.id,
             "owner": "",
-            "public": self.public,
+            "public": False,
             "type": "STANDARD",
             "file_size_limit": None,
             "allowed_mime_types": None,
@@ -309,14 +289,13 @@ class _FilePart:
     data: bytes
 
 
-def parse_multipart(body: bytes, content_type: str) -> tuple[dict[str, str], _FilePart | None]:
-    """Form fields before the first file part, and that file part (as @fastify/multipart's
-    request.file() sees a form: fields that come after the file are not read)."""
+def parse_multipart(body: bytes, content_type: str) -> _FilePart | None:
+    """The first file part of a form (as @fastify/multipart's request.file() sees it; the
+    fields before it, such as the client's cacheControl, are not kept)."""
     _, params = _header_params("content-type", content_type)
     boundary = params.get("boundary")
     if not boundary:
         raise _invalid("Boundary not found")
-    fields: dict[str, str] = {}
     chunks = (b"\r\n" + body).split(b"\r\n--" + boundary.encode("latin-1"))
     for chunk in chunks[1:]:
         if chunk.startswith(b"--"):
@@ -334,11 +313,8 @@ def parse_multipart(body: bytes, content_type: str) -> tuple[dict[str, str], _Fi
         )
         name = disposition.get("name", "")
         if "filename" in disposition:
-            return fields, _FilePart(
-                name, disposition["filename"], headers.get("content-type"), data
-            )
-        fields[name] = data.decode("utf-8", "replace")
-    return fields, None
+            return _FilePart(name, disposition["filename"], headers.get("content-type"), data)
+    return None
 
 
 # --- the stand-in ---------------------------------------------------------------------------
@@ -439,11 +415,11 @@ class SupabaseStandin:
 
     # buckets and objects, directly --------------------------------------------------------
 
-    def create_bucket(self, name: str, *, public: bool = False) -> None:
+    def create_bucket(self, name: str) -> None:
         with self._lock:
             if name not in self._buckets:
                 now = time.time()
-                self._buckets[name] = BucketRecord(name, public, now, now)
+                self._buckets[name] = BucketRecord(name, now, now)
 
     def put_object(
         self,
@@ -455,7 +431,7 @@ class SupabaseStandin:
     ) -> None:
         """Seed an object without HTTP (e.g. thousands of keys for a listing test)."""
         with self._lock:
-            self._write(self._buckets[bucket or self.bucket], key, data, content_type, "no-cache")
+            self._write(self._buckets[bucket or self.bucket], key, data, content_type)
 
     def get_object(self, key: str, *, bucket: str | None = None) -> StoredObject | None:
         with self._lock:
@@ -562,7 +538,6 @@ class SupabaseStandin:
         api = [
             Route("/bucket/{bucket}", self._h_get_bucket, methods=["GET"]),
             Route("/object/list/{bucket}", self._h_list, methods=["POST"]),
-            Route("/object/authenticated/{bucket}/{key:path}", self._h_download, methods=["GET"]),
             Route("/object/{bucket}", self._h_remove, methods=["DELETE"]),
             Route("/object/{bucket}/{key:path}", self._h_upload, methods=["POST"]),
             Route("/object/{bucket}/{key:path}", self._h_download, methods=["GET"]),
@@ -623,7 +598,6 @@ class SupabaseStandin:
         key: str,
         data: bytes,
         content_type: str,
-        cache_control: str,
     ) -> StoredObject:
         """Store under the lock; an overwrite keeps the object's id and created_at."""
         now = time.time()
@@ -631,9 +605,7 @@ class SupabaseStandin:
         obj = StoredObject(
             data=data,
             content_type=content_type,
-            cache_control=cache_control,
             id=old.id if old else str(uuid.uuid4()),
-            version=str(uuid.uuid4()),
             created_at=old.created_at if old else now,
             updated_at=now,
         )
@@ -641,15 +613,7 @@ class SupabaseStandin:
         return obj
 
     def _object_response(self, obj: StoredObject) -> Response:
-        return Response(
-            obj.data,
-            headers={
-                "content-type": obj.content_type,
-                "cache-control": obj.cache_control,
-                "etag": obj.etag,
-                "last-modified": formatdate(obj.updated_at, usegmt=True),
-            },
-        )
+        return Response(obj.data, headers={"content-type": obj.content_type})
 
     # uploads
 
@@ -664,21 +628,17 @@ class SupabaseStandin:
             raise _no_bucket()
         if exists and not upsert:
             raise _duplicate()
-        fields, part = parse_multipart(
-            await request.body(), request.headers.get("content-type", "")
-        )
+        part = parse_multipart(await request.body(), request.headers.get("content-type", ""))
         if part is None:
             raise _invalid("No content provided")
         data, content_type = part.data, part.content_type or DEFAULT_CONTENT_TYPE
-        cache_seconds = fields.get("cacheControl")
         if not upsert and self.race_window > 0:
             await asyncio.sleep(self.race_window)  # the real check is not atomic with the write
         with self._lock:
             record = self._buckets.get(bucket)
             if record is None:
                 raise _no_bucket()
-            cache_control = f"max-age={cache_seconds}" if cache_seconds else "no-cache"
-            obj = self._write(record, key, data, content_type, cache_control)
+            obj = self._write(record, key, data, content_type)
         return JSONResponse({"Id": obj.id, "Key": f"{bucket}/{key}"})
 
     # reads
