@@ -11,6 +11,7 @@ import pytest
 
 from tests.support.browser import browser, page  # noqa: F401
 from tests.support.cli import AWS_ENV
+from tests.support.faultproxy import FaultProxy
 from tests.support.supabase_fixtures import supabase_server, supabase_standin_session  # noqa: F401
 from uploader.stores import StoreOptions
 from uploader.stores.local import LocalStore
@@ -93,3 +94,11 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     request.node.store_args = ["--supabase-url", server.url, "--supabase-key", server.key]
     request.node.store_options = StoreOptions(supabase_url=server.url, supabase_key=server.key)
     return f"supabase://{server.bucket}/team-a"
+
+
+@pytest.fixture
+def proxy(moto_endpoint: str) -> Iterator[FaultProxy]:
+    """A fault proxy in front of the session's moto server, forwarding until told not to."""
+    with FaultProxy(moto_endpoint) as p:
+        yield p
+    assert not p.errors, f"the fault proxy itself failed: {p.errors!r}"
