@@ -1,4 +1,7 @@
-"""Two machines writing the same session id must not destroy each other's data."""
+"""Two machines writing the same session id must not destroy each other's data
+(uploader.storage.ownership): two real `watch` processes on every store, then the
+Ownership calls the shipper makes, on a local folder (read back and compared) and on S3
+(conditional writes), each checked by what the store holds afterwards."""
 
 from __future__ import annotations
 
@@ -11,7 +14,11 @@ import pytest
 
 from tests.support.cli import open_url, start_cli, store_args, wait_until
 from tests.support.storeview import manifest, segment_bytes
+from uploader.core.errors import SessionConflict
+from uploader.storage.ownership import Ownership
 from uploader.stores import Store
+from uploader.stores.local import LocalStore
+from uploader.stores.s3 import S3Store
 
 SID = "shared-session"
 
@@ -92,3 +99,59 @@ def test_a_second_writer_is_reported_and_loses_nothing_of_the_first(
     )
     assert stored + waiting == a.read_bytes()
     assert waiting, "the conflicting segments should wait in the spool"
+
+
+# -- the calls the shipper makes --------------------------------------------------------------
+
+KEY = f"sessions/{SID}/segments/session-000001.jsonl.gz"
+MANIFEST = f"sessions/{SID}/manifest.json"
+
+
+@pytest.fixture(params=["local", "s3"])
+def any_store(request: pytest.FixtureRequest) -> Store:
+    store: LocalStore | S3Store = request.getfixturevalue(f"{request.param}_store")
+    return store
+
+
+def manifest_by(writer: str, segments: int) -> bytes:
+    return b'{"sid":"%s","writer":"%s","segments":%d}' % (SID.encode(), writer.encode(), segments)
+
+
+def test_a_segment_written_again_with_its_own_bytes_is_a_retry(any_store: Store) -> None:
+    own = Ownership(any_store, "host-a/spool-a")
+    own.create(KEY, b"segment one", "application/gzip")
+    own.create(KEY, b"segment one", "application/gzip")  # the answer was lost: retried
+    assert any_store.get(KEY) == b"segment one"
+
+
+def test_a_segment_of_another_writer_is_a_conflict_and_stays(any_store: Store) -> None:
+    Ownership(any_store, "host-b/spool-b").create(KEY, b"theirs", "application/gzip")
+    with pytest.raises(SessionConflict):
+        Ownership(any_store, "host-a/spool-a").create(KEY, b"ours", "application/gzip")
+    assert any_store.get(KEY) == b"theirs"
+
+
+def test_a_writer_updates_its_own_manifest(any_store: Store) -> None:
+    own = Ownership(any_store, "host-a/spool-a")
+    for n in (1, 2, 3):
+        own.write_manifest(MANIFEST, manifest_by("host-a/spool-a", n), "application/json")
+    assert any_store.get(MANIFEST) == manifest_by("host-a/spool-a", 3)
+
+
+def test_a_manifest_another_writer_changed_is_not_overwritten(any_store: Store) -> None:
+    own = Ownership(any_store, "host-a/spool-a")
+    own.write_manifest(MANIFEST, manifest_by("host-a/spool-a", 1), "application/json")
+    theirs = manifest_by("host-b/spool-b", 5)
+    any_store.put(MANIFEST, theirs, "application/json")
+    with pytest.raises(SessionConflict, match="host-b/spool-b"):
+        own.write_manifest(MANIFEST, manifest_by("host-a/spool-a", 2), "application/json")
+    assert any_store.get(MANIFEST) == theirs
+
+
+def test_a_manifest_of_its_own_from_before_a_restart_is_taken_over(any_store: Store) -> None:
+    """Killed after writing a manifest but before remembering it: the next process with
+    the same spool (the same writer) finds its own manifest and goes on."""
+    any_store.put(MANIFEST, manifest_by("host-a/spool-a", 4), "application/json")
+    again = Ownership(any_store, "host-a/spool-a")
+    again.write_manifest(MANIFEST, manifest_by("host-a/spool-a", 5), "application/json")
+    assert any_store.get(MANIFEST) == manifest_by("host-a/spool-a", 5)
