@@ -45,7 +45,7 @@ sys.path.insert(0, str(REPO))
 from harness import cpu_seconds, print_report, run_in_temp_dir  # noqa: E402
 
 from tests.support.storeview import rebuild  # noqa: E402
-from tests.support.transcripts import CLAUDE_SID, claude_lines  # noqa: E402
+from tests.support.transcripts import CLAUDE_SID, claude_entry, claude_lines, jsonl  # noqa: E402
 from uploader.stores.local import LocalStore  # noqa: E402
 from uploader.write.discovery import Filters, Scanner  # noqa: E402
 
@@ -210,21 +210,17 @@ class Appender:
                 "role": "user",
                 "content": [{"type": "tool_result", "tool_use_id": "toolu_01", "content": out}],
             }
-        obj = {
-            "parentUuid": self.parents[sid],
-            "isSidechain": False,
-            "userType": "external",
-            "cwd": f"/home/dev/{project}",
-            "sessionId": sid,
-            "version": "2.1.72",
-            "gitBranch": "main",
-            "type": kind,
-            "message": message,
-            "uuid": entry_id,
-            "timestamp": iso(time.time()),
-        }
+        obj = claude_entry(
+            kind,
+            {"message": message},
+            parent=self.parents[sid],
+            uuid=entry_id,
+            timestamp=iso(time.time()),
+            sid=sid,
+            cwd=f"/home/dev/{project}",
+        )
         self.parents[sid] = entry_id
-        return json.dumps(obj, separators=(",", ":")).encode() + b"\n"
+        return jsonl(obj)
 
     def _run(self) -> None:
         t0 = time.monotonic()

@@ -4,7 +4,7 @@ size, search latency, and the session list of a large store.
     python bench/bench_index.py [--mb 200] [--copies 10] [--sessions 100000] [--queries 300]
 
 1. **Transcripts.** `--mb` MB of seeded Codex and Claude Code sessions (TranscriptGen
-   from tests/transcripts.py, the text of real code and prose), written `--copies` times
+   from tests/support/transcripts.py, the text of real code and prose), written `--copies` times
    under other ids into a local store in the uploader's layout (so the index holds
    `--mb` x `--copies` MB: 200 x 10 is 2 GB).
 2. **Indexing** every segment (`Indexer.refresh`, as `agent-uploader index` does):

@@ -2,7 +2,7 @@
 
     python bench/bench_redact.py [--mb 64] [--every-kb 100] [--seed 1] [--repeat 3]
 
-Builds about --mb MB of Codex-like transcript lines (tests/session_factory.py's
+Builds about --mb MB of Codex-like transcript lines (tests/support/transcripts.py's
 `big_session_lines`: messages, reasoning with encrypted blobs, tool calls with JSON
 arguments, tool outputs up to 200 KB, compactions) and plants a user line holding a
 secret of a built-in rule every --every-kb KB. The stream is cut into whole-line reads of
@@ -40,7 +40,7 @@ from harness import Row, print_report
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.support.transcripts import big_session_lines  # noqa: E402
+from tests.support.transcripts import big_session_lines, codex_line, jsonl  # noqa: E402
 from uploader.redaction import Redactor, default_rules  # noqa: E402
 
 MB = 1_000_000  # all "MB" figures are 10^6 bytes
@@ -94,9 +94,7 @@ def build(total: int, every: int, seed: int) -> tuple[bytes, int]:
             secret = SECRETS[planted % len(SECRETS)](rng)
             content = [{"type": "input_text", "text": f"try this: {secret} ok?"}]
             payload = {"type": "message", "role": "user", "content": content}
-            body = {"timestamp": "2026-03-14T09:00:00.000Z", "type": "response_item",
-                    "payload": payload}  # fmt: skip
-            extra = json.dumps(body, separators=(",", ":")).encode() + b"\n"
+            extra = jsonl(codex_line("2026-03-14T09:00:00.000Z", "response_item", payload))
             out.append(extra)
             size += len(extra)
             planted += 1

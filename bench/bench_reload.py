@@ -2,7 +2,7 @@
 
     python bench/bench_reload.py [--size 1GiB] [--repeat 1] [--workdir DIR] [--keep]
 
-Generates a Codex-like session of --size (tests/session_factory.py, in the uploader's
+Generates a Codex-like session of --size (tests/support/session_factory.py, in the uploader's
 layout: segments of at most 8 MiB gzipped at level 1 with uploader.codec.pack, and a
 manifest) in a local store, and a second one of an eighth of that from the same
 generator. Then, in the same run and on the same disk, for each session:

@@ -2,7 +2,7 @@
 
     python bench/bench_ui.py [--session-mb 100] [--sessions 10000] [--reps 20]
 
-Generates three stores in a temp dir (with tests/session_factory.py, in the uploader's
+Generates three stores in a temp dir (with tests/support/session_factory.py, in the uploader's
 layout): one session of --session-mb MB, one of a tenth of that from the same generator,
 and --sessions small sessions. For each store it starts `python -m uploader host` in a
 process of its own and measures, over raw sockets, time to first byte and total time of

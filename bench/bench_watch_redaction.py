@@ -2,7 +2,7 @@
 
     python bench/bench_watch_redaction.py [--mb 40] [--runs 5] [--seed 1] [--every-kb 100]
 
-A seeded transcript (TranscriptGen, tests/transcripts.py) gets a secret about every
+A seeded transcript (TranscriptGen, tests/support/transcripts.py) gets a secret about every
 --every-kb KB (a user line naming an API key, a token or a database URL with its
 password), at two sizes: --mb, and the same generator stopped at half of it, which is the
 large file's first half closed by a compaction line. `watch` uploads each to a moto S3
@@ -25,7 +25,6 @@ gzip -6; the redactor itself at most 1 ms of CPU per MB.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -54,7 +53,7 @@ from bench_watch import (
 )
 from harness import print_report, run_in_temp_dir
 
-from tests.support.transcripts import Corpus, TranscriptGen
+from tests.support.transcripts import Corpus, TranscriptGen, jsonl
 from uploader.redaction import Redactor, default_rules
 
 TARGET_RATIO = 0.25  # watch's marginal CPU per MB with redaction on / gzip -6's
@@ -93,7 +92,7 @@ def write_with_secrets(path: Path, gen: TranscriptGen, limit: int, every: int, s
                 text = f"use this one: {secret(rng)} and tell me if it works"
                 body = {"type": "user", "sessionId": gen.sid, "timestamp": stamp,
                         "message": {"role": "user", "content": text}}  # fmt: skip
-                extra = json.dumps(body, separators=(",", ":")).encode() + b"\n"
+                extra = jsonl(body)
                 f.write(extra)
                 size += len(extra)
                 planted += 1

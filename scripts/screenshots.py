@@ -5,7 +5,7 @@ session of each agent (tests/fixtures/real), docs/session-<agent>.png.
     .venv/bin/python scripts/screenshots.py [--out docs] [--sid SID]
 
 Runs `agent-uploader host` over temporary stores and drives Debian's Chromium with
-Playwright (both as in tests/test_browser.py). The hostile test session is left out unless
+Playwright (both as in tests/e2e/test_browser.py). The hostile test session is left out unless
 --hostile is given.
 """
 

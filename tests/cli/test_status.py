@@ -1,7 +1,7 @@
 """`agent-uploader status` as a monitor uses it, against real `watch` processes: a running
 watch and a stopped one, an idle watch that leaves its status file alone, a killed watch
 whose stale file reads as not running, a store outage that turns the status unhealthy and
-back (the fault proxy of test_faults.py in front of moto), and the dashboard's health
+back (the fault proxy of tests/e2e/test_faults.py in front of moto), and the dashboard's health
 strip and /api/status, under the dashboard's own CSP."""
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ def _no_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-# tests/test_service.py's fixtures: a HOME and an XDG_CONFIG_HOME of the test's own; and
+# tests/service/test_service.py's fixtures: a HOME and an XDG_CONFIG_HOME of the test's own; and
 # systemctl (and its friends) faked first on PATH.
 home = test_service.home
 service_tools = test_service.tools

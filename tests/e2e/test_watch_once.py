@@ -63,7 +63,8 @@ def compact_line(sid: str = SID) -> bytes:
 
 @contextlib.contextmanager
 def fault_proxy(moto_endpoint: str) -> Iterator[FaultProxy]:
-    """The fault proxy of test_faults.py in front of moto; its own failures fail the test."""
+    """The fault proxy of tests/e2e/test_faults.py in front of moto; its own failures fail
+    the test."""
     with FaultProxy(moto_endpoint) as proxy:
         yield proxy
     assert not proxy.errors, f"the fault proxy itself failed: {proxy.errors!r}"

@@ -1,5 +1,5 @@
 """One contract for every search index (uploader.index.base): the same tests against the
-SQLite file and a real PostgreSQL server (tests/support_postgres.py)."""
+SQLite file and a real PostgreSQL server (tests/support/postgres.py)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The search index (uploader.index) over a store: what a search finds, what usage adds up
 to, and what keeping it up to date costs in store requests.
 
-The index is SQLite here (the default); tests/test_index_contract.py runs the backend
+The index is SQLite here (the default); tests/index/test_contract.py runs the backend
 calls against SQLite and PostgreSQL alike.
 """
 

@@ -89,7 +89,7 @@ def test_supabase_faults_lose_and_double_nothing(
         log=log,
     )  # fmt: skip
     # On segment uploads: the change feed's mark is written once, best effort, and a
-    # fault there is said, not retried (tests/test_index.py).
+    # fault there is said, not retried (tests/index/test_indexer.py).
     faults: dict[str, Callable[[], None]] = {
         "gateway 503": lambda: supabase_server.fail_next(
             1, method="POST", path="/segments/", status=503

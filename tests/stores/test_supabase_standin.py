@@ -3,8 +3,8 @@ where the client cannot go), against what the real server was seen to do (docs/s
 the calls uploader/stores/supabase.py makes (upload, download, list, remove, get_bucket),
 their errors, and the gateway faults.
 
-The fixtures supabase_server and supabase_standin_session come from supabase_fixtures.py
-through conftest.py."""
+The fixtures supabase_server and supabase_standin_session come from
+tests/support/supabase_fixtures.py through conftest.py."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ latest.json, then the manifest), without a spool, a watcher or a clock: fast eno
 dashboard tests, restore tests and benchmarks. tests/write/test_session_factory.py checks
 it against the real writer.
 
-The lines themselves come from `transcripts.py` (one set of builders for every agent);
+The lines themselves come from `tests/support/transcripts.py` (one set of builders for every agent);
 `populated_store` writes its five small sessions (FIXTURE_SESSIONS).
 """
 

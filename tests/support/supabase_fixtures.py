@@ -1,4 +1,4 @@
-"""Fixtures for the Supabase Storage stand-in (supabase_standin.py).
+"""Fixtures for the Supabase Storage stand-in (tests/support/supabase_standin.py).
 
     supabase_standin()          a context manager: its own server, started and stopped
     supabase_standin_session    one server for the whole run (session scope)

@@ -18,7 +18,7 @@ Generated sessions of any size, seeded:
   are those of real transcripts; what `bench_watch.py` and `bench_watch_redaction.py`
   measure `watch` on.
 
-Writing them into a store as the uploader would is `session_factory.py`'s job.
+Writing them into a store as the uploader would is `tests/support/session_factory.py`'s job.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ kind, help text, whether it is a secret, and which commands take it.
 - The command line's options are generated from these (`uploader.cli.options.option`).
 - The Python API reads the same environment variables through them (`Setting.from_env`):
   no variable's name is spelled anywhere else.
-- tests/test_settings.py fails when a setting is missing from the docs, or when a command
+- tests/core/test_settings.py fails when a setting is missing from the docs, or when a command
   has a flag that is neither a setting here nor listed in COMMAND_FLAGS.
 
 A setting's `name` is its flag without the dashes, with `_` for `-` (`--spool-dir`:

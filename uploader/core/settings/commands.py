@@ -27,7 +27,7 @@ LOG_LEVEL = Setting(
 )
 
 #: The flags that are not settings: what one run of a command acts on and how it prints
-#: (`--to`, `--force`, `--json`). A flag in neither list fails tests/test_settings.py:
+#: (`--to`, `--force`, `--json`). A flag in neither list fails tests/core/test_settings.py:
 #: declare it above, or list it here. A group's commands are named as typed (`service install`).
 COMMAND_FLAGS: Mapping[str, frozenset[str]] = {
     "watch": frozenset({"--dry-run", "--once", "--json"}),
