@@ -15,11 +15,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.test_faults import running
-from tests.e2e.test_watch_once import claude_line, fault_proxy
-from tests.support.cli import run_cli, wait_until
-from tests.support.faultproxy import error
+from tests.support.cli import run_cli, running, wait_until
+from tests.support.faultproxy import error, fault_proxy
 from tests.support.storeview import rebuild
+from tests.support.transcripts import numbered_line
 from tests.support.uiclient import TestClient
 from ui.app import UIConfig, create_app
 from ui.security import CSP
@@ -34,7 +33,7 @@ URL = re.compile(r"dashboard at (http://\S+/)")
 
 
 def lines(start: int, stop: int) -> bytes:
-    return b"".join(claude_line(i, sid=SID) for i in range(start, stop))
+    return b"".join(numbered_line(SID, i) for i in range(start, stop))
 
 
 def status(spool: Path, *extra: str) -> tuple[int, dict[str, Any]]:

@@ -20,8 +20,7 @@ import pytest
 from click.core import ParameterSource
 from click.testing import CliRunner
 
-from tests.core.test_settings import commands as all_commands
-from tests.support.cli import AWS_ENV, wait_until
+from tests.support.cli import AWS_ENV, commands as all_commands, wait_until
 from tests.support.storeview import rebuild, store_from_url
 from uploader.cli import main
 from uploader.cli.config_layer import ConfigOption, SettingOption

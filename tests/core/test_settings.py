@@ -11,6 +11,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from tests.support.cli import commands
 from uploader.cli import main
 from uploader.cli.config_layer import ConfigOption
 from uploader.cli.options import SettingOption
@@ -44,17 +45,6 @@ GROUP_PAGES = {
     "redaction": "security.md",
     "index": "search.md",
 }
-
-
-def commands() -> dict[str, click.Command]:
-    """Every command, a group's named as typed (`service install`)."""
-    found: dict[str, click.Command] = {}
-    for name, command in main.commands.items():
-        if isinstance(command, click.Group):
-            found.update({f"{name} {sub}": each for sub, each in command.commands.items()})
-        else:
-            found[name] = command
-    return found
 
 
 def pages_for(setting: Setting) -> list[str]:

@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.service import test_service
-from tests.service.test_service import NO_BUS, UNIT, Tools
+from tests.support import service_tools as fakes
 from tests.support.cli import open_url, run_cli, tmpfs
 from tests.support.httpstub import fixed_status_server
+from tests.support.service_tools import NO_BUS, UNIT, Tools
 from tests.support.supabase_standin import SupabaseStandin
 from uploader.cli import main
 from uploader.core.metrics import Health
@@ -71,10 +71,10 @@ def _no_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-# tests/service/test_service.py's fixtures: a HOME and an XDG_CONFIG_HOME of the test's own; and
-# systemctl (and its friends) faked first on PATH.
-home = test_service.home
-service_tools = test_service.tools
+# tests/support/service_tools.py's fixtures: a HOME and an XDG_CONFIG_HOME of the test's own;
+# and systemctl (and its friends) faked first on PATH.
+home = fakes.home
+service_tools = fakes.tools
 
 
 def free_port() -> int:

@@ -15,18 +15,16 @@ and tests/write/test_retry.py.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.cli import start_cli, wait_until
+from tests.support.cli import running, wait_until
 from tests.support.faultproxy import DROP, RESET, TRUNCATE, FaultProxy, error
 from tests.support.shipping import (
     NAME,
@@ -51,18 +49,6 @@ def watch_args(tmp_path: Path, proxy: FaultProxy, bucket: str, spool: str = "spo
         "--s3-endpoint-url", proxy.url, "--spool-dir", str(tmp_path / spool),
         "--seg-lines", "20", "--poll-ms", "100", "--shutdown-timeout", "60s",
     ]  # fmt: skip
-
-
-@contextlib.contextmanager
-def running(args: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """The CLI as a process; killed if the test fails before stopping it."""
-    proc = start_cli(*args, log=log)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
 
 
 def interrupt(proc: subprocess.Popen[bytes], log: Path) -> None:

@@ -10,64 +10,23 @@ recognised in exits 1.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.cli import open_url, run_cli, store_args
-from tests.support.faultproxy import FaultProxy, error
+from tests.support.faultproxy import error, fault_proxy
 from tests.support.real_sessions import REAL
 from tests.support.storeview import manifest, rebuild, store_from_url
+from tests.support.transcripts import compact_boundary, numbered_line
 from uploader.stores.s3 import S3Store
 
 SID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 CLAUDE_REAL = REAL / "claude" / "258c7280-ae70-4798-800f-63464d01a85d.jsonl"
 GITHUB_TOKEN = "gh" + "p_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
-
-
-def claude_line(i: int, text: str = "hello", sid: str = SID) -> bytes:
-    return (
-        json.dumps(
-            {
-                "type": "user" if i % 2 else "assistant",
-                "sessionId": sid,
-                "cwd": "/home/me/shop",
-                "uuid": f"u-{i}",
-                "message": {"role": "user", "content": f"{text} {i}"},
-                "timestamp": f"2026-03-14T09:{i // 60 % 60:02d}:{i % 60:02d}.000Z",
-            }
-        ).encode()
-        + b"\n"
-    )
-
-
-def compact_line(sid: str = SID) -> bytes:
-    return (
-        json.dumps(
-            {
-                "type": "system",
-                "subtype": "compact_boundary",
-                "sessionId": sid,
-                "compactMetadata": {"trigger": "auto", "preTokens": 155210},
-                "timestamp": "2026-03-14T11:40:00.000Z",
-            }
-        ).encode()
-        + b"\n"
-    )
-
-
-@contextlib.contextmanager
-def fault_proxy(moto_endpoint: str) -> Iterator[FaultProxy]:
-    """The fault proxy of tests/e2e/test_faults.py in front of moto; its own failures fail
-    the test."""
-    with FaultProxy(moto_endpoint) as proxy:
-        yield proxy
-    assert not proxy.errors, f"the fault proxy itself failed: {proxy.errors!r}"
 
 
 def once(*args: str, timeout: float = 120) -> Any:
@@ -95,8 +54,8 @@ def test_once_uploads_everything_and_exits(
     tmp_path: Path, store_url: str, request: pytest.FixtureRequest
 ) -> None:
     source = tmp_path / f"{SID}.jsonl"
-    body = b"".join(claude_line(i) for i in range(30)) + compact_line()
-    body += b"".join(claude_line(i) for i in range(30, 42))
+    body = b"".join(numbered_line(SID, i) for i in range(30)) + compact_boundary(SID)
+    body += b"".join(numbered_line(SID, i) for i in range(30, 42))
     source.write_bytes(body + b'{"unfinished": ')
     spool = tmp_path / "spool"
     done = once("--file", str(source), "--store", store_url, *store_args(request),
@@ -127,7 +86,7 @@ def test_once_over_folders(tmp_path: Path) -> None:
     sids = ["1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9", "0a1b2c3d-4e5f-4a6b-8c7d-9e8f7a6b5c4d"]
     paths = [folder / "a" / f"{sids[0]}.jsonl", folder / f"{sids[1]}.jsonl"]
     for sid, path in zip(sids, paths, strict=True):
-        path.write_bytes(b"".join(claude_line(i, sid=sid) for i in range(25)))
+        path.write_bytes(b"".join(numbered_line(sid, i) for i in range(25)))
     store_url = f"file://{tmp_path / 'store'}"
     done = once("--dir", str(folder), "--store", store_url,
                 "--spool-dir", str(tmp_path / "spool"), "--seg-lines", "10")  # fmt: skip
@@ -142,7 +101,7 @@ def test_once_exits_1_when_the_store_does_not_take_the_uploads(
 ) -> None:
     with fault_proxy(moto_endpoint) as proxy:
         source = tmp_path / f"{SID}.jsonl"
-        source.write_bytes(b"".join(claude_line(i) for i in range(12)))
+        source.write_bytes(b"".join(numbered_line(SID, i) for i in range(12)))
         spool = tmp_path / "spool"
         args = ["--file", str(source), "--store", f"s3://{s3_bucket}/team-a",
                 "--s3-endpoint-url", proxy.url, "--spool-dir", str(spool), "--seg-lines", "5",
@@ -258,9 +217,9 @@ def test_dry_run_report_of_each_agent(tmp_path: Path, path: Path) -> None:
 
 def test_dry_run_report_of_bad_lines_an_unfinished_one_and_a_secret(tmp_path: Path) -> None:
     source = tmp_path / f"{SID}.jsonl"
-    lines = [claude_line(i) for i in range(6)]
+    lines = [numbered_line(SID, i) for i in range(6)]
     lines[2] = b"not json at all\n"
-    lines[4] = claude_line(4, text=f"push with {GITHUB_TOKEN}")
+    lines[4] = numbered_line(SID, 4, text=f"push with {GITHUB_TOKEN}")
     source.write_bytes(b"".join(lines) + b"[1, 2]\n" + b'{"half a line": ')
     done, [report] = dry_run(source, tmp_path)
     assert done.returncode == 0, done.stderr  # a transcript, with flaws it reports
@@ -301,7 +260,7 @@ def test_dry_run_exits_1_for_a_file_that_is_no_transcript(
 
 def test_json_without_a_dry_run_is_bad_usage(tmp_path: Path) -> None:
     source = tmp_path / f"{SID}.jsonl"
-    source.write_bytes(claude_line(1))
+    source.write_bytes(numbered_line(SID, 1))
     done = once("--json", "--file", str(source), "--store", f"file://{tmp_path / 'store'}")
     assert done.returncode == 2
     assert "Error: --json prints the report of a dry run" in done.stderr

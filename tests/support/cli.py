@@ -1,6 +1,7 @@
-"""The CLI as a process (`run_cli`, `start_cli`), bounded waits, and what a `watch` leaves
-behind (its spool's resume state), for tests that run real processes; `store_args` and
-`open_url` go with conftest's `store_url` fixture."""
+"""The CLI as a process (`run_cli`, `start_cli`, `running`) and its commands
+(`commands`), bounded waits, and what a `watch` leaves behind (its spool's resume state),
+for tests that run real processes; `store_args` and `open_url` go with conftest's
+`store_url` fixture."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 
+from uploader.cli import main
 from uploader.stores import Store, StoreOptions, open_store
 from uploader.write.state import StateStore
 
@@ -36,6 +39,17 @@ def open_url(request: pytest.FixtureRequest, url: str) -> Store:
     store = open_store(url, options)
     request.addfinalizer(store.close)
     return store
+
+
+def commands() -> dict[str, click.Command]:
+    """Every command, a group's named as typed (`service install`)."""
+    found: dict[str, click.Command] = {}
+    for name, command in main.commands.items():
+        if isinstance(command, click.Group):
+            found.update({f"{name} {sub}": each for sub, each in command.commands.items()})
+        else:
+            found[name] = command
+    return found
 
 
 def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -74,6 +88,18 @@ def start_cli(
     finally:
         if out is not None:
             out.close()
+
+
+@contextlib.contextmanager
+def running(args: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """The CLI as a process; killed if the test fails before stopping it."""
+    proc = start_cli(*args, log=log)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
 
 
 def wait_until(

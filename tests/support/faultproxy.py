@@ -33,7 +33,7 @@ import struct
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import BinaryIO
@@ -406,6 +406,15 @@ class FaultProxy:
             return _Answer(resp.status, resp.reason, resp.getheaders(), data)
         finally:
             upstream.close()
+
+
+@contextlib.contextmanager
+def fault_proxy(upstream: str) -> Iterator[FaultProxy]:
+    """A FaultProxy in front of `upstream` (the moto server), forwarding until told not
+    to; its own failures fail the test."""
+    with FaultProxy(upstream) as proxy:
+        yield proxy
+    assert not proxy.errors, f"the fault proxy itself failed: {proxy.errors!r}"
 
 
 def _read_body(rfile: BinaryIO, headers: dict[str, str]) -> bytes:

@@ -122,6 +122,40 @@ def claude_entry(
             **body, "uuid": uuid, "timestamp": timestamp}  # fmt: skip
 
 
+def numbered_line(sid: str, i: int, text: str = "hello") -> bytes:
+    """A short Claude Code line numbered `i` (user and assistant in turn), for tests that
+    need many distinct lines of one session rather than a realistic conversation."""
+    return (
+        json.dumps(
+            {
+                "type": "user" if i % 2 else "assistant",
+                "sessionId": sid,
+                "cwd": "/home/me/shop",
+                "uuid": f"u-{i}",
+                "message": {"role": "user", "content": f"{text} {i}"},
+                "timestamp": f"2026-03-14T09:{i // 60 % 60:02d}:{i % 60:02d}.000Z",
+            }
+        ).encode()
+        + b"\n"
+    )
+
+
+def compact_boundary(sid: str) -> bytes:
+    """Claude Code's compaction line (a checkpoint), to go between numbered lines."""
+    return (
+        json.dumps(
+            {
+                "type": "system",
+                "subtype": "compact_boundary",
+                "sessionId": sid,
+                "compactMetadata": {"trigger": "auto", "preTokens": 155210},
+                "timestamp": "2026-03-14T11:40:00.000Z",
+            }
+        ).encode()
+        + b"\n"
+    )
+
+
 # -- small sessions, one of each agent ------------------------------------------------
 
 
