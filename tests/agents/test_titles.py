@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import run_cli
-
+from tests.support.cli import run_cli
 from uploader.agents.titles import HeadTitles, clean_message, first_message, pick_title
 
 

@@ -18,8 +18,11 @@ from tests.support.transcripts import (
     claude_lines,
 )
 from uploader.core.errors import Ambiguous, SessionNotFound, SessionNotNamed, UsageError
-from uploader.read.catalog import Catalog, Query, find_session, list_sids, select
+from uploader.read.catalog import Catalog
+from uploader.read.finding import find_session
 from uploader.read.labels import set_label
+from uploader.read.listing import Query, select
+from uploader.read.summaries import list_sids
 from uploader.stores.local import LocalStore
 
 
