@@ -1,5 +1,5 @@
-"""The packages show the architecture: no import cycle between our modules, and no module
-too long to read in one sitting.
+"""The packages show the architecture: dependencies point one way (LAYERS), no import
+cycle between our modules, and no module too long to read in one sitting.
 
 The import graph is built from the source with `ast`, not by importing: every `import`
 and `from ... import` of an `uploader` or `ui` module, at module level and inside
@@ -147,3 +147,72 @@ def test_no_module_is_too_long() -> None:
     assert not long, f"modules over {MAX_LINES} lines (split them along a seam): " + ", ".join(
         f"{name} ({count})" for name, count in sorted(long.items())
     )
+
+
+#: What each part may import (each package's docstring says the same, and why). Parts are
+#: `uploader`'s sub-packages and top-level modules, and `ui`; the lower layers first.
+#: A part missing here is a new one: add it, with what it may import.
+LAYERS: dict[str, set[str]] = {
+    "core": set(),
+    "stores": {"core"},
+    "agents": {"core"},
+    "redaction": {"core"},
+    "service": {"core"},
+    "messages": {"core"},
+    "storage": {"core", "stores", "agents"},
+    "write": {"core", "stores", "agents", "storage", "redaction"},
+    "read": {"core", "stores", "agents", "storage", "write"},
+    "index": {"core", "stores", "agents", "storage", "write", "read"},
+    "batch": {"core", "stores", "agents", "storage", "redaction", "write"},
+    "api": {"core", "stores", "agents", "storage", "write", "read"},
+    "__init__": {"core", "stores", "agents", "storage", "write", "read", "api"},
+    "doctor": {
+        "core", "stores", "agents", "storage", "write", "index", "service", "messages",
+        "__init__",
+    },
+    "ui": {
+        "core", "stores", "agents", "storage", "redaction", "write", "read", "index",
+        "messages", "__init__",
+    },
+    "cli": set(),  # filled below: everything
+    "__main__": {"cli"},
+}  # fmt: skip
+LAYERS["cli"] = set(LAYERS) - {"cli", "__main__"}
+
+
+def part_of(module: str) -> str:
+    """`uploader.write.segment` -> `write`, `uploader.api` -> `api`, `uploader` ->
+    `__init__`, `ui.chat` -> `ui`."""
+    top, _, rest = module.partition(".")
+    return "ui" if top == "ui" else (rest.partition(".")[0] or "__init__")
+
+
+def crossings(graph: dict[str, set[str]]) -> list[str]:
+    """The imports of the graph that go where LAYERS does not allow."""
+    return sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        for target in targets
+        if part_of(target) != part_of(module)
+        and part_of(target) not in LAYERS.get(part_of(module), set())
+    )
+
+
+def test_every_part_imports_only_the_layers_below_it() -> None:
+    found = crossings(import_graph())
+    assert not found, "imports across the layers (see LAYERS): " + ", ".join(found)
+
+
+def test_the_layer_check_sees_a_crossing() -> None:
+    assert part_of("uploader.write.segment") == "write"
+    assert part_of("uploader") == "__init__"
+    assert part_of("ui.api_lines") == "ui"
+    graph = {
+        "uploader.write.watch": {"uploader.index.background", "uploader.write.spool"},
+        "uploader.index.background": {"uploader.write.live"},
+        "uploader.core.units": {"ui.render"},
+    }
+    assert crossings(graph) == [
+        "uploader.core.units -> ui.render",
+        "uploader.write.watch -> uploader.index.background",
+    ]

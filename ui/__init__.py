@@ -1,4 +1,5 @@
-"""The dashboard (a Starlette app over the store). It imports `uploader`, never the reverse.
+"""The dashboard (a Starlette app over the store), served by `watch` and `host`.
 
-Served from `watch` and `host` in a later release; the --ui-* options are accepted now.
+May import every part of `uploader` but the CLI; `uploader` imports `ui` only from the CLI
+(lazily, when a dashboard is served or a session exported).
 """

@@ -4,6 +4,10 @@ index holds, extract.py for what of a line is indexed, indexer.py for how it kee
 `open_index` chooses the backend from the --index setting: nothing given, a SQLite file of
 this store's own in the user's data folder; a path, that SQLite file; a postgresql:// URL,
 that database (uploader.index.postgres, with the `postgres` extra); `off`, none.
+
+May import: core, stores, agents, storage, read, and write (the segments a running watch is
+still writing, to index their lines live). The write path does not import the index: the
+CLI hands a watch its BackgroundIndexer.
 """
 
 from __future__ import annotations

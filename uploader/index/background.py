@@ -15,12 +15,12 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from uploader.core.errors import UploaderError
-from uploader.index.base import ActiveSegment
 from uploader.index.extract import segment_docs
 from uploader.index.indexer import Indexer
 from uploader.storage.manifest import Manifest
 from uploader.storage.reading import cut_lines
 from uploader.stores.base import StorageError
+from uploader.write.live import ActiveSegment
 
 log = logging.getLogger(__name__)
 

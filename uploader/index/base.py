@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 #: Roles a document can have, in the order the search page offers them.
@@ -76,20 +75,6 @@ class SegmentDocs:
     generation: int
     docs: Sequence[Doc]
     usage: Sequence[UsageRecord]
-
-
-@dataclass(frozen=True)
-class ActiveSegment:
-    """A segment a `watch` is still writing (its spool's active file): where its complete
-    lines are, and where they fall in their generation."""
-
-    sid: str
-    agent: str
-    seq: int
-    generation: int
-    first_line: int  # the index of its first line in its generation
-    lines: int  # complete lines in it so far
-    path: Path
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@
     result = redactor.redact(data, end)             # data[:end]: whole lines
 
 See engine.py for how it stays fast and JSON-safe, default_rules.toml for the rules.
+
+May import: core.
 """
 
 from __future__ import annotations

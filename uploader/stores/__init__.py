@@ -1,5 +1,8 @@
 """Stores, chosen by URL: file:///dir (default), s3://bucket/prefix, supabase://bucket,
-or an upload URL (write-only)."""
+or an upload URL (write-only).
+
+May import: core.
+"""
 
 from __future__ import annotations
 

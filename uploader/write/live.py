@@ -13,13 +13,12 @@ import contextlib
 import socket
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from uploader.agents import SessionMeta, source_info
 from uploader.agents.titles import SCAN_BYTES, TITLE_SEGMENTS, first_message
 from uploader.core.errors import Damaged
-from uploader.index.base import ActiveSegment
 from uploader.storage import manifest as mf
 from uploader.storage.manifest import Manifest
 from uploader.storage.reading import Fetch, cut_lines, store_fetch
@@ -29,6 +28,20 @@ from uploader.write.spool import Spool
 from uploader.write.state import ResumeState
 
 HOST = socket.gethostname()
+
+
+@dataclass(frozen=True)
+class ActiveSegment:
+    """A segment a `watch` is still writing (its spool's active file): where its complete
+    lines are, and where they fall in their generation."""
+
+    sid: str
+    agent: str
+    seq: int
+    generation: int
+    first_line: int  # the index of its first line in its generation
+    lines: int  # complete lines in it so far
+    path: Path
 
 
 class LiveSessions:

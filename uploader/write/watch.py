@@ -21,7 +21,7 @@ import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,7 +31,6 @@ from watchdog.observers.api import BaseObserver
 
 from uploader.core.errors import NotUploaded
 from uploader.core.metrics import Health, Metrics
-from uploader.index.background import BackgroundIndexer
 from uploader.storage.manifest import Manifest
 from uploader.stores import Store
 from uploader.stores.dryrun import DryRunStore
@@ -58,6 +57,18 @@ class Companion(Protocol):
     first, stopped last, so it can show the shutdown too."""
 
     async def serve(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class ManifestFollower(Protocol):
+    """Something that hears of every manifest the shipper writes, on a thread of its own
+    (the search index's BackgroundIndexer, which the CLI sets: the write path does not
+    import the index)."""
+
+    def start(self) -> None: ...
+
+    def notify(self, sid: str, manifest: Manifest, stored: Mapping[int, bytes]) -> None: ...
 
     def stop(self) -> None: ...
 
@@ -93,7 +104,7 @@ class Watcher:
         self.live = LiveSessions(self.spool, self._states)
         self.companion: Companion | None = None
         # Keeps the search index up to date with what this watch writes (set by the CLI).
-        self.indexer: BackgroundIndexer | None = None
+        self.indexer: ManifestFollower | None = None
 
     def new_pipeline(self, path: Path, sid: str, states: StateStore | None = None) -> Pipeline:
         return Pipeline(
