@@ -53,7 +53,8 @@ MB = 1_000_000
 TARGET_CPU_PCT = 1.0  # % of one core, the whole watch process
 TARGET_RSS_MB = 150.0  # peak RSS (VmHWM), MiB
 FILES_PER_PROJECT = 25
-WATCH_ARGS = ["--ui-disable", "--idle-close", "5s", "--scan-ms", "2s"]
+# No search index (bench_index.py measures it; and none in the user's data folder).
+WATCH_ARGS = ["--ui-disable", "--idle-close", "5s", "--scan-ms", "2s", "--index", "off"]
 EXTRA_WATCH_ARGS: list[str] = []
 METHODS = ("get", "put", "list", "delete")
 

@@ -228,6 +228,8 @@ class Server:
                 "0",
                 "--log-level",
                 "INFO",
+                "--index",  # in the run's temp dir, not the user's data folder
+                str(root.with_name(root.name + "-index.sqlite3")),
             ],
             cwd=REPO,
             stdin=subprocess.DEVNULL,

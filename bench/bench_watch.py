@@ -75,6 +75,11 @@ class Child:
 
 CHILDREN: list[Child] = []
 EXTRA_WATCH_ARGS: list[str] = []
+#: `watch` keeps a search index of what it uploads (its default). Measured here only with
+#: --with-index: the index has a benchmark of its own (bench_index.py), and the figures
+#: and targets here are tailing, cutting, redacting and uploading. Either way the index
+#: is a file in the run's temp dir, never one in the user's data folder.
+WITH_INDEX = [False]
 
 
 def spawn(name: str, args: list[str], log: Path, env: dict[str, str]) -> Child:
@@ -202,8 +207,9 @@ def start_watch(name: str, file: Path, tmp: Path, moto: Moto, extra: tuple[str, 
         sys.executable, "-m", "uploader", "watch", "--file", str(file),
         "--store", f"s3://{BUCKET}/{PREFIX}", "--s3-endpoint-url", moto.endpoint,
         "--s3-region", AWS_ENV["AWS_REGION"], "--spool-dir", str(tmp / f"spool-{name}"),
-        "--ui-disable", "--shutdown-timeout", "60s", "--log-level", "INFO", *EXTRA_WATCH_ARGS,
-        *extra,
+        "--ui-disable", "--shutdown-timeout", "60s", "--log-level", "INFO",
+        "--index", str(tmp / f"index-{name}.sqlite3") if WITH_INDEX[0] else "off",
+        *EXTRA_WATCH_ARGS, *extra,
     ]  # fmt: skip
     return spawn(f"watch-{name}", cmd, tmp / f"watch-{name}.log", child_env())
 
@@ -484,9 +490,11 @@ def main() -> int:
         metavar="ARG",
         help="extra argument for every `watch` (repeatable), e.g. --watch-arg=--gzip-level=3",
     )
+    ap.add_argument("--with-index", action="store_true", help="watch keeps its search index too")
     args = ap.parse_args()
 
     EXTRA_WATCH_ARGS.extend(args.watch_arg)
+    WITH_INDEX[0] = args.with_index
 
     return run_in_temp_dir("bench-watch-", lambda tmp: bench(args, tmp), CHILDREN, keep=args.keep)
 

@@ -39,6 +39,7 @@ from typing import Any
 from bench_watch import (
     CHILDREN,
     MB,
+    WITH_INDEX,
     Moto,
     baselines,
     exited,
@@ -187,7 +188,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--every-kb", type=float, default=100, help="a secret every N KB")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, spools)")
+    ap.add_argument("--with-index", action="store_true", help="watch keeps its search index too")
     args = ap.parse_args()
+    WITH_INDEX[0] = args.with_index
     return run_in_temp_dir("bench-redact-", lambda tmp: bench(args, tmp), CHILDREN, keep=args.keep)
 
 

@@ -75,7 +75,7 @@ def shoot(store: Path, log: Path, out_dir: Path, shots: dict[str, str]) -> None:
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "uploader", "host", "--store", f"file://{store}",
-             "--ui-port", "0"],
+             "--ui-port", "0", "--index", str(store.with_name(store.name + "-index.sqlite3"))],
             stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
         )  # fmt: skip
     try:
