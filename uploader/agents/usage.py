@@ -32,6 +32,7 @@ from typing import Any
 from uploader.agents.entries import ParseState
 from uploader.agents.prices import estimate
 from uploader.agents.transcript import parse_line
+from uploader.core.literals import literals_of
 
 #: Only lines holding one of these can carry token usage.
 USAGE_MARKS = (b'"usage"', b'"token_count"')
@@ -69,21 +70,19 @@ def usage_lines(
     data: bytes, marks: tuple[bytes, ...] = USAGE_MARKS, start: int = 0, stop: int | None = None
 ) -> list[tuple[int, bytes]]:
     """(start offset, line) of each line of data[start:stop] that holds one of `marks`, in
-    order (start must be a line's first byte; data is searched in place, not sliced)."""
+    order (start must be a line's first byte; data is searched in place, not sliced, for
+    every mark in one pass: uploader.core.literals)."""
     stop = len(data) if stop is None else stop
-    starts: set[int] = set()
-    for mark in marks:
-        at = data.find(mark, start, stop)
-        while at >= 0:
-            starts.add(data.rfind(b"\n", start, at) + 1 or start)
-            end = data.find(b"\n", at, stop)
-            if end < 0:
-                break
-            at = data.find(mark, end, stop)
-    out = []
-    for first in sorted(starts):
-        end = data.find(b"\n", first, stop)
-        out.append((first, data[first : end if end >= 0 else stop]))
+    out: list[tuple[int, bytes]] = []
+    line_end = start - 1  # the end of the last line taken: its other marks are skipped
+    for at in literals_of(marks).positions(data, start, stop):
+        if at <= line_end:
+            continue
+        first = data.rfind(b"\n", start, at) + 1 or start
+        line_end = data.find(b"\n", at, stop)
+        if line_end < 0:
+            line_end = stop
+        out.append((first, data[first:line_end]))
     return out
 
 

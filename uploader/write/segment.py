@@ -27,6 +27,7 @@ from uploader.core.errors import (
     SpoolFull as SpoolFull,  # raised here, for the pipeline
 )
 from uploader.core.fsutil import fsync_dir, private_opener
+from uploader.core.literals import literals_of
 from uploader.redaction import Redaction
 from uploader.storage.manifest import Manifest
 from uploader.storage.records import Segment
@@ -35,6 +36,10 @@ from uploader.write.spool import Spool
 from uploader.write.state import ResumeState, StateStore
 
 log = logging.getLogger(__name__)
+
+
+# Lines with this in them may be compaction lines (one scan per read: core/literals.py).
+_COMPACT = literals_of((COMPACT_MARK,))
 
 
 @dataclass(frozen=True)
@@ -205,14 +210,15 @@ class Segmenter:
             for _ in range(room_lines):
                 pos = data.find(b"\n", pos) + 1
             end, newlines = pos, room_lines
-        hit = data.find(COMPACT_MARK, start, end)
-        while hit >= 0:
+        line_end = start
+        for hit in _COMPACT.positions(data, start, end):
+            if hit < line_end:  # on a line already looked at
+                continue
             line_start = data.rfind(b"\n", start, hit) + 1 or start
             line_end = data.find(b"\n", hit, end) + 1 or end
             mark = checkpoint_of(data[line_start:line_end], self.meta, read_at)
             if mark is not None:
                 return line_end, mark, data.count(b"\n", start, line_end)
-            hit = data.find(COMPACT_MARK, line_end, end)
         return end, None, newlines
 
     def _write(
