@@ -127,9 +127,23 @@ def price_of(model: str | None, table: Mapping[str, Price] | None = None) -> Pri
     if not model:
         return None
     table = current_prices() if table is None else table
-    model = model.lower()
-    found = [name for name in table if _names(model, name)]
-    return table[max(found, key=len)] if found else None
+    # Asked for every message while a segment's tokens are counted: looked up once per
+    # model and table (the table held, so its id is not reused while cached).
+    key = (id(table), model)
+    cached = _looked_up.get(key)
+    if cached is not None and cached[0] is table:
+        return cached[1]
+    lowered = model.lower()
+    found = [name for name in table if _names(lowered, name)]
+    price = table[max(found, key=len)] if found else None
+    if len(_looked_up) >= _LOOKED_UP_MAX:
+        _looked_up.clear()
+    _looked_up[key] = (table, price)
+    return price
+
+
+_LOOKED_UP_MAX = 1024
+_looked_up: dict[tuple[int, str], tuple[Mapping[str, Price], Price | None]] = {}
 
 
 _NEWER = re.compile(r"\.\d|-\d{1,2}(?!\d)")
