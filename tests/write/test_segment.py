@@ -2,54 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from uploader.write.segment import Segmenter, SegmentLimits
-from uploader.write.spool import Spool
-from uploader.write.state import ResumeState, StateStore
-
-SID = "0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"
-
-
-_open: list[Segmenter] = []
-
-
-@pytest.fixture(autouse=True)
-def _close_segmenters() -> Iterator[None]:
-    yield
-    while _open:
-        _open.pop().close()
-
-
-def make(tmp_path: Path, **limits: int | None) -> Segmenter:
-    spool = Spool(tmp_path / "spool")
-    spool.prepare()
-    states = StateStore(spool.state_dir)
-    seg = Segmenter(spool, states, ResumeState(SID, str(tmp_path / "src.jsonl")),
-                    SegmentLimits(**limits))  # type: ignore[arg-type]  # fmt: skip
-    saved = states.load(SID)
-    if saved is not None:
-        seg.state = saved
-    seg.recover()
-    _open.append(seg)
-    return seg
-
-
-def queued(seg: Segmenter) -> list[tuple[dict[str, object], bytes]]:
-    out = []
-    for item in seg.spool.pending(SID):
-        raw = item.data_path.read_bytes()
-        out.append((item.meta, gzip.decompress(raw) if item.data_path.suffix == ".gz" else raw))
-    return out
-
-
-def lines(n: int, width: int = 10, start: int = 0) -> bytes:
-    return b"".join(b"%0*d\n" % (width - 1, i) for i in range(start, start + n))
+from tests.support.segmenters import SID, lines, make, queued
 
 
 def test_line_limit_is_exact(tmp_path: Path) -> None:

@@ -3,19 +3,15 @@ the upload queue as the shipper reads it, and what a kill or a deleted session l
 
 from __future__ import annotations
 
-import gzip
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.segmenters import SID, lines, make, queued
 from uploader.core.errors import SpoolLocked
-from uploader.write.segment import Segmenter, SegmentLimits
 from uploader.write.spool import Spool
-from uploader.write.state import ResumeState, StateStore
-
-SID = "0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"
+from uploader.write.state import StateStore
 
 
 @pytest.fixture
@@ -23,36 +19,6 @@ def spool(tmp_path: Path) -> Spool:
     spool = Spool(tmp_path / "spool")
     spool.prepare()
     return spool
-
-
-_open: list[Segmenter] = []
-
-
-@pytest.fixture(autouse=True)
-def _close_segmenters() -> Iterator[None]:
-    yield
-    while _open:
-        _open.pop().close()
-
-
-def make(tmp_path: Path, **limits: int | None) -> Segmenter:
-    spool = Spool(tmp_path / "spool")
-    spool.prepare()
-    states = StateStore(spool.state_dir)
-    seg = Segmenter(spool, states, ResumeState(SID, str(tmp_path / "src.jsonl")),
-                    SegmentLimits(**limits))  # type: ignore[arg-type]  # fmt: skip
-    seg.recover()
-    _open.append(seg)
-    return seg
-
-
-def queued(seg: Segmenter) -> list[tuple[dict[str, object], bytes]]:
-    return [(item.meta, gzip.decompress(item.data_path.read_bytes()))
-            for item in seg.spool.pending(SID)]  # fmt: skip
-
-
-def lines(n: int, width: int = 10, start: int = 0) -> bytes:
-    return b"".join(b"%0*d\n" % (width - 1, i) for i in range(start, start + n))
 
 
 def test_its_folders_are_private(spool: Spool) -> None:
