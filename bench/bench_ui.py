@@ -74,7 +74,8 @@ CACHE_BUDGET = SegmentCache().budget
 # "Flat in the session's size": the bigger session's server may hold more only in the
 # segment cache (bounded by its budget) plus what one request holds at most, whatever the
 # session's size: one segment being read (its gzip, its chunks and their joined copy) and
-# the download's in-memory spool (8 MiB, ui/api_downloads.py) before it rolls over to disk.
+# the download's in-memory spool (STAGE_IN_MEMORY, 1 MiB, ui/api_downloads.py) before it
+# rolls over to disk.
 FLAT_SLACK = 4 * SEG_BYTES
 
 
