@@ -7,7 +7,7 @@ from random import Random
 
 import pytest
 
-from uploader.core import literals
+from uploader.core import hyperscan
 from uploader.core.literals import Literals
 
 NEEDLES = (b'"usage"', b'"token_count"', b"compact", b"aa")
@@ -15,7 +15,7 @@ NEEDLES = (b'"usage"', b'"token_count"', b"compact", b"aa")
 
 def test_hyperscan_is_what_scans_here() -> None:
     """The wheel is installed wherever this suite runs, so the fast path is under test."""
-    assert literals._hs is not None
+    assert hyperscan.hs is not None
     assert Literals(NEEDLES)._db is not None
     assert Literals(NEEDLES, engine="find")._db is None
 

@@ -11,17 +11,11 @@ Both give the same positions.
 from __future__ import annotations
 
 import functools
-import importlib
 import re
-import threading
 from collections.abc import Sequence
 from typing import Any
 
-_hs: Any
-try:  # pragma: no cover - which branch runs depends on the platform
-    _hs = importlib.import_module("hyperscan")
-except ImportError:  # pragma: no cover
-    _hs = None
+from uploader.core.hyperscan import Scratches, hs, scans_views
 
 
 class Literals:
@@ -35,9 +29,11 @@ class Literals:
         self._sizes = [len(n) for n in self.needles]
         self._db: Any = None
         self._views = False
-        self._local = threading.local()
-        if engine != "find" and _hs is not None:
-            self._db, self._views = _database(self.needles)
+        if engine != "find" and hs is not None:
+            self._db = _database(self.needles)
+        if self._db is not None:
+            self._views = scans_views(self._db)
+            self._scratches = Scratches(self._db)
 
     def positions(self, data: bytes, start: int = 0, end: int | None = None) -> list[int]:
         """The offsets in data where one of the strings starts and ends within
@@ -57,7 +53,7 @@ class Literals:
             view: bytes | memoryview = memoryview(data)[start:end]
         else:  # hyperscan < 0.9 scans bytes only: then a copy
             view = data[start:end] if (start, end) != (0, len(data)) else data
-        self._db.scan(view, match_event_handler=on_match, scratch=self._scratch())
+        self._db.scan(view, match_event_handler=on_match, scratch=self._scratches.get())
         return sorted(found)
 
     def _found(self, data: bytes, start: int, end: int) -> list[int]:
@@ -69,13 +65,6 @@ class Literals:
                 at = data.find(needle, at + 1, end)
         return sorted(found)
 
-    def _scratch(self) -> Any:
-        """Hyperscan's scratch space is per thread (a scan in progress owns it)."""
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:
-            scratch = self._local.scratch = _hs.Scratch(self._db)
-        return scratch
-
 
 @functools.lru_cache(maxsize=32)
 def literals_of(needles: tuple[bytes, ...]) -> Literals:
@@ -83,25 +72,17 @@ def literals_of(needles: tuple[bytes, ...]) -> Literals:
     return Literals(needles)
 
 
-def _database(needles: tuple[bytes, ...]) -> tuple[Any, bool]:
-    """(a Hyperscan database of the strings, whether it scans a memoryview); (None, False)
-    when Hyperscan cannot compile them here (an unsupported CPU): bytes.find then."""
+def _database(needles: tuple[bytes, ...]) -> Any:
+    """A Hyperscan database of the strings; None when Hyperscan cannot compile them here
+    (an unsupported CPU): bytes.find then."""
     try:
-        db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
+        db = hs.Database(mode=hs.HS_MODE_BLOCK)
         db.compile(
             expressions=[re.escape(n) for n in needles],
             ids=list(range(len(needles))),
             elements=len(needles),
             flags=[0] * len(needles),
         )
-    except _hs.error:
-        return None, False
-    try:
-        db.scan(memoryview(b"\n"), match_event_handler=_ignore, scratch=_hs.Scratch(db))
-    except TypeError:
-        return db, False
-    return db, True
-
-
-def _ignore(*_args: object) -> None:
-    return None
+    except hs.error:
+        return None
+    return db

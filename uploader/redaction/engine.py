@@ -32,13 +32,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import threading
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from uploader.redaction.hyperscan_db import hs, hyperscan_database
+from uploader.core.hyperscan import Scratches, hs
+from uploader.redaction.hyperscan_db import hyperscan_database
 from uploader.redaction.json_text import outside_escapes, string_runs, unescape
 from uploader.redaction.rules import RuleSet
 
@@ -141,7 +141,7 @@ class Redactor:
         self._allow = _allow_patterns([a.regex for a in rules.allow if a.regex])
         self._db: Any = None
         self._views = False  # the hyperscan package scans a memoryview
-        self._local = threading.local()
+        self._scratches: Scratches | None = None
         keyword_rules = self._rules
         if engine != "re":
             if hs is None:
@@ -151,6 +151,7 @@ class Redactor:
             else:
                 key = tuple((r.index, r.id, r.hs_expression, r.ignore_case) for r in self._rules)
                 self._db, compiled, self._views = hyperscan_database(key)
+                self._scratches = Scratches(self._db)
                 keyword_rules = tuple(r for r in self._rules if r.index not in compiled)
                 if engine == "hyperscan" and not compiled:
                     raise RuntimeError("hyperscan compiles none of these rules")
@@ -249,7 +250,8 @@ class Redactor:
         view: bytes | memoryview = data
         if end < len(data):  # hyperscan < 0.9 takes bytes only: then a copy
             view = memoryview(data)[:end] if self._views else data[:end]
-        self._db.scan(view, match_event_handler=on_match, scratch=self._scratch())
+        assert self._scratches is not None
+        self._db.scan(view, match_event_handler=on_match, scratch=self._scratches.get())
         if not found:
             return
         found.sort()
@@ -286,16 +288,6 @@ class Redactor:
                     stop = end if stop < 0 else stop
                     lines.setdefault(start, (stop, set()))[1].add(rule.index)
                     at = hay.find(keyword, stop + 1, end) if stop < end else -1
-
-    # -- Hyperscan ------------------------------------------------------------------------
-
-    def _scratch(self) -> Any:
-        """Hyperscan's scratch space is per thread (a scan in progress owns it)."""
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:
-            assert hs is not None
-            scratch = self._local.scratch = hs.Scratch(self._db)
-        return scratch
 
     # -- one line -------------------------------------------------------------------------
 

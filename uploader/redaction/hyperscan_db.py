@@ -8,18 +8,13 @@ keyword path takes over.
 from __future__ import annotations
 
 import functools
-import importlib
 import logging
 import re
 from typing import Any
 
-log = logging.getLogger(__name__)
+from uploader.core.hyperscan import hs, scans_views
 
-hs: Any
-try:  # pragma: no cover - which branch runs depends on the platform
-    hs = importlib.import_module("hyperscan")
-except ImportError:  # pragma: no cover
-    hs = None
+log = logging.getLogger(__name__)
 
 # Patterns whose anchors mean "start/end of the line" to Python (which sees one line) but
 # "start/end of the buffer" to Hyperscan: such rules use the keyword path.
@@ -56,12 +51,7 @@ def hyperscan_database(rules: tuple[HsRule, ...]) -> tuple[Any, frozenset[int], 
             db = None
     if db is None:
         return None, frozenset(), False
-    try:
-        db.scan(memoryview(b"\n"), match_event_handler=_ignore, scratch=hs.Scratch(db))
-        views = True
-    except TypeError:
-        views = False
-    return db, frozenset(r[0] for r in candidates), views
+    return db, frozenset(r[0] for r in candidates), scans_views(db)
 
 
 def _compile(rules: list[HsRule]) -> Any:
@@ -75,7 +65,3 @@ def _compile(rules: list[HsRule]) -> Any:
         flags=[base | (hs.HS_FLAG_CASELESS if r[3] else 0) for r in rules],
     )
     return db
-
-
-def _ignore(*_args: object) -> None:
-    return None
