@@ -12,40 +12,17 @@ import pytest
 
 from tests.support.cli import open_url, run_cli, start_cli, store_args, wait_until
 from tests.support.storeview import manifest, rebuild, store_from_url
+from tests.support.transcripts import compact_boundary, numbered_line
 
 SID = "5b1e0c7a-2f4d-4c55-9a61-0d2e8b7f1c3a"
 
 
 def claude_line(i: int, text: str = "hello") -> bytes:
-    return (
-        json.dumps(
-            {
-                "type": "user" if i % 2 else "assistant",
-                "sessionId": SID,
-                "uuid": f"u-{i}",
-                "message": {"role": "user", "content": f"{text} {i}"},
-                "timestamp": f"2026-03-14T09:{i // 60 % 60:02d}:{i % 60:02d}.000Z",
-            }
-        ).encode()
-        + b"\n"
-    )
+    return numbered_line(SID, i, text)
 
 
 def compact_line(i: int) -> bytes:
-    return (
-        json.dumps(
-            {
-                "type": "system",
-                "subtype": "compact_boundary",
-                "sessionId": SID,
-                "gitBranch": "main",
-                "compactMetadata": {"trigger": "auto", "preTokens": 155210},
-                "uuid": f"c-{i}",
-                "timestamp": "2026-03-14T11:40:00.000Z",
-            }
-        ).encode()
-        + b"\n"
-    )
+    return compact_boundary(SID, gitBranch="main", uuid=f"c-{i}")
 
 
 def endpoint_args(request: pytest.FixtureRequest) -> list[str]:

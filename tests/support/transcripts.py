@@ -140,14 +140,16 @@ def numbered_line(sid: str, i: int, text: str = "hello") -> bytes:
     )
 
 
-def compact_boundary(sid: str) -> bytes:
-    """Claude Code's compaction line (a checkpoint), to go between numbered lines."""
+def compact_boundary(sid: str, **more: Any) -> bytes:
+    """Claude Code's compaction line (a checkpoint), to go between numbered lines; `more`:
+    fields it carries too (`gitBranch`, `uuid`)."""
     return (
         json.dumps(
             {
                 "type": "system",
                 "subtype": "compact_boundary",
                 "sessionId": sid,
+                **more,
                 "compactMetadata": {"trigger": "auto", "preTokens": 155210},
                 "timestamp": "2026-03-14T11:40:00.000Z",
             }

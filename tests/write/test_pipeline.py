@@ -112,35 +112,32 @@ def test_read_to_end_spools_the_last_unterminated_line_and_ends_the_session(
     assert state is not None and state.ended
 
 
-def test_a_session_the_store_already_has_goes_on_after_its_segments(tmp_path: Path) -> None:
-    """A new spool (another machine, a wiped spool) for a file the store has the first
-    lines of: those are not uploaded again, and seq numbers go on from the store's."""
+def read_over_store_copy(tmp_path: Path, stored: list[bytes]) -> Spool:
+    """A six-line source read by a new spool while the store holds `stored` of the same
+    session (in two-line segments): the spool, with what the pipeline queued."""
     store = LocalStore(tmp_path / "store")
     source = tmp_path / f"{SID}.jsonl"
     source.write_bytes(lines(6))
-    write_session(store, SID, lines(6).splitlines(keepends=True)[:4], path=str(source),
-                  seg_lines=2)  # fmt: skip
+    write_session(store, SID, stored, path=str(source), seg_lines=2)
     manifest = Manifest.parse(store.get(mf.manifest_key(SID)), SID)
     spool = make_spool(tmp_path)
     pipeline = opened(source, spool, manifest=manifest)
     pipeline.step()
     pipeline.finish()
+    return spool
+
+
+def test_a_session_the_store_already_has_goes_on_after_its_segments(tmp_path: Path) -> None:
+    """A new spool (another machine, a wiped spool) for a file the store has the first
+    lines of: those are not uploaded again, and seq numbers go on from the store's."""
+    spool = read_over_store_copy(tmp_path, lines(6).splitlines(keepends=True)[:4])
     queued = spool.pending(SID)
     assert [(q.seq, q.meta["generation"]) for q in queued] == [(3, 1)]
     assert generations(spool) == {1: lines(2, start=4)}
 
 
 def test_a_file_that_differs_from_the_stores_copy_is_a_new_generation(tmp_path: Path) -> None:
-    store = LocalStore(tmp_path / "store")
-    source = tmp_path / f"{SID}.jsonl"
-    source.write_bytes(lines(6))
-    write_session(store, SID, lines(4, start=50).splitlines(keepends=True), path=str(source),
-                  seg_lines=2)  # fmt: skip
-    manifest = Manifest.parse(store.get(mf.manifest_key(SID)), SID)
-    spool = make_spool(tmp_path)
-    pipeline = opened(source, spool, manifest=manifest)
-    pipeline.step()
-    pipeline.finish()
+    spool = read_over_store_copy(tmp_path, lines(4, start=50).splitlines(keepends=True))
     queued = spool.pending(SID)
     assert queued[0].seq == 3  # the store's seq numbers are never reused
     assert generations(spool) == {2: lines(6)}  # the whole file, beside the store's copy
