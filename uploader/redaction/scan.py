@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from uploader.core.newlines import count_newlines
 from uploader.redaction.engine import Redactor
 
 CHUNK = 4 << 20  # whole lines, about this much at a time
@@ -77,7 +78,7 @@ def scan_file(path: Path, redactor: Redactor, chunk: int = CHUNK) -> Iterator[Fi
             data = b"".join([*pending, block[:cut]]) if pending else block[:cut]
             pending = [block[cut:]] if cut < len(block) else []
             yield from _findings(path, redactor, data, line)
-            line += data.count(b"\n")
+            line += count_newlines(data)
 
 
 def _findings(path: Path, redactor: Redactor, data: bytes, line: int) -> Iterator[FileFinding]:

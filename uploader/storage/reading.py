@@ -29,6 +29,7 @@ from uploader.core.errors import (
     SessionNotFound as SessionNotFound,
     WrongGeneration,
 )
+from uploader.core.newlines import count_newlines
 from uploader.storage import manifest as mf
 from uploader.storage.manifest import Manifest
 from uploader.storage.records import Checkpoint, Segment
@@ -198,7 +199,7 @@ def _checked(sid: str, entry: Segment, chunks: Iterator[bytes]) -> Iterator[byte
         if chunk:
             digest.update(chunk)
             size += len(chunk)
-            lines += chunk.count(b"\n")
+            lines += count_newlines(chunk)
             tail = chunk[-1:]
             yield chunk
     lines += tail != b"\n"

@@ -28,6 +28,7 @@ from uploader.core.errors import (
 )
 from uploader.core.fsutil import fsync_dir, private_opener
 from uploader.core.literals import literals_of
+from uploader.core.newlines import count_newlines
 from uploader.redaction import Redaction
 from uploader.storage.manifest import Manifest
 from uploader.storage.records import Segment
@@ -203,7 +204,7 @@ class Segmenter:
                 if st.bytes:
                     return start, None, 0
                 end = data.find(b"\n", start, stop) + 1 or stop  # one oversized line, alone
-        newlines = data.count(b"\n", start, end)
+        newlines = count_newlines(data, start, end)
         room_lines = lim.max_lines - st.lines
         if newlines > room_lines:
             pos = start
@@ -218,7 +219,7 @@ class Segmenter:
             line_end = data.find(b"\n", hit, end) + 1 or end
             mark = checkpoint_of(data[line_start:line_end], self.meta, read_at)
             if mark is not None:
-                return line_end, mark, data.count(b"\n", start, line_end)
+                return line_end, mark, count_newlines(data, start, line_end)
         return end, None, newlines
 
     def _write(
