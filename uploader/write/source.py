@@ -63,6 +63,15 @@ class SourceReader:
         bytes (more when one line is longer). Bytes after `end` begin a line that has no
         newline yet; they are kept here too. Handing over the buffer with its end, rather
         than a slice, saves copying every chunk once. end == 0: nothing complete waits."""
+        if 0 < self._partial_len < limit:
+            # A short unfinished line is read again with what follows it: joining it to
+            # a fresh chunk would copy the whole chunk once more. (What was read stays
+            # kept until the file is seen to hold it still: it may be truncated meanwhile.)
+            held = b"".join(self._partial)
+            chunk = os.pread(self.fd, limit, self.offset)
+            nl = chunk.rfind(b"\n")
+            if nl >= len(held) and chunk.startswith(held):
+                return self._hand_over(chunk, nl + 1)
         pos = self.offset + self._partial_len
         while True:
             chunk = os.pread(self.fd, limit, pos)
@@ -77,13 +86,14 @@ class SourceReader:
         if self._partial:
             nl += self._partial_len
             buf = b"".join([*self._partial, chunk])
-            self._partial.clear()
         else:
             buf = chunk
-        end = nl + 1
+        return self._hand_over(buf, nl + 1)
+
+    def _hand_over(self, buf: bytes, end: int) -> tuple[bytes, int]:
+        """Give out buf's complete lines, buf[:end]; keep the rest as the partial line."""
         self._partial_len = len(buf) - end
-        if self._partial_len:
-            self._partial.append(buf[end:])
+        self._partial = [buf[end:]] if self._partial_len else []
         self.offset += end
         self._refresh_head()
         return buf, end
