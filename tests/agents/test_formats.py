@@ -120,3 +120,32 @@ def test_absurd_lines_are_passed_through_not_fatal() -> None:
     deep = b"[" * 100_000 + b"]" * 100_000
     assert read_meta(Path("x.jsonl"), deep).agent == "unknown"
     assert checkpoint_of(b'{"type":"compacted","x":' + deep + b"}", SessionMeta(), 0.0) is None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"type":"compacted","payload":{"message":"summary"}}',
+        b'{"type": "compacted", "label": "by hand"}',
+        b'{"type":"system","subtype":"compact_boundary","compactMetadata":{"trigger":"auto"}}',
+        b'{"type":"compaction","summary":"earlier work","tokensBefore":1200}',
+    ],
+)
+def test_each_agents_compaction_line_is_a_checkpoint(line: bytes) -> None:
+    from uploader.agents import SessionMeta, checkpoint_of
+
+    assert checkpoint_of(line, SessionMeta(), 0.0) is not None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"type":"user","message":{"content":"please compact the \\"compacted\\" log"}}',
+        b'{"type":"message","text":"run /compact, then compaction"}',
+        b'{"type":"compactedish"}',
+    ],
+)
+def test_lines_that_only_mention_compaction_are_not_checkpoints(line: bytes) -> None:
+    from uploader.agents import SessionMeta, checkpoint_of
+
+    assert checkpoint_of(line, SessionMeta(), 0.0) is None

@@ -34,6 +34,7 @@ from uploader.agents.codex import CODEX
 from uploader.agents.generic import UNKNOWN
 from uploader.agents.lines import (
     COMPACT_MARK,
+    COMPACTION_VALUES,
     EARLY_LINES,
     FIRST_LINE_LIMIT,
     checkpoint_id,
@@ -194,6 +195,8 @@ def _detect_early(path: PurePath, objs: list[dict[str, Any]]) -> str:
 def checkpoint_of(line: bytes, meta: SessionMeta, read_at: float) -> CheckpointMark | None:
     """A CheckpointMark when the line is a compaction line of any known format (whichever
     agent the file's path or first line suggested: that is a guess, the line is not)."""
+    if not any(value in line for value in COMPACTION_VALUES):
+        return None
     obj = loads(line)
     if obj is None:
         return None

@@ -1,10 +1,11 @@
 """What is read from a transcript's lines the same way whatever the agent, on the hot path.
 
 Lines stay bytes. JSON is parsed only for the few lines that matter: the first line of a
-source (session metadata) and lines containing `compact` (possible checkpoints, found with
-`bytes.find` before any parse). Timestamps come from a regex over the head and tail of a
-line, so a 20 MB line costs no more than a short one. The first line of a file is read
-here, once, for every caller that needs it (metadata, `--sid auto`).
+source (session metadata) and lines that name a compaction (possible checkpoints: found
+by a scan for `compact`, then kept only if the line holds one of COMPACTION_VALUES).
+Timestamps come from a regex over the head and tail of a line, so a 20 MB line costs no
+more than a short one. The first line of a file is read here, once, for every caller
+that needs it (metadata, `--sid auto`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from uploader.core import fastjson
 
 #: Only lines holding these bytes can be compaction lines: the rest are never parsed.
 COMPACT_MARK = b"compact"
+#: How a compaction line names its kind, as a whole JSON string: Codex's `compacted`,
+#: Claude Code's `compact_boundary`, pi's and OpenClaw's `compaction`. A line that only
+#: mentions compacting (a prompt, a diff) has none of them, and is not parsed.
+COMPACTION_VALUES = (b'"compacted"', b'"compact_boundary"', b'"compaction"')
 #: Longer first lines are not parsed for metadata (nor waited for by `--sid auto`).
 FIRST_LINE_LIMIT = 1 << 20
 #: Metadata is looked for in at most this many complete lines at the start of a file
