@@ -21,11 +21,8 @@ def make(tmp_path: Path, **limits: int | None) -> Segmenter:
     spool = Spool(tmp_path / "spool")
     spool.prepare()
     states = StateStore(spool.state_dir)
-    seg = Segmenter(spool, states, ResumeState(SID, str(tmp_path / "src.jsonl")),
-                    SegmentLimits(**limits))  # type: ignore[arg-type]  # fmt: skip
-    saved = states.load(SID)
-    if saved is not None:
-        seg.state = saved
+    state = states.load(SID) or ResumeState(SID, str(tmp_path / "src.jsonl"))
+    seg = Segmenter(spool, states, state, SegmentLimits(**limits))  # type: ignore[arg-type]
     seg.recover()
     _open.append(seg)
     return seg

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import random
 from pathlib import Path
 
 import pytest
 
 from tests.support.segmenters import SID, lines, make, queued
+from uploader.agents.usage import segment_usage
 
 
 def test_line_limit_is_exact(tmp_path: Path) -> None:
@@ -110,3 +113,40 @@ def test_recover_after_kill_between_queue_and_state(tmp_path: Path) -> None:
     again.append(lines(1, start=5), 0.0)
     again.rotate()
     assert b"".join(b for _, b in queued(again)) == lines(6)
+
+
+REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
+USAGE_SESSIONS = [
+    ("claude", "claude/258c7280-ae70-4798-800f-63464d01a85d.jsonl"),
+    ("codex", "codex/rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl"),
+    ("pi", "pi/2025-11-20T23-33-50-805Z_d703a1a9-1b7b-4fb1-b512-c9738b1fe617.jsonl"),
+]
+
+
+@pytest.mark.parametrize(("agent", "name"), USAGE_SESSIONS)
+def test_usage_counted_while_appending_is_the_usage_of_the_stored_bytes(
+    tmp_path: Path, agent: str, name: str
+) -> None:
+    """Usage is counted from the lines as they are appended, and from the file at rotation
+    for a segment begun before a restart: each segment's record is what counting its
+    stored bytes from the previous record's carry gives, either way."""
+    data = (REAL / name).read_bytes()
+    seg = make(tmp_path, max_bytes=len(data) // 6)
+    seg.meta.agent = agent
+    starts = [i + 1 for i, b in enumerate(data) if b == 10][:-1]
+    cuts = [0, *sorted(random.Random(2).sample(starts, 12)), len(data)]
+    for i, (a, b) in enumerate(itertools.pairwise(cuts)):
+        seg.append(data[a:b], 0.0)
+        if i == 6:  # a restart with a segment half full: the rest of it counted from the file
+            seg.sync()
+            seg.close()
+            seg = make(tmp_path, max_bytes=len(data) // 6)
+    seg.rotate()
+    carry = None
+    records = queued(seg)
+    assert b"".join(body for _, body in records) == data and len(records) >= 6
+    for meta, body in records:
+        usage, carry_after = segment_usage(body, agent, carry)
+        assert (meta["usage"] or None, meta["usage_carry"]) == (usage, carry_after)
+        carry = carry_after
+    assert sum(bool(meta["usage"]) for meta, _ in records) >= 5  # these sessions used tokens

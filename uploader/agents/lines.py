@@ -108,3 +108,38 @@ def checkpoint_id(ts: float, seq: int) -> str:
     """`2026-03-14T11-40-00Z-000002`: sortable, safe as a file name, unique per seq."""
     when = datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
     return f"{when}-{seq:06d}"
+
+
+#: Lines looked at from each end of a piece for a time of their own (Claude Code files
+#: open with `summary` and `file-history-snapshot` lines, which have none).
+OWN_TS_LINES = 64
+
+
+def first_own_ts(data: bytes, start: int, end: int) -> float | None:
+    """The time of the first line in data[start:end] that has one of its own (within
+    OWN_TS_LINES lines)."""
+    pos = start
+    for _ in range(OWN_TS_LINES):
+        if pos >= end:
+            break
+        line_end = data.find(b"\n", pos, end) + 1 or end
+        ts = line_timestamp(data, pos, line_end)
+        if ts is not None:
+            return ts
+        pos = line_end
+    return None
+
+
+def last_own_ts(data: bytes, start: int, end: int) -> float | None:
+    """The time of the last line in data[start:end] that has one of its own (within
+    OWN_TS_LINES lines of the end)."""
+    stop = end
+    for _ in range(OWN_TS_LINES):
+        if stop <= start:
+            break
+        line_start = data.rfind(b"\n", start, stop - 1) + 1 or start
+        ts = line_timestamp(data, line_start, stop)
+        if ts is not None:
+            return ts
+        stop = line_start
+    return None

@@ -1,9 +1,9 @@
 """A segment's token usage, each API message counted once, exactly, across segments.
 
-Counted while a segment is packed (`UsageCounter`, fed the raw bytes that are gzipped
-and hashed anyway): only the lines holding `"usage"` (Claude Code, OpenClaw, pi) or
-`"token_count"` (Codex) are found with `bytes.find` and parsed. The rules are the
-parsers' (entries with kind `usage`):
+Counted as lines are appended to a segment (`UsageCounter.feed_lines`, given where the
+write path's one scan found the marks), or while a segment is packed (`feed`, for one
+begun before a restart): only the lines holding `"usage"` (Claude Code, OpenClaw, pi) or
+`"token_count"` (Codex) are parsed. The rules are the parsers' (entries with kind `usage`):
 
 - Claude Code writes one line per content block of an API message, each with the
   message's `usage`, and only the last carries the final `output_tokens`: a message,
@@ -26,7 +26,7 @@ reading a segment.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from uploader.agents.entries import ParseState
@@ -38,6 +38,8 @@ from uploader.core.literals import literals_of
 USAGE_MARKS = (b'"usage"', b'"token_count"')
 #: Codex names the model of its token counts in the turn's context (for the estimate).
 CODEX_MODEL_MARKS = (b'"turn_context"', b'"session_meta"')
+#: Every mark some agent's count looks for: one scan for all of them serves any agent.
+ALL_USAGE_MARKS = (*USAGE_MARKS, *CODEX_MODEL_MARKS)
 #: The figures the entries use; a segment records these (and `cost_usd`, `reasoning`,
 #: `total` when its agent reports them; `estimate_usd` and `unpriced`: add_usage_entry).
 USAGE_KEYS = ("input", "output", "cache_read", "cache_write")
@@ -67,15 +69,22 @@ def marks_of(agent: str) -> tuple[bytes, ...]:
 
 
 def usage_lines(
-    data: bytes, marks: tuple[bytes, ...] = USAGE_MARKS, start: int = 0, stop: int | None = None
+    data: bytes,
+    marks: tuple[bytes, ...] = USAGE_MARKS,
+    start: int = 0,
+    stop: int | None = None,
+    found: Iterable[int] | None = None,
 ) -> list[tuple[int, bytes]]:
     """(start offset, line) of each line of data[start:stop] that holds one of `marks`, in
     order (start must be a line's first byte; data is searched in place, not sliced, for
-    every mark in one pass: uploader.core.literals)."""
+    every mark in one pass: uploader.core.literals). `found`: where the marks start, in
+    order, from a scan the caller made anyway; then data is not searched again."""
     stop = len(data) if stop is None else stop
     out: list[tuple[int, bytes]] = []
     line_end = start - 1  # the end of the last line taken: its other marks are skipped
-    for at in literals_of(marks).positions(data, start, stop):
+    if found is None:
+        found = literals_of(marks).positions(data, start, stop)
+    for at in found:
         if at <= line_end:
             continue
         first = data.rfind(b"\n", start, at) + 1 or start
@@ -119,26 +128,41 @@ class UsageCounter:
                 self._tail += chunk
                 return
             start = nl + 1
-            self._count(self._tail + chunk[:start], 0, None)
+            self._count(self._tail + chunk[:start], 0, None, self._offset)
             self._offset += len(self._tail)
             self._tail = b""
         cut = chunk.rfind(b"\n") + 1
         if cut > start:
-            self._count(chunk, start, cut)
+            self._count(chunk, start, cut, self._offset)
         self._offset += max(cut, start)
         self._tail = chunk[max(cut, start) :]
+
+    def feed_lines(self, data: bytes, start: int, stop: int, found: Iterable[int]) -> None:
+        """Count data[start:stop]: whole lines (the last without its newline only if it
+        ends the segment), where this agent's marks start at `found` (in order), from a
+        scan the caller made anyway. Not to be mixed with `feed`."""
+        assert not self._tail, "feed_lines after feed"
+        self._count(data, start, stop, self._offset - start, found)
+        self._offset += stop - start
 
     def result(self) -> tuple[dict[str, float] | None, dict[str, Any] | None]:
         """(the segment's usage, or None when it has none; what the next one goes on from)."""
         if self._tail:
-            self._count(self._tail, 0, None)
+            self._count(self._tail, 0, None, self._offset)
             self._tail = b""
         return (self.found or None), _carry_of(self.state, self.carry)
 
-    def _count(self, data: bytes, start: int, stop: int | None) -> None:
-        """Count the lines of data[start:stop]; data[0] is at self._offset."""
-        for first, line in usage_lines(data, self.marks, start, stop):
-            for entry in parse_line(line, self._offset + first, self.agent, self.state):
+    def _count(
+        self,
+        data: bytes,
+        start: int,
+        stop: int | None,
+        base: int,
+        found: Iterable[int] | None = None,
+    ) -> None:
+        """Count the lines of data[start:stop]; data[0] is at `base` in the segment."""
+        for first, line in usage_lines(data, self.marks, start, stop, found):
+            for entry in parse_line(line, base + first, self.agent, self.state):
                 if entry.kind == "usage" and entry.usage:
                     add_usage_entry(self.found, entry.usage, entry.title)
 

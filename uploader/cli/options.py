@@ -20,6 +20,7 @@ from uploader.core.units import parse_ms, parse_size
 from uploader.redaction import Redactor, load_rules
 from uploader.storage import sessionid
 from uploader.stores import Store, StoreOptions, open_store, resolve_store_url
+from uploader.write.segment import LINE_MARKS
 
 
 class PositiveParam(click.ParamType):  # type: ignore[type-arg]
@@ -120,7 +121,8 @@ def redactor_from_opts(opts: dict[str, Any]) -> Redactor | None:
             )
         log.warning("redaction is off: secrets in transcripts are uploaded as written")
         return None
-    return Redactor(load_rules(opts["redact_rules"]))
+    # With the segmenter's marks: its pipelines' redactor, compiled once.
+    return Redactor(load_rules(opts["redact_rules"]), marks=LINE_MARKS)
 
 
 def on_command_line(name: str) -> bool:

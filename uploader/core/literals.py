@@ -17,6 +17,9 @@ from typing import Any
 
 from uploader.core.hyperscan import Scratches, hs, scans_views
 
+#: Where a string was found: (offset, its index in the strings looked for).
+Hit = tuple[int, int]
+
 
 class Literals:
     """A fixed set of byte strings, compiled once (see literals_of); `positions` may be
@@ -38,16 +41,21 @@ class Literals:
     def positions(self, data: bytes, start: int = 0, end: int | None = None) -> list[int]:
         """The offsets in data where one of the strings starts and ends within
         data[start:end], in order (a string found twice at one offset counts once)."""
+        return sorted({at for at, _ in self.hits(data, start, end)})
+
+    def hits(self, data: bytes, start: int = 0, end: int | None = None) -> list[Hit]:
+        """(offset, index in `needles`) of each string found within data[start:end], in
+        order of offset, then index."""
         end = len(data) if end is None else end
         if end - start <= 0:
             return []
         if self._db is None:
             return self._found(data, start, end)
-        found: set[int] = set()
+        found: set[Hit] = set()
         sizes = self._sizes
 
         def on_match(index: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
-            found.add(start + to - sizes[index])
+            found.add((start + to - sizes[index], index))
 
         if self._views:
             view: bytes | memoryview = memoryview(data)[start:end]
@@ -56,12 +64,12 @@ class Literals:
         self._db.scan(view, match_event_handler=on_match, scratch=self._scratches.get())
         return sorted(found)
 
-    def _found(self, data: bytes, start: int, end: int) -> list[int]:
-        found: set[int] = set()
-        for needle in self.needles:
+    def _found(self, data: bytes, start: int, end: int) -> list[Hit]:
+        found: set[Hit] = set()
+        for index, needle in enumerate(self.needles):
             at = data.find(needle, start, end)
             while at >= 0:
-                found.add(at)
+                found.add((at, index))
                 at = data.find(needle, at + 1, end)
         return sorted(found)
 

@@ -40,6 +40,7 @@ from typing import Any, Literal
 from uploader.core.hyperscan import Scratches, hs
 from uploader.redaction.hyperscan_db import hyperscan_database
 from uploader.redaction.json_text import outside_escapes, string_runs, unescape
+from uploader.redaction.marks import ChangedLine, MarkHit, marks_in_output
 from uploader.redaction.rules import RuleSet
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 MARK_PREFIX = "[REDACTED:"
 _MARK = re.compile(rb"\[REDACTED:[a-z0-9][a-z0-9-]*:[0-9a-f]{8}\]")
 _NL = b"\n"
+_MARK_IDS = 1 << 16  # Hyperscan ids from here on are marks, not rules
 
 Engine = Literal["auto", "hyperscan", "re"]
 
@@ -73,6 +75,8 @@ class Redaction:
     hits: tuple[tuple[int, str], ...] = ()  # (offset of a marker in data, rule id)
     # (offset in data just past a changed line, source bytes - redacted bytes up to there)
     shifts: tuple[tuple[int, int], ...] = ()
+    # (offset in data[:end], index) of each of the redactor's marks; None: not looked for
+    marks: tuple[MarkHit, ...] | None = None
 
     def source_pos(self, pos: int) -> int:
         """The input offset matching `pos`, a line boundary in data (0 <= pos <= end)."""
@@ -117,10 +121,18 @@ class Redactor:
     any number of threads.
 
     engine: "auto" (Hyperscan when the package imports, else pure Python), "hyperscan"
-    (fail if it does not), or "re" (pure Python: the fallback, forced)."""
+    (fail if it does not), or "re" (pure Python: the fallback, forced). marks: strings
+    `redact` also finds, in the same scan, where Hyperscan runs (uploader.redaction.marks).
+    """
 
-    def __init__(self, rules: RuleSet, engine: Engine = "auto") -> None:
+    def __init__(
+        self, rules: RuleSet, engine: Engine = "auto", marks: tuple[bytes, ...] = ()
+    ) -> None:
         self.rules = rules
+        self._engine_choice: Engine = engine
+        self.marks = marks
+        self._mark_sizes = [len(m) for m in marks]
+        self._finds_marks = False  # True when every mark is in the Hyperscan database
         flag = re.IGNORECASE
         self._rules = tuple(
             _Rule(
@@ -150,7 +162,13 @@ class Redactor:
                 log.info("hyperscan is not available: redaction uses the pure-Python engine")
             else:
                 key = tuple((r.index, r.id, r.hs_expression, r.ignore_case) for r in self._rules)
+                key += tuple(
+                    (_MARK_IDS + i, f"mark {i}", re.escape(m), False) for i, m in enumerate(marks)
+                )
                 self._db, compiled, self._views = hyperscan_database(key)
+                self._finds_marks = bool(marks) and all(
+                    _MARK_IDS + i in compiled for i in range(len(marks))
+                )
                 self._scratches = Scratches(self._db)
                 keyword_rules = tuple(r for r in self._rules if r.index not in compiled)
                 if engine == "hyperscan" and not compiled:
@@ -160,19 +178,26 @@ class Redactor:
         self.fallback_rules = tuple(r.id for r in keyword_rules)
         self._any_ignore_case = any(r.ignore_case and r.keywords for r in keyword_rules)
 
+    def with_marks(self, marks: tuple[bytes, ...]) -> Redactor:
+        """This redactor, finding these marks too (the same object if it already does)."""
+        return self if marks == self.marks else Redactor(self.rules, self._engine_choice, marks)
+
     # -- public ---------------------------------------------------------------------------
 
     def redact(self, data: bytes, end: int | None = None) -> Redaction:
         """Redact `data[:end]`, a run of lines (each ending in a newline, except perhaps
         the last); data[end:] is ignored and not part of the result."""
         end = len(data) if end is None else end
-        lines = self._candidates(data, end)
+        found: list[MarkHit] | None = [] if self._finds_marks else None
+        lines = self._candidates(data, end, found)
+        unchanged = Redaction(data, end, marks=None if found is None else tuple(sorted(found)))
         if not lines:
-            return Redaction(data, end)
+            return unchanged
         view = memoryview(data)
         parts: list[bytes | memoryview] = []
         hits: list[tuple[int, str]] = []
         shifts: list[tuple[int, int]] = []
+        changed: list[ChangedLine] = []
         prev = out = delta = 0
         for start in sorted(lines):
             stop, rule_set = lines[start]
@@ -180,6 +205,7 @@ class Redactor:
             edits = self._edits(line, self._spans(line, rule_set))
             if not edits:
                 continue
+            line_out = out + start - prev
             for a, b, replacement, rule in edits:
                 parts.append(view[prev : start + a])
                 out += start + a - prev
@@ -194,11 +220,13 @@ class Redactor:
             out += past - prev
             prev = past
             shifts.append((out, delta))
+            changed.append((start, past, line_out, out))
         if not hits:
-            return Redaction(data, end)
+            return unchanged
         parts.append(view[prev:end])
         redacted = b"".join(parts)
-        return Redaction(redacted, len(redacted), tuple(hits), tuple(shifts))
+        marks = None if found is None else marks_in_output(found, changed, redacted, self.marks)
+        return Redaction(redacted, len(redacted), tuple(hits), tuple(shifts), marks)
 
     def redact_text(self, text: str) -> str:
         """Text that goes into a manifest beside the lines (a title, a label, a folder):
@@ -227,25 +255,35 @@ class Redactor:
 
     # -- candidate lines ------------------------------------------------------------------
 
-    def _candidates(self, data: bytes, end: int) -> dict[int, tuple[int, set[int]]]:
+    def _candidates(
+        self, data: bytes, end: int, marks: list[MarkHit] | None = None
+    ) -> dict[int, tuple[int, set[int]]]:
         """{line start: (line end, the rules that may match on it)}; a line's end is the
-        offset of its newline, or `end`."""
+        offset of its newline, or `end`. The marks found go to `marks`, if given."""
         lines: dict[int, tuple[int, set[int]]] = {}
         if end <= 0:
             return lines
         if self._db is not None:
-            self._hyperscan_lines(data, end, lines)
+            self._hyperscan_lines(data, end, lines, marks)
         if self._keyword_rules:
             self._keyword_lines(data, end, lines)
         return lines
 
     def _hyperscan_lines(
-        self, data: bytes, end: int, lines: dict[int, tuple[int, set[int]]]
+        self,
+        data: bytes,
+        end: int,
+        lines: dict[int, tuple[int, set[int]]],
+        marks: list[MarkHit] | None,
     ) -> None:
         found: list[tuple[int, int]] = []
+        sizes = self._mark_sizes
 
         def on_match(rule: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
-            found.append((to, rule))
+            if rule < _MARK_IDS:
+                found.append((to, rule))
+            elif marks is not None:
+                marks.append((to - sizes[rule - _MARK_IDS], rule - _MARK_IDS))
 
         view: bytes | memoryview = data
         if end < len(data):  # hyperscan < 0.9 takes bytes only: then a copy

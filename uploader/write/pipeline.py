@@ -18,7 +18,7 @@ from uploader.agents import FIRST_LINE_LIMIT, read_early_meta
 from uploader.core.metrics import Metrics
 from uploader.redaction import Redactor
 from uploader.storage.manifest import Manifest
-from uploader.write.segment import PAUSE_ERRNOS, Segmenter, SegmentLimits, SpoolFull
+from uploader.write.segment import LINE_MARKS, PAUSE_ERRNOS, Segmenter, SegmentLimits, SpoolFull
 from uploader.write.source import SourceReader, SourceStatus
 from uploader.write.spool import Spool
 from uploader.write.state import ResumeState, StateStore
@@ -57,7 +57,8 @@ class Pipeline:
         self.states = states
         self.limits = limits
         self.metrics = metrics
-        self.redactor = redactor  # None: lines are stored exactly as written
+        # None: lines are stored exactly as written. Its scan finds the segmenter's marks too.
+        self.redactor = redactor.with_marks(LINE_MARKS) if redactor is not None else None
         self.reader: SourceReader | None = None
         self.seg: Segmenter | None = None
         self._missing_since: float | None = None
@@ -242,11 +243,12 @@ class Pipeline:
             return
         lines_before = self.seg.lines_appended
         redaction = self.redactor.redact(data, end) if self.redactor is not None else None
+        marks = redaction.marks if redaction is not None else None
         try:
             if redaction is None or not redaction.hits:
-                self.seg.append(data, time.time(), end)
+                self.seg.append(data, time.time(), end, marks=marks)
             else:
-                self.seg.append(redaction.data, time.time(), redaction.end, redaction)
+                self.seg.append(redaction.data, time.time(), redaction.end, redaction, marks)
         except SpoolFull as exc:
             consumed = exc.consumed
             if redaction is not None and redaction.hits:

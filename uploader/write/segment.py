@@ -3,7 +3,9 @@
 Complete lines are appended to the active segment file; rotation (by bytes, lines,
 age, a compaction line, a new generation or shutdown) packs it into the upload
 queue. All work is per chunk: newlines are found with `bytes.find`/`count`, and
-only lines containing `compact` are parsed.
+only lines containing `compact` are parsed. One scan per read finds those lines and the
+ones token usage is counted from (the redactor's scan, when redaction is on), and usage is
+counted as lines are appended: rotation then only gzips and hashes.
 
 What is appended may be the redacted form of the source's lines (secrets replaced by
 markers), so the segment's bytes and the source bytes they came from are counted apart:
@@ -16,18 +18,20 @@ import errno
 import logging
 import os
 import time
+from bisect import bisect_left
 from dataclasses import asdict, dataclass
 
-from uploader.agents import COMPACT_MARK, CheckpointMark, SessionMeta, checkpoint_of, line_timestamp
+from uploader.agents import COMPACT_MARK, CheckpointMark, SessionMeta, checkpoint_of
+from uploader.agents.lines import first_own_ts, last_own_ts
 from uploader.agents.titles import TITLE_SEGMENTS, HeadCollector, titles_in
-from uploader.agents.usage import UsageCounter
+from uploader.agents.usage import ALL_USAGE_MARKS, UsageCounter
 from uploader.core.codec import pack
 from uploader.core.errors import (
     Damaged,
     SpoolFull as SpoolFull,  # raised here, for the pipeline
 )
 from uploader.core.fsutil import fsync_dir, private_opener
-from uploader.core.literals import literals_of
+from uploader.core.literals import Hit, literals_of
 from uploader.core.newlines import count_newlines
 from uploader.redaction import Redaction
 from uploader.storage.manifest import Manifest
@@ -39,8 +43,10 @@ from uploader.write.state import ResumeState, StateStore
 log = logging.getLogger(__name__)
 
 
-# Lines with this in them may be compaction lines (one scan per read: core/literals.py).
-_COMPACT = literals_of((COMPACT_MARK,))
+#: What the segmenter looks for in every line, in one scan per read (core/literals.py, or
+#: the redactor's: Redactor.with_marks): compaction lines, then the usage marks.
+LINE_MARKS = (COMPACT_MARK, *ALL_USAGE_MARKS)
+_LINE_MARKS = literals_of(LINE_MARKS)
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,10 @@ class Segmenter:
         self.meta = SessionMeta.from_json(state.meta)
         self.active_path = spool.active_path(state.sid)
         self._fd: int | None = None  # the active segment, opened for appending
+        # Usage of the active segment, counted as it is appended: None when some of it was
+        # appended before this process started (rotation then counts it from the file).
+        self._usage: UsageCounter | None = None
+        self._usage_marks: frozenset[int] = frozenset()  # its agent's, in LINE_MARKS
         self.rotated = 0  # segments closed by this process, for the shipper's wake-up
         self.lines_appended = 0
         self._dirty_since: float | None = None  # wall time of the first unsaved append
@@ -144,23 +154,29 @@ class Segmenter:
         read_at: float,
         stop: int | None = None,
         redaction: Redaction | None = None,
+        marks: tuple[Hit, ...] | list[Hit] | None = None,
     ) -> None:
         """Append the complete lines data[:stop], rotating wherever a limit or a checkpoint
         says so. `stop` lets a reader hand over its buffer without slicing off the tail.
         With a `redaction`, data is its redacted text: it maps positions in data back to
-        the source and says which secrets were replaced where."""
+        the source and says which secrets were replaced where. `marks`: LINE_MARKS in
+        data[:stop], if the caller's scan found them already."""
         start, n = 0, len(data) if stop is None else stop
+        if marks is None:
+            marks = _LINE_MARKS.hits(data, 0, n)
+        compactions = [at for at, index in marks if index == 0]
         view = memoryview(data)
         while start < n:
             if self._rotation_due():
                 self._rotate_or_full(start)
                 continue
-            end, mark, newlines = self._plan(data, start, n, read_at)
+            end, mark, newlines = self._plan(data, start, n, read_at, compactions)
             if end == start:  # the next line does not fit: close this segment first
                 self._rotate_or_full(start)
                 continue
             try:
                 self._write(view[start:end], data, start, end, newlines, read_at, redaction)
+                self._count_usage(data, start, end, marks)
             except OSError as exc:
                 if exc.errno in PAUSE_ERRNOS:
                     raise SpoolFull(start, exc) from exc
@@ -190,10 +206,11 @@ class Segmenter:
             raise
 
     def _plan(
-        self, data: bytes, start: int, stop: int, read_at: float
+        self, data: bytes, start: int, stop: int, read_at: float, compactions: list[int]
     ) -> tuple[int, CheckpointMark | None, int]:
         """How far data[start:stop] may go into the active segment, the checkpoint that
-        closes it there (if any), and how many newlines that piece holds."""
+        closes it there (if any), and how many newlines that piece holds. `compactions`:
+        where COMPACT_MARK is in data, in order."""
         st, lim = self.state, self.limits
         room = lim.max_bytes - st.bytes
         if stop - start <= room:
@@ -212,7 +229,7 @@ class Segmenter:
                 pos = data.find(b"\n", pos) + 1
             end, newlines = pos, room_lines
         line_end = start
-        for hit in _COMPACT.positions(data, start, end):
+        for hit in compactions[bisect_left(compactions, start) : bisect_left(compactions, end)]:
             if hit < line_end:  # on a line already looked at
                 continue
             line_start = data.rfind(b"\n", start, hit) + 1 or start
@@ -245,9 +262,12 @@ class Segmenter:
             raise
         if st.bytes == 0:
             st.opened_at = time.time()
+            self._usage = UsageCounter(self.meta.agent or "unknown", st.usage_carry)
+            wanted = self._usage.marks
+            self._usage_marks = frozenset(i for i, m in enumerate(LINE_MARKS) if m in wanted)
         if st.first_ts is None:  # the first line with a time of its own
-            st.first_ts = _first_own_ts(data, start, end)
-        last = _last_own_ts(data, start, end)
+            st.first_ts = first_own_ts(data, start, end)
+        last = last_own_ts(data, start, end)
         if last is not None:
             st.last_ts = last
         elif st.last_ts is None:
@@ -266,6 +286,17 @@ class Segmenter:
         self.lines_appended += lines
         if self._dirty_since is None:
             self._dirty_since = time.time()
+
+    def _count_usage(
+        self, data: bytes, start: int, end: int, marks: tuple[Hit, ...] | list[Hit]
+    ) -> None:
+        """Count the usage in the lines just appended, data[start:end], from the marks."""
+        if self._usage is None:
+            return
+        wanted = self._usage_marks
+        lo, hi = bisect_left(marks, (start, -1)), bisect_left(marks, (end, -1))
+        found = [at for at, index in marks[lo:hi] if index in wanted]
+        self._usage.feed_lines(data, start, end, found)
 
     def sync(self) -> None:
         """Make what was appended durable, then record it: the order the protocol needs."""
@@ -307,19 +338,27 @@ class Segmenter:
         data_path, meta_path = self.spool.enqueue_paths(st.sid, st.seq, gzip)
         tmp = data_path.with_name(data_path.name + ".tmp")
         agent = self.meta.agent or "unknown"
-        # Token usage is counted, and the title looked for, in the same single read that
-        # gzips and hashes.
-        usage = UsageCounter(agent, st.usage_carry)
+        # The title is looked for, and token usage counted if it was not as the lines were
+        # appended, in the same single read that gzips and hashes.
+        usage = self._usage
+        if usage is None or usage.agent != agent:
+            usage = UsageCounter(agent, st.usage_carry)
+            feeds = [usage.feed]
+        else:
+            feeds = []
         head = HeadCollector() if st.seq <= TITLE_SEGMENTS and not st.titled else None
+        if head is not None:
+            feeds.append(head.feed)
 
         def observe(chunk: bytes) -> None:
-            usage.feed(chunk)
-            if head is not None:
-                head.feed(chunk)
+            for feed in feeds:
+                feed(chunk)
 
         try:
             with open(self.active_path, "rb") as src, open(tmp, "wb", opener=private_opener) as dst:
-                packed = pack(src, dst, gzip_level=self.limits.gzip_level, observe=observe)
+                packed = pack(
+                    src, dst, gzip_level=self.limits.gzip_level, observe=observe if feeds else None
+                )
                 dst.flush()
                 os.fsync(dst.fileno())
         except OSError:
@@ -369,6 +408,7 @@ class Segmenter:
         """The state of an active segment with nothing in it yet."""
         st = self.state
         st.lines = st.bytes = st.source_bytes = 0
+        self._usage = None
         st.redactions = {}
         st.first_ts = st.last_ts = st.opened_at = None
         st.pending_checkpoint = None
@@ -388,34 +428,3 @@ class Segmenter:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
-
-
-#: Lines looked at from each end of a piece for a time of their own (Claude Code files
-#: open with `summary` and `file-history-snapshot` lines, which have none).
-OWN_TS_LINES = 64
-
-
-def _first_own_ts(data: bytes, start: int, end: int) -> float | None:
-    pos = start
-    for _ in range(OWN_TS_LINES):
-        if pos >= end:
-            break
-        line_end = data.find(b"\n", pos, end) + 1 or end
-        ts = line_timestamp(data, pos, line_end)
-        if ts is not None:
-            return ts
-        pos = line_end
-    return None
-
-
-def _last_own_ts(data: bytes, start: int, end: int) -> float | None:
-    stop = end
-    for _ in range(OWN_TS_LINES):
-        if stop <= start:
-            break
-        line_start = data.rfind(b"\n", start, stop - 1) + 1 or start
-        ts = line_timestamp(data, line_start, stop)
-        if ts is not None:
-            return ts
-        stop = line_start
-    return None
