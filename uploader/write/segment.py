@@ -332,8 +332,9 @@ class Segmenter:
         if st.bytes == 0:
             return False
         t0 = time.monotonic()
-        if self._fd is not None:
-            os.fsync(self._fd)
+        # The active file is not fsynced first: the packed copy is, before the queue
+        # names it, and until then a kill leaves the state that counts only synced bytes.
+        # (Unsynced pages removed with the file within seconds are never written at all.)
         gzip = self.limits.gzip_level is not None
         data_path, meta_path = self.spool.enqueue_paths(st.sid, st.seq, gzip)
         tmp = data_path.with_name(data_path.name + ".tmp")
