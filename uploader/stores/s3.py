@@ -94,6 +94,13 @@ class S3Store:
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.description = f"s3://{bucket}/{self.prefix}"
+        s3: dict[str, Any] = {"addressing_style": "path"} if endpoint_url else {}
+        if endpoint_url is None or endpoint_url.startswith("https://"):
+            # TLS already guards the body on its way, so it is not hashed a second time
+            # to sign it (UNSIGNED-PAYLOAD, as botocore does for uploads over https when a
+            # checksum header is sent; we send none, so it would hash every segment
+            # again). Plain http keeps the signed payload: its only guard.
+            s3["payload_signing_enabled"] = False
         config = Config(
             retries={"total_max_attempts": 1},
             connect_timeout=connect_timeout,
@@ -102,7 +109,7 @@ class S3Store:
             # per upload is CPU for nothing.
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
-            s3={"addressing_style": "path"} if endpoint_url else None,
+            s3=s3 or None,
             max_pool_connections=16,
         )
         session = boto3.session.Session()
