@@ -12,7 +12,7 @@ import pytest
 from tests.support.transcripts import claude_lines, codex_lines, hostile_lines, pi_lines
 from uploader.core.hyperscan import hs
 from uploader.core.literals import Literals
-from uploader.redaction import Redactor, default_rules
+from uploader.redaction import Redactor, Rule, RuleSet, default_rules
 
 MARKS = (b"compact", b'"usage"', b'"token_count"', b"@", b"ghp")  # some inside secrets
 
@@ -70,3 +70,10 @@ def test_with_marks_compiles_once_per_set_of_marks() -> None:
     redactor = Redactor(default_rules()).with_marks(MARKS)
     assert redactor.with_marks(MARKS) is redactor
     assert redactor.with_marks(MARKS[:1]).marks == MARKS[:1]
+
+
+@pytest.mark.skipif(hs is None, reason="about the Hyperscan engine")
+def test_marks_do_not_hide_that_hyperscan_takes_none_of_the_rules() -> None:
+    whole_line = Rule(id="whole-line", regex=r"\Atoken=([0-9a-f]{24})\Z", secret_group=1)
+    with pytest.raises(RuntimeError, match="compiles none of these rules"):
+        Redactor(RuleSet((whole_line,)), "hyperscan", marks=MARKS)

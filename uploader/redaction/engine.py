@@ -171,7 +171,7 @@ class Redactor:
                 )
                 self._scratches = Scratches(self._db)
                 keyword_rules = tuple(r for r in self._rules if r.index not in compiled)
-                if engine == "hyperscan" and not compiled:
+                if engine == "hyperscan" and not any(i < _MARK_IDS for i in compiled):
                     raise RuntimeError("hyperscan compiles none of these rules")
         self._keyword_rules = keyword_rules
         self.engine: str = "hyperscan" if self._db is not None else "re"
