@@ -4,6 +4,7 @@ dashboard alone, over a store)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from pathlib import Path
 from typing import Any
@@ -166,7 +167,14 @@ def _watch(opts: dict[str, Any]) -> int:
         )
     if not opts["dry_run"]:
         check_store(store)
-    code = asyncio.run(watcher.run())
+    # What start-up made (modules, boto3's service models, compiled rules) lives as long as
+    # the process: kept out of every later garbage collection, whose full passes would
+    # walk all of it again every few MB read (about 0.5 ms of CPU per MB).
+    gc.freeze()
+    try:
+        code = asyncio.run(watcher.run())
+    finally:
+        gc.unfreeze()  # for a caller that goes on (a test, say)
     if opts["dry_run"]:
         from uploader.cli.reports import print_dry_run_report
 
