@@ -18,19 +18,17 @@ import signal
 import stat
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
 
 from tests.support.cli import cli_env, run_cli, start_cli, tmpfs, wait_until
+from tests.support.httpstub import FixedAnswer
 from tests.support.session_factory import write_session
 from tests.support.storeview import manifest, rebuild
 from tests.support.transcripts import CLAUDE_SID, CODEX_SID, claude_lines, codex_lines
@@ -145,52 +143,6 @@ def test_spool_store_and_restored_files_are_private(tmp_path: Path, umask: int) 
     assert target.read_bytes() == content
     assert not_private(home / "restored") == []
     assert stat.S_IMODE(home.stat().st_mode) == 0o755  # the --to target's parent keeps its mode
-
-
-class FixedAnswer:
-    """A loopback HTTP server answering every request alike (HEAD: `head_status`)."""
-
-    def __init__(self, status: int, body: bytes = b"", content_type: str = "text/plain",
-                 head_status: int | None = None) -> None:  # fmt: skip
-        self.requests: list[str] = []
-        answer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                answer.requests.append(f"{self.command} {self.path}")
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                code = head_status if self.command == "HEAD" and head_status else status
-                self.send_response(code)
-                self.send_header("Content-Type", content_type)
-                self.send_header(
-                    "Content-Length", "0" if self.command == "HEAD" else str(len(body))
-                )
-                self.send_header("Connection", "close")
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(body)
-
-            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _answer
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    @contextmanager
-    def running(self) -> Iterator[FixedAnswer]:
-        thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self.server.shutdown()
-            self.server.server_close()
-            thread.join(timeout=5)
 
 
 @pytest.mark.parametrize("umask", [0o000, 0o022], ids=["umask000", "umask022"])
